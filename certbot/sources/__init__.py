@@ -1,0 +1,62 @@
+"""Sources: one module per feed kind, registered in ``SOURCES``.
+
+The seam (DESIGN.md): ``fetch`` does I/O and returns `Fetched` bytes; ``parse`` is pure, bytes
+in, `Advisory` objects out. A bad entry is logged and skipped inside ``parse``; a document that
+cannot be read at all raises `ParseError`. Most sources only write ``parse`` and inherit the
+single conditional GET; CSAF and TAXII override ``fetch`` because they walk an index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from certbot.model import Advisory, Fetched
+
+if TYPE_CHECKING:
+    from certbot.config import FeedConfig
+    from certbot.fetch import Http
+
+
+@dataclass
+class SourceState:
+    """What a source keeps between polls (stored per feed by the pipeline)."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    cursor: dict[str, Any] = field(default_factory=dict)
+
+
+class Source:
+    kind: ClassVar[str] = ""
+    #: Enrichment sources (EPSS, NVD) produce no advisories of their own.
+    enrichment: ClassVar[bool] = False
+
+    async def fetch(self, feed: FeedConfig, http: Http, state: SourceState) -> Fetched:
+        return await http.get_feed(feed, etag=state.etag, last_modified=state.last_modified)
+
+    def parse(self, doc: bytes, feed: FeedConfig) -> Iterator[Advisory]:
+        raise NotImplementedError
+
+
+def _registry() -> dict[str, Source]:
+    from certbot.sources import kev, rss
+
+    sources: dict[str, Source] = {"rss": rss.RssSource(), "kev": kev.KevSource()}
+    try:  # structured sources (issue 4) register themselves here once they exist
+        from certbot.sources import structured
+
+        sources.update(structured.SOURCES)
+    except ImportError:
+        pass
+    return sources
+
+
+SOURCES: dict[str, Source] = {}
+
+
+def get_source(kind: str) -> Source:
+    if not SOURCES:
+        SOURCES.update(_registry())
+    return SOURCES[kind]
