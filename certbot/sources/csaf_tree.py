@@ -1,0 +1,154 @@
+"""CSAF product tree -> one `TreeProduct` per product_id (pure; used by `csaf.parse`).
+
+Walks ``branches`` (vendor -> product_family/product_name -> product_version or
+product_version_range), ``full_product_names`` and ``relationships``. A relationship
+(``default_component_of``, ``installed_on``...) names a component on a platform: the
+component's vendor/product/version are what a municipality's inventory matches, and the
+platform is mentioned in the entry.
+
+Versions: ``product_version`` -> ``vers:generic/<v>`` (exact); ``product_version_range`` -> the
+range text as given when `certbot.versions.parse_range` can read it, else None ("version
+unknown") with the raw text kept in ``entry``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from packageurl import PackageURL
+
+from certbot.versions import exact, parse_range
+
+_MAX_DEPTH = 30  # CSAF trees are a handful of levels; deeper is hostile
+
+
+@dataclass(frozen=True, slots=True)
+class TreeProduct:
+    product_id: str
+    name: str
+    vendor: str = ""
+    product: str = ""
+    versions: str | None = None
+    version: str | None = None  # the single version, for product_version entries
+    cpe: str | None = None
+    purl: str | None = None
+    note: str = ""  # raw unreadable range, platform...
+
+
+def _str(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _helper(product: dict[str, Any]) -> tuple[str | None, str | None]:
+    helper = product.get("product_identification_helper")
+    if not isinstance(helper, dict):
+        return None, None
+    cpe = _str(helper.get("cpe")) or None
+    purl = _str(helper.get("purl")) or None
+    if purl is None and isinstance(helper.get("purls"), list) and helper["purls"]:  # CSAF 2.1
+        purl = _str(helper["purls"][0]) or None
+    return cpe, purl
+
+
+def _purl(text: str) -> PackageURL | None:
+    try:
+        return PackageURL.from_string(text)
+    except ValueError:
+        return None
+
+
+def _from_cpe(cpe: str | None) -> tuple[str, str]:
+    parts = (cpe or "").split(":")
+    if len(parts) > 4 and parts[0] == "cpe" and parts[1] == "2.3":
+        return parts[3].replace("_", " "), parts[4].replace("_", " ")
+    return "", ""
+
+
+def _versions(category: str, name: str) -> tuple[str | None, str | None, str]:
+    """(versions, single version, note) for a version-carrying branch."""
+    looks_like_range = name[:1] in "<>=!*" or name.lower().startswith("vers:")
+    if category == "product_version" and not looks_like_range:
+        if parse_range(exact(name)) is None:
+            return None, name, f"version {name!r} not readable"
+        return exact(name), name, ""
+    if parse_range(name) is not None:
+        return name, None, ""
+    return None, None, f"range {name!r} not readable"
+
+
+def _leaf(product: dict[str, Any], ctx: dict[str, str]) -> TreeProduct | None:
+    pid = _str(product.get("product_id"))
+    if not pid:
+        return None
+    cpe, purl = _helper(product)
+    name = _str(product.get("name"))
+    vendor = ctx.get("vendor", "")
+    prod = ctx.get("product_name") or ""
+    if not prod and purl and (pkg := _purl(purl)) is not None:
+        # A package (Red Hat RPMs): the purl names the product and its version.
+        ctx = {**ctx, "product_version": pkg.version} if pkg.version else ctx
+        prod = pkg.name
+    prod = prod or ctx.get("product_family", "")
+    if not vendor or not prod:
+        cv, cp = _from_cpe(cpe)
+        vendor, prod = vendor or cv, prod or cp or name
+    versions, single, note = None, None, ""
+    for cat in ("product_version", "product_version_range"):
+        if cat in ctx:
+            versions, single, note = _versions(cat, ctx[cat])
+    return TreeProduct(pid, name, vendor, prod, versions, single, cpe, purl, note)
+
+
+def _walk(branches: Any, ctx: dict[str, str], out: dict[str, TreeProduct], depth: int) -> None:
+    if not isinstance(branches, list) or depth > _MAX_DEPTH:
+        return
+    for branch in branches:
+        if not isinstance(branch, dict):
+            continue
+        here = dict(ctx)
+        category, name = _str(branch.get("category")), _str(branch.get("name"))
+        if category and name:
+            here[category] = name
+        product = branch.get("product")
+        if isinstance(product, dict) and (leaf := _leaf(product, here)) is not None:
+            out.setdefault(leaf.product_id, leaf)
+        _walk(branch.get("branches"), here, out, depth + 1)
+
+
+def _relationship(rel: dict[str, Any], out: dict[str, TreeProduct]) -> TreeProduct | None:
+    full = rel.get("full_product_name")
+    if not isinstance(full, dict):
+        return None
+    pid = _str(full.get("product_id"))
+    component = out.get(_str(rel.get("product_reference")))
+    platform = out.get(_str(rel.get("relates_to_product_reference")))
+    if not pid or component is None:
+        return None
+    cpe, purl = _helper(full)
+    where = _str(rel.get("category")).replace("_", " ")
+    on = platform.name if platform else _str(rel.get("relates_to_product_reference"))
+    note = "; ".join(x for x in (component.note, f"{where} {on}".strip()) if x)
+    return replace(
+        component,
+        product_id=pid,
+        name=_str(full.get("name")) or component.name,
+        cpe=component.cpe or cpe,
+        purl=component.purl or purl,
+        note=note,
+    )
+
+
+def walk_tree(tree: Any) -> dict[str, TreeProduct]:
+    """Every product the tree defines, keyed by product_id."""
+    out: dict[str, TreeProduct] = {}
+    if not isinstance(tree, dict):
+        return out
+    _walk(tree.get("branches"), {}, out, 0)
+    for full in tree.get("full_product_names") or []:
+        if isinstance(full, dict) and (leaf := _leaf(full, {})) is not None:
+            out.setdefault(leaf.product_id, leaf)
+    for rel in tree.get("relationships") or []:
+        if isinstance(rel, dict) and (item := _relationship(rel, out)) is not None:
+            out.setdefault(item.product_id, item)
+    return out
