@@ -364,6 +364,7 @@ class Fetched:
     url: str = ""
     cursor: dict[str, Any] | None = None  # for sources that walk an index (CSAF, TAXII)
     documents: list[bytes] = field(default_factory=list)  # for multi-document sources
+    headers: dict[str, str] = field(default_factory=dict)  # response headers a source needs
 
     @property
     def not_modified(self) -> bool:
