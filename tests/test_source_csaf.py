@@ -1,0 +1,176 @@
+"""CSAF parsing: golden files over every real document, status/TLP/version mapping, hostile JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from certbot.config import FeedConfig
+from certbot.errors import ParseError
+from certbot.model import TLP, Advisory
+from certbot.sources.csaf import CsafSource, parse_document
+from certbot.sources.jsonload import load_json
+from certbot.versions import version_in
+
+DATA = Path(__file__).parent / "data" / "csaf"
+DOCS = sorted(p for p in DATA.rglob("*.json") if b'"csaf_version"' in p.read_bytes())
+FEED = FeedConfig(id="csaf-test", kind="csaf", url="https://example.org/")
+
+
+def _parse(name: str) -> Advisory:
+    return parse_document((DATA / name).read_bytes(), "csaf-test")
+
+
+def test_every_fixture_document_is_found() -> None:
+    assert len(DOCS) == 14
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+def test_golden(path: Path, golden) -> None:
+    [adv] = list(CsafSource().parse(path.read_bytes(), FEED))
+    assert adv.structured and adv.source_id and adv.revision
+    text = json.dumps(adv.to_json(), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    golden(f"csaf/{path.stem}.json", text)
+
+
+def test_cisa_siemens_ranges_and_statuses() -> None:
+    adv = _parse("cisa/icsa-25-016-04.json")
+    assert adv.tlp is TLP.CLEAR and len(adv.cves) == 1
+    ranges = {p.versions for p in adv.products}
+    assert {"vers:all/<V9.80", "vers:all/>=V7.80|<V9.80", "vers:all/*"} <= ranges
+    assert len(adv.products) == 43 and all(p.status == "affected" for p in adv.products)
+    assert {r.category for r in adv.remediations} == {"vendor_fix", "none_available"}
+    assert adv.extra["revision_history"][0][0] == "1"
+
+
+def test_vex_statuses_and_fixed_versions() -> None:
+    adv = _parse("cisa/it-white/2024/va-24-254-02.json")
+    by_status = {p.status for p in adv.products}
+    assert by_status == {"affected", "fixed"}
+    loose = next(p for p in adv.products if p.versions == "0 < 8.0.1")
+    assert loose.fixed_version == "8.0.1"
+    assert version_in("7.9", loose.versions) is True
+    assert version_in("8.0.1", loose.versions) is False
+    assert len(adv.cves) == 2 and adv.revision == "1.0.1"
+
+
+def test_relationship_names_component_and_platform() -> None:
+    adv = _parse("rhsa-2024_4546.csaf.json")
+    git_lfs = [p for p in adv.products if p.product == "git-lfs"]
+    assert git_lfs and all(p.purl and p.purl.startswith("pkg:rpm/redhat/git-lfs@") for p in git_lfs)
+    assert all("default component of" in p.entry for p in git_lfs)
+
+
+def test_all_versions_range_kept_and_readable() -> None:
+    adv = _parse("cisa/it-white/2024/va-24-201-01.json")
+    adminer = next(p for p in adv.products if p.vendor == "Adminer")
+    assert adminer.versions == "all versions" and version_in("4.8.1", adminer.versions) is True
+    assert adv.cvss == 9.0 and len(adv.cves) == 3
+
+
+def test_csaf21_detected_and_tlp_clear() -> None:
+    adv = _parse("csaf21-bsi-2022-0001.json")
+    assert adv.extra["csaf_version"] == "2.1" and adv.tlp is TLP.CLEAR and adv.cvss == 6.1
+
+
+def test_cisco_without_tlp_is_unknown() -> None:
+    adv = _parse("cisco-sa-20180328-smi2.json")
+    assert adv.tlp is None and adv.cvss == 9.8 and len(adv.products) == 259
+
+
+def _doc(**changes: object) -> dict:
+    doc = json.loads((DATA / "bsi-2022-0001.json").read_text())
+    doc["document"].update(changes)
+    return doc
+
+
+def test_tlp_2_labels_and_missing_label() -> None:
+    for label, want in (("AMBER+STRICT", TLP.AMBER_STRICT), ("RED", TLP.RED), ("GREEN", TLP.GREEN)):
+        d = _doc(csaf_version="2.1")
+        d["document"]["distribution"] = {"tlp": {"label": label}}
+        assert parse_document(json.dumps(d).encode(), "x").tlp is want
+    d = _doc()
+    del d["document"]["distribution"]
+    assert parse_document(json.dumps(d).encode(), "x").tlp is None
+
+
+def test_exploit_status_threat_sets_exploited() -> None:
+    d = _doc()
+    d["vulnerabilities"][0]["threats"] = [
+        {"category": "exploit_status", "details": "Exploited in the wild since 2022-01-01."}
+    ]
+    assert parse_document(json.dumps(d).encode(), "x").exploited is True
+    d["vulnerabilities"][0]["threats"][0]["details"] = "No known exploitation."
+    assert parse_document(json.dumps(d).encode(), "x").exploited is False
+
+
+def test_cvss_computed_from_vector_when_score_missing() -> None:
+    d = _doc(csaf_version="2.1")  # the 2.0 schema would refuse the score outright
+    for score in d["vulnerabilities"][0]["scores"]:
+        score["cvss_v3"]["baseScore"] = 99  # nonsense: recomputed from the vector
+    assert parse_document(json.dumps(d).encode(), "x").cvss == 6.1
+
+
+def test_schema_invalid_20_document_is_rejected() -> None:
+    d = _doc()
+    del d["document"]["tracking"]
+    with pytest.raises(ParseError, match="schema"):
+        parse_document(json.dumps(d).encode(), "x")
+
+
+def test_unknown_csaf_version_rejected() -> None:
+    with pytest.raises(ParseError, match="csaf_version"):
+        parse_document(json.dumps(_doc(csaf_version="3.0")).encode(), "x")
+
+
+# Hostile JSON (RELIABILITY.md row 13)
+
+
+def test_duplicate_tlp_label_rejected() -> None:
+    text = (DATA / "bsi-2022-0001.json").read_text()
+    hostile = text.replace('"label": "WHITE"', '"label": "RED", "label": "WHITE"', 1)
+    assert hostile != text
+    with pytest.raises(ParseError, match="duplicate JSON key 'label'"):
+        parse_document(hostile.encode(), "x")
+    hostile = text.replace('"tlp": {', '"tlp": {"label": "RED"}, "tlp": {', 1)
+    with pytest.raises(ParseError, match="duplicate JSON key 'tlp'"):
+        parse_document(hostile.encode(), "x")
+
+
+def test_deep_nesting_is_parse_error() -> None:
+    with pytest.raises(ParseError, match="nested"):
+        parse_document(b"[" * 100_000 + b"]" * 100_000, "x")
+    with pytest.raises(ParseError):
+        parse_document(b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "x")
+
+
+def test_huge_numbers_do_not_crash() -> None:
+    with pytest.raises(ParseError):
+        load_json(b"[" + b"9" * 100_000 + b"]")
+    d = _doc()
+    d["vulnerabilities"][0]["scores"][0]["cvss_v3"]["baseScore"] = 1e308
+    text = json.dumps(d).replace("1e+308", "1e999")
+    try:
+        adv = parse_document(text.encode(), "x")
+    except ParseError:
+        return  # the schema refuses the number: fine
+    assert adv.cvss is None or 0 <= adv.cvss <= 10
+
+
+def test_garbage_dates_do_not_crash() -> None:
+    d = _doc()
+    d["document"]["tracking"]["initial_release_date"] = "2022-101-27T13:49:54.326Z"
+    d["document"]["tracking"]["current_release_date"] = "x" * 10_000
+    try:
+        adv = parse_document(json.dumps(d).encode(), "x")
+    except ParseError:
+        return
+    assert adv.published is None and adv.updated is None
+
+
+def test_not_json_and_not_utf8() -> None:
+    for bad in (b"", b"\xff\xfe{", b"{", b"[]", b"null"):
+        with pytest.raises(ParseError):
+            parse_document(bad, "x")
