@@ -1,21 +1,27 @@
 """Configuration: feeds.yaml (sources and service settings) and subscribers/*.yaml.
 
 Strict: unknown keys are errors, cross-field rules sit next to the fields, and `load_config`
-collects every problem in every file before it raises one `ConfigError` listing them all as
-``file: key.path: what is wrong (how to fix)``.
+collects every problem in every file before it raises one `ConfigError` listing them all, one
+per line, as ``file: key.path: what is wrong and how to fix it (line N)``.
+
+YAML is read with YAML 1.2 integers (``0301`` stays text, ``22:00`` is not the number 1320)
+and duplicate keys are errors: a silently dropped ``tlp_max`` is a leak waiting to happen.
 
 Secrets never live in YAML. A target or service setting names an environment variable
-(``secret_env: TEAMS_WEBHOOK_OSLO``); the value is read from that variable or from the file
-named by ``<VAR>_FILE`` when it is needed (`read_secret`).
+(``secret: {env: TEAMS_WEBHOOK_0301}``); the value is read from that variable or from the file
+named by ``<VAR>_FILE`` when it is needed (`read_secret`). Addresses and URLs that look like
+credentials (Slack tokens, Teams webhook URLs, ``?sig=``) are refused.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -29,10 +35,55 @@ ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 SUBSCRIBER_FILE = re.compile(r"^(\d{4})-[a-z0-9æøå-]+\.ya?ml$")
 # Things that look like credentials and must not be written into YAML.
 SECRET_LOOKING = re.compile(
-    r"(xox[abposr]-|[?&]sig=|\b\d{6,12}:[A-Za-z0-9_-]{30,}\b|webhook\.office\.com|"
-    r"logic\.azure\.com|hooks\.slack\.com)",
+    r"(xox[abposre]-|xapp-|[?&](sig|token|api_?key|key|password|secret|access_token)=|"
+    r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b|webhook\.office\.com|logic\.azure\.com|"
+    r"api\.powerplatform\.com|hooks\.slack\.com|api\.telegram\.org/bot|//[^/@\s]+:[^/@\s]+@)",
     re.IGNORECASE,
 )
+CREDENTIAL_ADVICE = (
+    "this looks like a secret (token, password or webhook URL); remove it from the file, put it "
+    "in an environment variable and name that with 'secret: {env: NAME}'"
+)
+# County number (first two digits of a kommunenummer, 2024 numbering) -> accepted county names.
+COUNTIES: dict[str, tuple[str, ...]] = {
+    "03": ("Oslo",),
+    "11": ("Rogaland",),
+    "15": ("Møre og Romsdal",),
+    "18": ("Nordland",),
+    "31": ("Østfold",),
+    "32": ("Akershus",),
+    "33": ("Buskerud",),
+    "34": ("Innlandet",),
+    "39": ("Vestfold",),
+    "40": ("Telemark",),
+    "42": ("Agder",),
+    "46": ("Vestland",),
+    "50": ("Trøndelag", "Trööndelage"),
+    "55": ("Troms", "Romsa", "Tromssa"),
+    "56": ("Finnmark", "Finnmárku", "Finmarkku"),
+}
+# Telegram ids that stand for "someone anonymous", never a person (DOMAIN.md).
+ANONYMOUS_TELEGRAM_IDS = ("1087968824", "777000", "136817688")
+# NIST IR 7695 formatted-string pattern for CPE 2.3 names.
+_CPE_AVSTRING = (
+    r"(((\?*|\*?)([a-zA-Z0-9\-._]|(\\[\\*?!\"#$%&'()+,/:;<=>@\[\]\^`{|}~]))+(\?*|\*?))|[*\-])"
+)
+CPE23 = re.compile(
+    rf"^cpe:2\.3:[aho*\-](:{_CPE_AVSTRING}){{5}}"
+    rf"(:(([a-zA-Z]{{2,3}}(-([a-zA-Z]{{2}}|[0-9]{{3}}))?)|[*\-]))(:{_CPE_AVSTRING}){{4}}$"
+)
+
+
+class FieldProblem(ValueError):
+    """A cross-field rule broken at one key below the model being validated.
+
+    Pydantic reports a model validator's error at the model's own location; `format_validation`
+    appends ``key`` so the problem line names the key to fix (``targets[2].tlp_max``).
+    """
+
+    def __init__(self, key: str | tuple[str | int, ...], message: str):
+        self.key: tuple[str | int, ...] = (key,) if isinstance(key, str) else key
+        super().__init__(message)
 
 
 class Strict(BaseModel):
@@ -41,11 +92,16 @@ class Strict(BaseModel):
 
 def _parse_duration(value: Any) -> int:
     """'15m', '1h', '30s', '2d' or a number of seconds -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError("give a duration such as '15m', '1h' or '1d', not true/false")
     if isinstance(value, int | float):
         return int(value)
     m = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", str(value))
     if not m:
-        raise ValueError("use seconds or a number with s, m, h or d, e.g. '15m'")
+        raise ValueError(
+            f"{value!r} is not a duration; write a number with s, m, h or d, "
+            "e.g. '90s', '15m', '1h', '1d', or a number of seconds"
+        )
     return int(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
 
 
@@ -54,7 +110,9 @@ def _tlp(value: Any) -> TLP:
         return value
     parsed = TLP.parse(str(value))
     if parsed is None:
-        raise ValueError("use one of CLEAR, GREEN, AMBER, AMBER+STRICT, RED")
+        raise ValueError(
+            f"{value!r} is not a TLP 2.0 label; use one of CLEAR, GREEN, AMBER, AMBER+STRICT, RED"
+        )
     return parsed
 
 
@@ -64,7 +122,13 @@ def _priority(value: Any) -> Priority:
     try:
         return Priority.parse(value)
     except (KeyError, ValueError):
-        raise ValueError("use one of P1, P2, P3, P4") from None
+        raise ValueError(f"{value!r} is not a priority; use one of P1, P2, P3, P4") from None
+
+
+def _no_secret(value: str | None) -> str | None:
+    if value is not None and SECRET_LOOKING.search(value):
+        raise ValueError(CREDENTIAL_ADVICE)
+    return value
 
 
 class SecretRef(Strict):
@@ -76,19 +140,32 @@ class SecretRef(Strict):
     @classmethod
     def _env_name(cls, v: str) -> str:
         if not ENV_NAME.match(v):
-            raise ValueError("name an environment variable (A-Z, 0-9, _), not the secret itself")
+            raise ValueError(
+                "name an environment variable (capitals, digits and _, e.g. TEAMS_WEBHOOK_0301), "
+                "not the secret itself"
+            )
         return v
 
 
-def read_secret(env: str, environ: dict[str, str] | None = None) -> str | None:
-    """The secret from ``$ENV`` or from the file at ``$ENV_FILE``; None if neither is set."""
-    environ = dict(os.environ) if environ is None else environ
-    if environ.get(env):
-        return environ[env].strip()
-    path = environ.get(f"{env}_FILE")
-    if path:
-        return Path(path).read_text(encoding="utf-8").strip()
-    return None
+def read_secret(env: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The secret from ``$ENV`` or from the file at ``$ENV_FILE``; None if neither is set or
+    the value is empty. An unreadable ``_FILE`` raises `ConfigError` (naming the path, never
+    the secret)."""
+    environ = os.environ if environ is None else environ
+    value = (environ.get(env) or "").strip()
+    if value:
+        return value
+    path = (environ.get(f"{env}_FILE") or "").strip()
+    if not path:
+        return None
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+        raise ConfigError(
+            [f"environment: {env}_FILE: cannot read {path} ({reason}); fix the path or permissions"]
+        ) from None
+    return text or None
 
 
 class FeedConfig(Strict):
@@ -102,8 +179,8 @@ class FeedConfig(Strict):
     language: Literal["nb", "nn", "en", "de", "sv", "da"] = "en"
     tlp: TLP = TLP.CLEAR  # label for items that carry none (RSS)
     allow_private: bool = False  # explicit opt-in to loopback/private addresses and http
-    max_bytes: int = 20 * 1024 * 1024
-    timeout: float = 30.0
+    max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    timeout: float = Field(default=30.0, gt=0)
     # Structured sources (CSAF, STIX, TAXII, NVD):
     fingerprints: tuple[str, ...] = ()  # pinned OpenPGP key fingerprints (CSAF)
     token: SecretRef | None = None  # bearer token for access-protected feeds
@@ -111,28 +188,47 @@ class FeedConfig(Strict):
     collection: str | None = None  # TAXII collection id
     enrich_nvd: bool = False
 
-    _dur = field_validator("interval", mode="before")(classmethod(lambda cls, v: _parse_duration(v)))
+    _dur = field_validator("interval", mode="before")(
+        classmethod(lambda cls, v: _parse_duration(v))
+    )
     _t = field_validator("tlp", mode="before")(classmethod(lambda cls, v: _tlp(v)))
+    _u = field_validator("url")(classmethod(lambda cls, v: _no_secret(v)))
 
     @field_validator("interval")
     @classmethod
     def _interval_bounds(cls, v: int) -> int:
         if v < 60:
-            raise ValueError("poll no more often than every 60 seconds ('1m')")
+            raise ValueError("poll no more often than every 60 seconds; use '1m' or more")
+        return v
+
+    @field_validator("fingerprints")
+    @classmethod
+    def _fingerprints(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for fpr in v:
+            if not re.fullmatch(r"[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64}", fpr):
+                raise ValueError(
+                    f"{fpr!r} is not an OpenPGP fingerprint; give the 40 (or 64) hex digits "
+                    "without spaces"
+                )
         return v
 
     @model_validator(mode="after")
     def _url_or_path(self) -> FeedConfig:
-        if (self.url is None) == (self.path is None):
-            raise ValueError("give exactly one of 'url' (https://...) or 'path' (a local file)")
+        if self.url is None and self.path is None:
+            raise FieldProblem("url", "give 'url' (https://...) or 'path' (a local file)")
+        if self.url is not None and self.path is not None:
+            raise FieldProblem("path", "give either 'url' or 'path', not both; remove one")
         if self.url is not None:
             if self.url.startswith("http://") and not self.allow_private:
-                raise ValueError(
-                    f"url {self.url!r} is not https; use https, or set allow_private: true "
-                    "for a local test server"
+                raise FieldProblem(
+                    "url",
+                    f"{self.url!r} is not https; use https, or set allow_private: true "
+                    "for a local test server",
                 )
             if not self.url.startswith(("https://", "http://")):
-                raise ValueError(f"url {self.url!r} must start with https://")
+                raise FieldProblem("url", f"{self.url!r} must start with https://")
+        if self.username is not None and self.token is None:
+            raise FieldProblem("token", "'username' needs 'token: {env: NAME}' for the password")
         return self
 
 
@@ -152,42 +248,75 @@ class TargetConfig(Strict):
     _t = field_validator("tlp_max", mode="before")(classmethod(lambda cls, v: _tlp(v)))
     _p = field_validator("min_priority", mode="before")(classmethod(lambda cls, v: _priority(v)))
 
-    @field_validator("address")
+    @field_validator("address", mode="before")
     @classmethod
-    def _no_secret_in_address(cls, v: str | None) -> str | None:
-        if v is not None and SECRET_LOOKING.search(v):
-            raise ValueError(
-                "this looks like a secret (token or webhook URL); put it in an environment "
-                "variable and name it with 'secret: {env: NAME}'"
-            )
-        return v
+    def _address(cls, v: Any) -> Any:
+        if isinstance(v, int) and not isinstance(v, bool):
+            return str(v)  # Telegram chat ids are numbers in YAML
+        return _no_secret(v) if isinstance(v, str) else v
 
     @model_validator(mode="after")
     def _per_kind(self) -> TargetConfig:
         if self.kind == "teams" and self.secret is None:
-            raise ValueError(
-                "a teams target needs 'secret: {env: NAME}' naming the variable that holds "
-                "the Workflows webhook URL"
+            raise FieldProblem(
+                "secret",
+                "a teams target needs 'secret: {env: NAME}' naming the environment variable "
+                "that holds the Workflows webhook URL",
             )
-        if self.kind in ("email", "file", "slack", "telegram") and not self.address:
+        if self.kind != "teams" and not self.address:
             what = {
                 "email": "an e-mail address",
                 "file": "a file path for the JSON Lines output",
-                "slack": "a Slack channel id (C0123...) or user id (U0123...)",
-                "telegram": "a Telegram chat id",
+                "slack": "a Slack channel id (C0123ABCD) or user id (U0123ABCD)",
+                "telegram": "a Telegram chat id (-100... for a group, a number for a person)",
             }[self.kind]
-            raise ValueError(f"a {self.kind} target needs 'address': {what}")
-        if self.kind == "email" and self.address and "@" not in self.address:
-            raise ValueError(f"address {self.address!r} is not an e-mail address")
-        if self.public and self.personal:
-            raise ValueError("a target cannot be both 'public' and 'personal'")
-        if self.public and self.tlp_max > TLP.CLEAR:
-            raise ValueError("a public target may only receive TLP:CLEAR; set tlp_max: CLEAR")
-        if not self.personal and self.tlp_max == TLP.RED:
-            raise ValueError(
-                "only personal targets may receive TLP:RED; set personal: true or lower tlp_max"
-            )
+            raise FieldProblem("address", f"a {self.kind} target needs 'address': {what}")
+        self._check_address()
+        self._check_tlp()
         return self
+
+    def _check_address(self) -> None:
+        a = self.address or ""
+        if self.kind == "email" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", a):
+            raise FieldProblem("address", f"{a!r} is not an e-mail address (name@example.no)")
+        if self.kind == "slack" and not re.fullmatch(r"[CGDUW][A-Z0-9]{2,}", a):
+            raise FieldProblem(
+                "address",
+                f"{a!r} is not a Slack id; use the channel id (C0123ABCD, under the channel's "
+                "details) or a user id (U0123ABCD), not the #name",
+            )
+        if self.kind == "telegram" and not re.fullmatch(r"-?\d+|@[A-Za-z]\w{4,}", a):
+            raise FieldProblem(
+                "address", f"{a!r} is not a Telegram chat id; use a number such as -1001234567890"
+            )
+        if self.personal and (
+            (self.kind == "slack" and a[:1] in "CG") or (self.kind == "telegram" and a[:1] in "-@")
+        ):
+            raise FieldProblem(
+                "personal",
+                f"{a!r} is a channel or group, not one person; use the person's user id or "
+                "set personal: false",
+            )
+
+    def _check_tlp(self) -> None:
+        if self.public and self.personal:
+            raise FieldProblem("personal", "a target cannot be both 'public' and 'personal'")
+        if self.public and self.tlp_max > TLP.CLEAR:
+            raise FieldProblem(
+                "tlp_max", "a public target may only receive TLP:CLEAR; set tlp_max: CLEAR"
+            )
+        if self.suppliers and self.tlp_max >= TLP.AMBER_STRICT:
+            raise FieldProblem(
+                "tlp_max",
+                "a target shared with suppliers may not receive TLP:AMBER+STRICT or RED; "
+                "set tlp_max: AMBER or lower",
+            )
+        if not self.personal and self.tlp_max == TLP.RED:
+            raise FieldProblem(
+                "tlp_max",
+                "only personal targets may receive TLP:RED; set personal: true if this reaches "
+                "one named person, or lower tlp_max to AMBER+STRICT",
+            )
 
 
 class InventoryItem(Strict):
@@ -205,19 +334,28 @@ class InventoryItem(Strict):
     @field_validator("version", mode="before")
     @classmethod
     def _version_str(cls, v: Any) -> Any:
-        if isinstance(v, int | float):
-            raise ValueError(f"quote the version ('{v}') so YAML keeps it as text")
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            raise ValueError(
+                f"YAML read the version as the number {v}; put it in quotes, e.g. "
+                f'version: "{v}" (unquoted, 7.10 would become 7.1)'
+            )
         return v
 
     @field_validator("cpe")
     @classmethod
     def _cpe(cls, v: str | None) -> str | None:
-        if v is not None and (not v.startswith("cpe:2.3:") or v.count(":") < 12):
+        if v is None or CPE23.match(v):
+            return v
+        if v.startswith("cpe:/"):
             raise ValueError(
-                "give a CPE 2.3 formatted string with 13 parts, e.g. "
+                "this is the old CPE 2.2 URI form; write the CPE 2.3 name, e.g. "
                 "cpe:2.3:o:fortinet:fortios:7.2.4:*:*:*:*:*:*:*"
             )
-        return v
+        parts = len(re.split(r"(?<!\\):", v))
+        raise ValueError(
+            f"not a CPE 2.3 name ({parts} parts, 13 needed, part a, o or h); write e.g. "
+            "cpe:2.3:o:fortinet:fortios:7.2.4:*:*:*:*:*:*:*"
+        )
 
     @field_validator("purl")
     @classmethod
@@ -228,7 +366,10 @@ class InventoryItem(Strict):
             try:
                 PackageURL.from_string(v)
             except ValueError as exc:
-                raise ValueError(f"not a valid package URL ({exc})") from None
+                raise ValueError(
+                    f"not a valid package URL ({exc}); write e.g. "
+                    "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"
+                ) from None
         return v
 
     @field_validator("versions")
@@ -247,7 +388,17 @@ class InventoryItem(Strict):
     @model_validator(mode="after")
     def _one_version_form(self) -> InventoryItem:
         if self.version is not None and self.versions is not None:
-            raise ValueError("give either 'version' (one) or 'versions' (a vers: range), not both")
+            raise FieldProblem(
+                "versions", "give either 'version' (one) or 'versions' (a vers: range), not both"
+            )
+        if self.version is not None and self.cpe is not None:
+            cpe_version = re.split(r"(?<!\\):", self.cpe)[5]
+            if cpe_version not in ("*", "-") and cpe_version != self.version:
+                raise FieldProblem(
+                    "cpe",
+                    f"the CPE names version {cpe_version!r} but 'version' is {self.version!r}; "
+                    "make them agree (or put * in the CPE's version part)",
+                )
         return self
 
     @property
@@ -269,10 +420,45 @@ class Person(Strict):
     def _str(cls, v: Any) -> str:
         return str(v)
 
+    @model_validator(mode="after")
+    def _id_form(self) -> Person:
+        if self.platform == "telegram":
+            if not self.user_id.isdigit():
+                raise FieldProblem(
+                    "user_id", f"{self.user_id!r} is not a Telegram user id (a positive number)"
+                )
+            if self.user_id in ANONYMOUS_TELEGRAM_IDS:
+                raise FieldProblem(
+                    "user_id",
+                    f"{self.user_id} is Telegram's id for anonymous senders, not a person; "
+                    "use the person's own user id",
+                )
+        if self.platform == "slack" and not re.fullmatch(r"[UW][A-Z0-9]{2,}", self.user_id):
+            raise FieldProblem(
+                "user_id", f"{self.user_id!r} is not a Slack user id (U0123ABCD, in the profile)"
+            )
+        return self
+
 
 class QuietHours(Strict):
     start: time
     end: time
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietHours:
+        if self.start == self.end:
+            raise FieldProblem("end", "start and end are equal; remove quiet_hours to have none")
+        return self
+
+
+def _unique_ids(items: tuple[Any, ...], what: str) -> None:
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if item.id in seen:
+            raise FieldProblem(
+                (i, "id"), f"{what} id {item.id!r} is used twice; ids must be unique"
+            )
+        seen.add(item.id)
 
 
 class SubscriberConfig(Strict):
@@ -286,33 +472,45 @@ class SubscriberConfig(Strict):
     quiet_hours: QuietHours | None = None
     daily_cap: int = Field(default=20, ge=1)
 
-    @model_validator(mode="after")
-    def _unique_targets(self) -> SubscriberConfig:
-        ids = [t.id for t in self.targets]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise ValueError(f"target ids must be unique within a municipality: {', '.join(dup)}")
-        return self
+    @field_validator("targets")
+    @classmethod
+    def _unique_targets(cls, v: tuple[TargetConfig, ...]) -> tuple[TargetConfig, ...]:
+        _unique_ids(v, "target")
+        return v
 
 
 class SmtpConfig(Strict):
     host: str = "localhost"
-    port: int = 587
+    port: int = Field(default=587, ge=1, le=65535)
     starttls: bool = True
     username: str | None = None
     password: SecretRef | None = None
     sender: str = "certbot@localhost"
-    timeout: float = 30.0
+    timeout: float = Field(default=30.0, gt=0)
     validate_certs: bool = True
+
+    @model_validator(mode="after")
+    def _auth(self) -> SmtpConfig:
+        if "@" not in self.sender:
+            raise FieldProblem("sender", f"{self.sender!r} is not an e-mail address")
+        if self.username is not None and self.password is None:
+            raise FieldProblem("password", "'username' needs 'password: {env: NAME}'")
+        return self
 
 
 class PriorityConfig(Strict):
-    p1_cvss: float = 9.0
-    p2_cvss: float = 7.0
-    p3_cvss: float = 4.0
-    p2_epss: float = 0.1
-    p1_hours: int = 24
-    p2_days: int = 7
+    p1_cvss: float = Field(default=9.0, ge=0, le=10)
+    p2_cvss: float = Field(default=7.0, ge=0, le=10)
+    p3_cvss: float = Field(default=4.0, ge=0, le=10)
+    p2_epss: float = Field(default=0.1, ge=0, le=1)
+    p1_hours: int = Field(default=24, ge=1)
+    p2_days: int = Field(default=7, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PriorityConfig:
+        if not self.p1_cvss >= self.p2_cvss >= self.p3_cvss:
+            raise FieldProblem("p2_cvss", "the CVSS thresholds must satisfy p1 >= p2 >= p3")
+        return self
 
 
 class DispatchConfig(Strict):
@@ -320,6 +518,12 @@ class DispatchConfig(Strict):
     backoff_base: float = Field(default=30.0, gt=0)
     backoff_cap: float = Field(default=3600.0, gt=0)
     concurrency: int = Field(default=8, ge=1)
+
+    @model_validator(mode="after")
+    def _cap(self) -> DispatchConfig:
+        if self.backoff_cap < self.backoff_base:
+            raise FieldProblem("backoff_cap", "must be at least backoff_base")
+        return self
 
 
 class RoutingConfig(Strict):
@@ -341,6 +545,7 @@ class ServiceConfig(Strict):
     slack_base_url: str | None = None  # for local fakes
     telegram_base_url: str | None = None  # for local fakes
     public_url: str = "http://localhost:8080"  # where signed links point (issue 5)
+    subscribers_dir: str = "subscribers"  # relative to the config directory
 
     @field_validator("timezone")
     @classmethod
@@ -349,8 +554,16 @@ class ServiceConfig(Strict):
 
         try:
             ZoneInfo(v)
-        except Exception:  # noqa: BLE001 - any failure means a bad name
-            raise ValueError(f"unknown time zone {v!r}; use an IANA name like Europe/Oslo") from None
+        except Exception:
+            raise ValueError(
+                f"unknown time zone {v!r}; use an IANA name such as Europe/Oslo"
+            ) from None
+        return v
+
+    @field_validator("operator_targets")
+    @classmethod
+    def _unique_targets(cls, v: tuple[TargetConfig, ...]) -> tuple[TargetConfig, ...]:
+        _unique_ids(v, "target")
         return v
 
 
@@ -358,13 +571,11 @@ class FeedsFile(Strict):
     service: ServiceConfig = ServiceConfig()
     feeds: tuple[FeedConfig, ...] = ()
 
-    @model_validator(mode="after")
-    def _unique_ids(self) -> FeedsFile:
-        ids = [f.id for f in self.feeds]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise ValueError(f"feed ids must be unique: {', '.join(dup)}")
-        return self
+    @field_validator("feeds")
+    @classmethod
+    def _unique_ids(cls, v: tuple[FeedConfig, ...]) -> tuple[FeedConfig, ...]:
+        _unique_ids(v, "feed")
+        return v
 
 
 class Config(BaseModel):
@@ -376,6 +587,7 @@ class Config(BaseModel):
     service: ServiceConfig
     feeds: tuple[FeedConfig, ...]
     subscribers: tuple[SubscriberConfig, ...]
+    files: dict[str, str] = Field(default_factory=dict)  # subscriber id -> file label
 
     def feed(self, feed_id: str) -> FeedConfig:
         for f in self.feeds:
@@ -402,152 +614,360 @@ class Config(BaseModel):
         p = Path(path)
         return p if p.is_absolute() else self.root / p
 
+    def file_of(self, sub_id: str) -> str:
+        """The file label a subscriber came from (``subscribers/0301-oslo.yaml``)."""
+        return self.files.get(sub_id, f"subscribers/{sub_id}")
+
 
 OPERATOR = "operator"  # the pseudo-subscriber id of the sector response team's own targets
 
 
-# --- loading and error formatting ---------------------------------------------------------
+# --- reading YAML ---------------------------------------------------------------------------
+
+_YAML12_INT = re.compile(r"^(?:[-+]?0b[01_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?(?:0|[1-9][0-9_]*))$")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 integers (no octal ``0301``, no base-60 ``22:00``) that
+    refuses duplicate keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:
+                continue  # unhashable key: the base class reports it
+            if first != key_node.start_mark.line + 1:
+                raise _DuplicateKey(str(key), first, key_node.start_mark.line + 1)
+        return super().construct_mapping(node, deep)
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: str, first: int, again: int):
+        self.key, self.first, self.again = key, first, again
+        super().__init__(key)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:int"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", _YAML12_INT, list("-+0123456789"))
+
+
+def _yaml_problem(label: str, exc: yaml.YAMLError) -> str:
+    if isinstance(exc, _DuplicateKey):
+        return (
+            f"{label}: {exc.key}: the key appears twice (lines {exc.first} and {exc.again}); "
+            "keep one"
+        )
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "an unknown place"
+    what = getattr(exc, "problem", None) or "unreadable YAML"
+    context = getattr(exc, "context", None)
+    what = f"{what} ({context})" if context else what
+    return f"{label}: (syntax): YAML error at {where}: {what}; check indentation and quoting there"
+
+
+def _read_yaml(path: Path, problems: list[str], label: str) -> tuple[Any, yaml.Node | None]:
+    """(data, node tree) of one YAML file; (None, None) after adding a problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        problems.append(f"{label}: (file): cannot read the file ({exc.strerror})")
+        return None, None
+    except UnicodeDecodeError:
+        problems.append(f"{label}: (file): not UTF-8 text; save the file as UTF-8")
+        return None, None
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        problems.append(_yaml_problem(label, exc))
+        return None, None
+    finally:
+        loader.dispose()
+    if data is None:
+        problems.append(f"{label}: (top level): the file is empty; fill it in or delete it")
+    return data, node
+
+
+# --- formatting validation errors -------------------------------------------------------------
+
+_PATTERN_HINTS = {
+    r"^[a-z0-9][a-z0-9_-]*$": "use lowercase letters, digits, '-' and '_', e.g. 'nsm-varsler'",
+    r"^\d{4}$": "give the four-digit kommunenummer in quotes, e.g. id: '0301'",
+}
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[str | int, ...]:
+    skip = ("after", "before", "wrap", "plain")
+    return tuple(p for p in loc if not (str(p).startswith("function-") or p in skip))
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
     out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif str(part).startswith("function-") or part in ("after", "before"):
-            continue
-        else:
-            out += ("." if out else "") + str(part)
+    for part in _clean_loc(loc):
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
     return out or "(top level)"
 
 
-_HINTS = {
-    "extra_forbidden": "unknown key; remove it or check its spelling against the README",
-    "missing": "required key is missing; add it",
-}
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
-def format_validation(file: str, exc: ValidationError) -> list[str]:
+def _known_keys(model: type[BaseModel] | None, loc: tuple[str | int, ...]) -> list[str]:
+    """The keys allowed in the mapping at ``loc`` below ``model``."""
+    for part in loc:
+        if model is None:
+            return []
+        if isinstance(part, str):
+            field = model.model_fields.get(part)
+            model = _model_in(field.annotation) if field else None
+    return list(model.model_fields) if model else []
+
+
+def _message(err: Any, model: type[BaseModel] | None) -> str:
+    kind, ctx, loc = err["type"], err.get("ctx") or {}, _clean_loc(tuple(err["loc"]))
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(loc[-1]), _known_keys(model, loc[:-1]), n=1)
+        did = f"; did you mean '{close[0]}'?" if close else ""
+        return f"unknown key{did}; remove it or fix its spelling (see the README)"
+    simple = {
+        "missing": "required key is missing; add it",
+        "bool_type": "use true or false",
+        "bool_parsing": "use true or false",
+        "string_type": "expected text; put the value in quotes",
+        "int_type": "expected a whole number",
+        "int_parsing": "expected a whole number",
+        "int_from_float": "expected a whole number",
+        "float_type": "expected a number",
+        "float_parsing": "expected a number",
+        "time_type": "use a time of day in quotes, e.g. '22:00'",
+        "time_parsing": "use a time of day in quotes, e.g. '22:00'",
+        "model_type": "expected a mapping (key: value lines)",
+        "model_attributes_type": "expected a mapping (key: value lines)",
+        "dict_type": "expected a mapping (key: value lines)",
+        "tuple_type": "expected a list (one '- ' item per line)",
+    }
+    if kind in simple:
+        return simple[kind]
+    if kind == "literal_error":
+        return f"{err['input']!r} is not allowed; use {ctx['expected']}"
+    if kind == "string_pattern_mismatch":
+        return _PATTERN_HINTS.get(ctx.get("pattern", ""), str(err["msg"]))
+    if kind == "too_short":
+        return "must not be empty" if isinstance(err["input"], str) else "give at least one entry"
+    bounds = {"greater_than_equal": ("at least", "ge"), "less_than_equal": ("at most", "le")}
+    bounds |= {"greater_than": ("more than", "gt"), "less_than": ("less than", "lt")}
+    if kind in bounds:
+        words, key = bounds[kind]
+        return f"must be {words} {ctx[key]}"
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[str | int, ...]) -> int | None:
+    """The line of the deepest YAML node on the path ``loc`` (1-based)."""
+    line = None if node is None else node.start_mark.line + 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            pairs = [(k, v) for k, v in node.value if getattr(k, "value", None) == part]
+            if not pairs:
+                break
+            line, node = pairs[0][0].start_mark.line + 1, pairs[0][1]  # the key's own line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def format_validation(
+    file: str,
+    exc: ValidationError,
+    node: yaml.Node | None = None,
+    model: type[BaseModel] | None = None,
+) -> list[str]:
+    """One ``file: key.path: message (line N)`` line per pydantic error."""
     problems = []
     for err in exc.errors():
-        loc = _loc(tuple(err["loc"]))
-        msg = _HINTS.get(err["type"]) or str(err["msg"]).removeprefix("Value error, ")
-        problems.append(f"{file}: {loc}: {msg}")
+        loc = _clean_loc(tuple(err["loc"]))
+        error = (err.get("ctx") or {}).get("error")
+        if isinstance(error, FieldProblem):
+            loc = loc + error.key
+        line = _line_of(node, loc) if node is not None else None
+        where = f" (line {line})" if line else ""
+        problems.append(f"{file}: {_loc(loc)}: {_message(err, model)}{where}")
     return problems
 
 
-def _read_yaml(path: Path, problems: list[str], label: str) -> Any:
+# --- loading ----------------------------------------------------------------------------------
+
+
+def _load_feeds(root: Path, problems: list[str]) -> FeedsFile:
+    feeds_path = root / "feeds.yaml"
+    if not feeds_path.exists():
+        problems.append(
+            f"feeds.yaml: (file): not found in {root}; pass --config-dir or set CERTBOT_CONFIG_DIR"
+        )
+        return FeedsFile()
+    raw, node = _read_yaml(feeds_path, problems, "feeds.yaml")
+    if raw is None:
+        return FeedsFile()
+    if not isinstance(raw, dict):
+        problems.append("feeds.yaml: (top level): expected a mapping with 'service:' and 'feeds:'")
+        return FeedsFile()
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        problems.append(f"{label}: cannot read file ({exc.strerror})")
+        feeds_file = FeedsFile.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(format_validation("feeds.yaml", exc, node, FeedsFile))
+        return FeedsFile()
+    for idx, f in enumerate(feeds_file.feeds):
+        if f.path is not None and not (root / f.path).exists():
+            problems.append(
+                f"feeds.yaml: feeds[{idx}].path: file {f.path!r} does not exist "
+                f"(paths are relative to the config directory){_at(node, ('feeds', idx, 'path'))}"
+            )
+    return feeds_file
+
+
+def _at(node: yaml.Node | None, loc: tuple[str | int, ...]) -> str:
+    line = _line_of(node, loc)
+    return f" (line {line})" if line else ""
+
+
+def _county_problem(sub: SubscriberConfig, label: str, node: yaml.Node | None) -> str | None:
+    names = COUNTIES.get(sub.id[:2])
+    if names is None:
+        known = ", ".join(f"{k} {v[0]}" for k, v in COUNTIES.items())
+        return (
+            f"{label}: id: '{sub.id}' is not a kommunenummer (2024 numbering): the first two "
+            f"digits are the county number ({known}){_at(node, ('id',))}"
+        )
+    if not any(sub.county.casefold().startswith(n.casefold()) for n in names):
+        return (
+            f"{label}: county: kommunenummer {sub.id} lies in {names[0]}, not {sub.county!r}; "
+            f"fix the county or the id{_at(node, ('county',))}"
+        )
+    return None
+
+
+def _load_subscriber(path: Path, problems: list[str]) -> SubscriberConfig | None:
+    label = f"subscribers/{path.name}"
+    m = SUBSCRIBER_FILE.match(path.name)
+    if not m:
+        problems.append(
+            f"{label}: (file name): name the file <kommunenummer>-<name>.yaml in lowercase, "
+            "e.g. 0301-oslo.yaml"
+        )
+    raw, node = _read_yaml(path, problems, label)
+    if raw is None:
         return None
-    except UnicodeDecodeError:
-        problems.append(f"{label}: not UTF-8 text; save the file as UTF-8")
+    if not isinstance(raw, dict):
+        problems.append(f"{label}: (top level): expected a mapping with id, name, county, targets")
         return None
+    if isinstance(raw.get("id"), int) and not isinstance(raw.get("id"), bool):
+        raw["id"] = f"{raw['id']:04d}"
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
-        problems.append(f"{label}: (top level): YAML syntax error at {where}: {exc}")
+        sub = SubscriberConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(format_validation(label, exc, node, SubscriberConfig))
         return None
+    if m and m.group(1) != sub.id:
+        problems.append(
+            f"{label}: id: '{sub.id}' does not match the kommunenummer '{m.group(1)}' in the "
+            f"file name; rename the file or fix the id{_at(node, ('id',))}"
+        )
+    county = _county_problem(sub, label, node)
+    if county:
+        problems.append(county)
+    return sub
 
 
 def load_config(root: str | Path, *, only_subscribers: list[Path] | None = None) -> Config:
     """Load feeds.yaml and subscribers/*.yaml under ``root``; raise ConfigError with every
-    problem found."""
+    problem found in every file."""
     root = Path(root).resolve()
     problems: list[str] = []
-    feeds_path = root / "feeds.yaml"
-    feeds_file = FeedsFile()
-    if not feeds_path.exists():
-        problems.append(
-            f"feeds.yaml: file not found in {root}; pass --config-dir or set CERTBOT_CONFIG_DIR"
-        )
-    else:
-        raw = _read_yaml(feeds_path, problems, "feeds.yaml")
-        if raw is not None:
-            if not isinstance(raw, dict):
-                problems.append("feeds.yaml: (top level): expected a mapping with 'feeds:'")
-            else:
-                try:
-                    feeds_file = FeedsFile.model_validate(raw)
-                except ValidationError as exc:
-                    problems.extend(format_validation("feeds.yaml", exc))
-        for f in feeds_file.feeds:
-            if f.path is not None and not (root / f.path).exists() and not Path(f.path).exists():
-                idx = feeds_file.feeds.index(f)
-                problems.append(
-                    f"feeds.yaml: feeds[{idx}].path: file {f.path!r} does not exist "
-                    "(paths are relative to the config directory)"
-                )
-
-    subscribers: list[SubscriberConfig] = []
-    sub_dir = root / "subscribers"
+    feeds_file = _load_feeds(root, problems)
+    sub_dir = (root / feeds_file.service.subscribers_dir).resolve()
     files = only_subscribers
     if files is None:
         files = sorted(sub_dir.glob("*.y*ml")) if sub_dir.is_dir() else []
         if not sub_dir.is_dir():
-            problems.append(f"subscribers/: directory not found in {root}")
+            problems.append(f"subscribers/: (directory): not found in {root}; create it")
+    subscribers: list[SubscriberConfig] = []
     seen: dict[str, str] = {}
     for path in files:
+        sub = _load_subscriber(path, problems)
+        if sub is None:
+            continue
         label = f"subscribers/{path.name}"
-        m = SUBSCRIBER_FILE.match(path.name)
-        if not m:
-            problems.append(
-                f"{label}: (file name): name the file <kommunenummer>-<name>.yaml, "
-                "e.g. 0301-oslo.yaml"
-            )
-        raw = _read_yaml(path, problems, label)
-        if raw is None:
-            continue
-        if not isinstance(raw, dict):
-            problems.append(f"{label}: (top level): expected a mapping with id, name, targets")
-            continue
-        if isinstance(raw.get("id"), int):
-            raw["id"] = f"{raw['id']:04d}"
-        try:
-            sub = SubscriberConfig.model_validate(raw)
-        except ValidationError as exc:
-            problems.extend(format_validation(label, exc))
-            continue
-        if m and m.group(1) != sub.id:
-            problems.append(
-                f"{label}: id: '{sub.id}' does not match the kommunenummer "
-                f"'{m.group(1)}' in the file name"
-            )
         if sub.id in seen:
-            problems.append(f"{label}: id: '{sub.id}' is also used by {seen[sub.id]}")
+            problems.append(
+                f"{label}: id: '{sub.id}' is also used by {seen[sub.id]}; one file per municipality"
+            )
+            continue
         seen[sub.id] = label
         subscribers.append(sub)
     if problems:
         raise ConfigError(problems)
     return Config(
-        root=root, service=feeds_file.service, feeds=feeds_file.feeds, subscribers=tuple(subscribers)
+        root=root,
+        service=feeds_file.service,
+        feeds=feeds_file.feeds,
+        subscribers=tuple(subscribers),
+        files=seen,
     )
 
 
-def missing_secrets(config: Config, environ: dict[str, str] | None = None) -> list[str]:
-    """Warnings for secrets the configuration names but the environment does not provide."""
-    out = []
-    kinds_used = {t.kind for s in config.subscribers for t in s.targets} | {
-        t.kind for t in config.service.operator_targets
-    }
+# --- secrets at start-up --------------------------------------------------------------------
+
+
+def _secret_warning(where: str, ref: SecretRef, environ: Mapping[str, str] | None) -> str | None:
+    try:
+        if read_secret(ref.env, environ) is not None:
+            return None
+    except ConfigError as exc:
+        return f"{where}: {exc.problems[0].split(': ', 2)[-1]}"
+    return f"{where}: environment variable {ref.env} (or {ref.env}_FILE) is not set; set it"
+
+
+def missing_secrets(config: Config, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Warnings for secrets the configuration names but the environment does not provide,
+    each as ``file: key.path: message``."""
+    checks: list[tuple[str, SecretRef]] = []
     for sub in config.subscribers:
-        for t in sub.targets:
-            if t.secret and read_secret(t.secret.env, environ) is None:
-                out.append(
-                    f"subscribers/{sub.id}: targets.{t.id}: environment variable "
-                    f"{t.secret.env} (or {t.secret.env}_FILE) is not set"
-                )
+        for i, t in enumerate(sub.targets):
+            if t.secret:
+                checks.append((f"{config.file_of(sub.id)}: targets[{i}].secret.env", t.secret))
     svc = config.service
+    for i, t in enumerate(svc.operator_targets):
+        if t.secret:
+            checks.append((f"feeds.yaml: service.operator_targets[{i}].secret.env", t.secret))
+    kinds_used = {t.kind for s in config.subscribers for t in s.targets}
+    kinds_used |= {t.kind for t in svc.operator_targets}
     for kind, ref in (("slack", svc.slack_token), ("telegram", svc.telegram_token)):
-        if kind in kinds_used and read_secret(ref.env, environ) is None:
-            out.append(f"feeds.yaml: service.{kind}_token: {ref.env} (or {ref.env}_FILE) is not set")
-    if "email" in kinds_used and svc.smtp.password and read_secret(svc.smtp.password.env, environ) is None:
-        out.append(f"feeds.yaml: service.smtp.password: {svc.smtp.password.env} is not set")
-    for f in config.feeds:
-        if f.token and read_secret(f.token.env, environ) is None:
-            out.append(f"feeds.yaml: feeds.{f.id}.token: {f.token.env} is not set")
-    return out
+        if kind in kinds_used:
+            checks.append((f"feeds.yaml: service.{kind}_token.env", ref))
+    if "email" in kinds_used and svc.smtp.password:
+        checks.append(("feeds.yaml: service.smtp.password.env", svc.smtp.password))
+    for i, f in enumerate(config.feeds):
+        if f.token and f.enabled:
+            checks.append((f"feeds.yaml: feeds[{i}].token.env", f.token))
+    warnings = (_secret_warning(where, ref, environ) for where, ref in checks)
+    return [w for w in warnings if w]
