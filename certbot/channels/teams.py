@@ -1,0 +1,165 @@
+"""Microsoft Teams: an Adaptive Card posted to a Power Automate Workflows webhook.
+
+- The wire form is ``{"type": "message", "attachments": [{"contentType":
+  "application/vnd.microsoft.card.adaptive", "content": <AdaptiveCard 1.4>}]}``, kept under
+  `MAX_BYTES` of UTF-8 JSON by shrinking the plain text (`chat.fit`).
+- The TLP label is the first TextBlock, coloured by TLP. Untrusted text has its Markdown
+  neutralised (`escape.markdown`); links exist only as ``Action.OpenUrl`` with the host as the
+  title (never ``Action.Submit``: Workflows cards cannot post back).
+- The webhook URL is the secret (``sig=``): it is read from ``target.secret`` at send time and
+  never appears in an error. Status codes are classified with `classify_status`; a 2xx whose
+  body says "Microsoft Teams endpoint returned HTTP error 429" is a throttled send.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import aiohttp
+
+from certbot.channels import Channel, Payload, Sent, chat, escape
+from certbot.config import TargetConfig, read_secret
+from certbot.errors import DeliveryError, classify_status
+from certbot.model import TLP, Notification
+from certbot.redact import register_secret
+
+MAX_BYTES = 27 * 1024  # Teams refuses payloads over about 28 KB
+MAX_ACTIONS = 5
+TLP_COLOURS = {
+    TLP.CLEAR: "Default",
+    TLP.GREEN: "Good",
+    TLP.AMBER: "Warning",
+    TLP.AMBER_STRICT: "Warning",
+    TLP.RED: "Attention",
+}
+INNER_ERROR = re.compile(r"returned HTTP error (\d{3})")
+TIMEOUT = aiohttp.ClientTimeout(total=30)
+
+
+def encode(body: dict[str, Any]) -> bytes:
+    """The exact bytes sent (and measured against `MAX_BYTES`)."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _text_block(text: str, **kw: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **kw}
+
+
+def _card(parts: list[chat.Section], tlp: TLP, links: list[str]) -> dict[str, Any]:
+    body: list[dict[str, Any]] = [
+        _text_block(tlp.label, weight="Bolder", size="Medium", color=TLP_COLOURS[tlp])
+    ]
+    for s in parts:
+        lines = [escape.markdown(line) for line in s.lines]
+        if s.kind == "head":
+            rest = " ".join(lines).removeprefix(escape.markdown(tlp.label)).lstrip(" ·")
+            if rest:
+                body.append(_text_block(rest, weight="Bolder", spacing="None"))
+        elif s.kind == "title":
+            body.append(_text_block(" ".join(lines), size="Large", weight="Bolder"))
+        elif s.kind == "links":
+            continue  # links become actions
+        else:
+            body.append(
+                _text_block(
+                    escape.markdown(s.heading), weight="Bolder", spacing="Medium", separator=True
+                )
+            )
+            text = (
+                "\n".join(f"- {line}" for line in lines) if s.kind == "list" else "\n\n".join(lines)
+            )
+            body.append(_text_block(text, spacing="Small"))
+    actions = [
+        {"type": "Action.OpenUrl", "title": escape.url_host(u), "url": u}
+        for u in links[:MAX_ACTIONS]
+    ]
+    card: dict[str, Any] = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "msteams": {"width": "Full"},
+        "body": body,
+    }
+    if actions:
+        card["actions"] = actions
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": card,
+            }
+        ],
+    }
+
+
+class TeamsChannel(Channel):
+    kind = "teams"
+
+    def render(self, n: Notification, target: TargetConfig) -> Payload:
+        safe = chat.sanitise(n)
+        more = chat.MORE.get(safe.language, chat.MORE["en"])
+        parts = chat.sections(self.ctx.renderer, "teams", safe)
+        links = [u for s in parts if s.kind == "links" for u in s.lines]
+        body = chat.fit(
+            parts, lambda p: _card(p, n.tlp, links), lambda b: len(encode(b)), MAX_BYTES, more
+        )
+        text = "\n".join(line for s in parts[:2] for line in s.lines)
+        return Payload(channel="teams", body=body, text=text, meta={"delivery_id": n.delivery_id})
+
+    async def deliver(self, payload: Payload, target: TargetConfig) -> Sent:
+        ref = target.secret
+        url = read_secret(ref.env, self.ctx.environ) if ref else None
+        if not url:
+            raise DeliveryError("teams webhook URL not configured", retryable=False)
+        register_secret(url)
+        if escape.safe_url(url) is None:
+            raise DeliveryError("teams webhook URL is not an http(s) URL", retryable=False)
+        error = await self._post(url, encode(payload.body))
+        if isinstance(error, DeliveryError):
+            raise error
+        return error
+
+    async def _post(self, url: str, data: bytes) -> Sent | DeliveryError:
+        session = self.ctx.http or aiohttp.ClientSession()
+        headers = {"Content-Type": "application/json"}
+        try:
+            async with session.post(
+                url, data=data, headers=headers, timeout=TIMEOUT, allow_redirects=False
+            ) as resp:
+                text = (await resp.content.read(64 * 1024)).decode("utf-8", "replace")
+                return _answer(resp.status, resp.headers.get("Retry-After"), text)
+        except TimeoutError:
+            return DeliveryError("teams webhook: timed out", retryable=True, ambiguous=True)
+        except aiohttp.ClientConnectorError:
+            return DeliveryError("teams webhook: cannot connect", retryable=True)
+        except (aiohttp.ClientError, ConnectionError) as exc:
+            return DeliveryError(
+                f"teams webhook: connection lost ({type(exc).__name__})",
+                retryable=True,
+                ambiguous=True,
+            )
+        finally:
+            if session is not self.ctx.http:
+                await session.close()
+
+
+def _answer(status: int, retry_after: str | None, text: str) -> Sent | DeliveryError:
+    inner = INNER_ERROR.search(text) if "Microsoft Teams endpoint" in text else None
+    if inner:  # Workflows answered 2xx but Teams refused the post
+        status = int(inner.group(1))
+        prefix = "teams webhook: HTTP 2xx, Teams answered"
+    else:
+        prefix = "teams webhook: HTTP"
+    verdict = classify_status(status)
+    if verdict is None:
+        return Sent(external_id=None, detail={"status": status})
+    return DeliveryError(
+        f"{prefix} {status}", retryable=verdict, retry_after=chat.retry_after(retry_after)
+    )
+
+
+CHANNEL = TeamsChannel
