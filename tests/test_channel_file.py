@@ -1,0 +1,99 @@
+"""FileChannel: JSON Lines records, digests split per item, atomic appends, golden output."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from certbot.channels import ChannelContext
+from certbot.channels.file import FileChannel
+from certbot.config import Config, ServiceConfig, TargetConfig
+from certbot.errors import DeliveryError
+from certbot.render import Renderer
+from tests.notifications import make_alert, make_digest, make_update
+
+TARGET = TargetConfig(id="logg", kind="file", address="out/alerts.jsonl")
+
+
+def make_channel(tmp_path: Path, **state) -> FileChannel:
+    config = Config(root=tmp_path, service=ServiceConfig(), feeds=(), subscribers=())
+    return FileChannel(ChannelContext(config=config, renderer=Renderer(), state=state))
+
+
+def read_lines(tmp_path: Path) -> list[dict]:
+    text = (tmp_path / "out" / "alerts.jsonl").read_text(encoding="utf-8")
+    assert text.endswith("\n")
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_render_is_pure_and_golden(tmp_path, golden):
+    channel = make_channel(tmp_path)
+    for name, n in (
+        ("alert", make_alert()),
+        ("digest", make_digest()),
+        ("update_en", make_update("en")),
+    ):
+        payload = channel.render(n, TARGET)
+        assert payload.channel == "file"
+        assert channel.render(n, TARGET).body == payload.body  # same input, same output
+        assert all("delivered_at" not in r for r in payload.body)
+        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in payload.body)
+        golden(f"file/{name}.jsonl", lines)
+
+
+async def test_two_deliveries_append_two_lines(tmp_path):
+    channel = make_channel(tmp_path)
+    await channel.deliver(channel.render(make_alert(), TARGET), TARGET)
+    sent = await channel.deliver(channel.render(make_update(), TARGET), TARGET)
+    assert sent.external_id == "d-0301-cve-2024-21762-r2-it-vakt"
+    first, second = read_lines(tmp_path)
+    assert (first["kind"], second["kind"]) == ("alert", "update")
+    assert first["advisory_id"] == "CVE-2024-21762" and second["revision"] == 2
+    assert first["tlp"] == "TLP:AMBER" and first["priority"] == "P1"
+    assert first["deadline"] == "2024-02-10T10:00:00+00:00"
+    assert first["matched"][0]["rule"] == "product_version"
+    assert first["text"].startswith("TLP:AMBER\nP1 Handle nå\n")
+    assert "sårbarhet" in (tmp_path / "out" / "alerts.jsonl").read_text(encoding="utf-8")
+    assert first["delivered_at"].endswith("+00:00")
+
+
+async def test_digest_yields_one_line_per_item(tmp_path):
+    channel = make_channel(tmp_path)
+    digest = make_digest()
+    await channel.deliver(channel.render(digest, TARGET), TARGET)
+    lines = read_lines(tmp_path)
+    assert [r["delivery_id"] for r in lines] == [i.delivery_id for i in digest.items]
+    assert all(r["digest"] is True and r["digest_id"] == digest.delivery_id for r in lines)
+    assert len({r["delivery_id"] for r in lines}) == len(lines) == 4
+
+
+async def test_concurrent_deliveries_do_not_interleave(tmp_path):
+    channel = make_channel(tmp_path)
+    big = "x" * 50_000  # large lines make torn writes visible if they happened
+    payloads = [
+        channel.render(make_alert(delivery_id=f"d-{i}", summary=f"{i} {big}"), TARGET)
+        for i in range(40)
+    ]
+    await asyncio.gather(*(channel.deliver(p, TARGET) for p in payloads))
+    lines = read_lines(tmp_path)  # every line parses as one JSON object
+    assert sorted(r["delivery_id"] for r in lines) == sorted(f"d-{i}" for i in range(40))
+    assert all(r["summary"].startswith(r["delivery_id"][2:] + " ") for r in lines)
+
+
+async def test_echo_prints_the_text(tmp_path, capsys):
+    channel = make_channel(tmp_path, file_echo=True)
+    await channel.deliver(channel.render(make_alert(), TARGET), TARGET)
+    out = capsys.readouterr().out
+    assert out.startswith("TLP:AMBER\n") and "Hva dere bør gjøre" in out
+
+
+async def test_unwritable_path_raises_delivery_error(tmp_path):
+    (tmp_path / "out").write_text("a file, not a directory")
+    channel = make_channel(tmp_path)
+    try:
+        await channel.deliver(channel.render(make_alert(), TARGET), TARGET)
+    except DeliveryError as exc:
+        assert exc.retryable
+    else:
+        raise AssertionError("expected DeliveryError")
