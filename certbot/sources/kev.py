@@ -1,0 +1,127 @@
+"""CISA Known Exploited Vulnerabilities: one JSON catalogue, one `Advisory` per cveID.
+
+Every KEV entry is exploited by definition; vendorProject/product are structured, so matching
+uses them directly. The catalogue has no per-entry modified date: the store diffs it per
+cveID through the content hash. The JSON reader rejects duplicate keys (an entry with two
+``cveID`` keys is ambiguous) and turns deep nesting or huge numbers into `ParseError`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from certbot.errors import ParseError
+from certbot.model import Advisory, AffectedProduct, Remediation
+from certbot.sources import Source
+
+if TYPE_CHECKING:
+    from certbot.config import FeedConfig
+
+log = logging.getLogger("certbot.sources.kev")
+
+CATALOG = "https://www.cisa.gov/known-exploited-vulnerabilities-catalog?search="
+CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
+HTTPS_URL = re.compile(r"https://[^\s;,<>\"']+")
+SUMMARY_MAX = 4000
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        keys = [k for k, _ in pairs]
+        dup = next(k for i, k in enumerate(keys) if k in keys[:i])
+        raise ParseError(f"duplicate JSON key {dup[:40]!r}")
+    return obj
+
+
+def load_json(doc: bytes | str) -> Any:
+    """Strict JSON: duplicate keys, deep nesting, huge numbers and bad bytes -> ParseError."""
+    try:
+        return json.loads(doc, object_pairs_hook=_no_duplicates)
+    except RecursionError:
+        raise ParseError("JSON nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, int digit limit
+        raise ParseError(f"not valid JSON ({str(exc)[:80]})") from None
+
+
+def _text(entry: dict[str, Any], key: str) -> str:
+    value = entry.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _entry(entry: Any, feed: FeedConfig) -> Advisory | None:
+    if not isinstance(entry, dict):
+        return None
+    cve = _text(entry, "cveID").upper()
+    if not CVE_ID.match(cve):
+        return None
+    notes = _text(entry, "notes")
+    summary = _text(entry, "shortDescription")
+    if notes:
+        summary = f"{summary}\n\n{notes}" if summary else notes
+    first_url = HTTPS_URL.search(notes)
+    added = _date(entry.get("dateAdded"))
+    cwes = entry.get("cwes")
+    return Advisory(
+        source=feed.id,
+        source_id=cve,
+        title=_text(entry, "vulnerabilityName") or cve,
+        summary=summary[:SUMMARY_MAX],
+        url=first_url.group(0) if first_url else CATALOG + cve,
+        published=datetime(added.year, added.month, added.day, tzinfo=UTC) if added else None,
+        cves=(cve,),
+        tlp=feed.tlp,
+        language="en",
+        exploited=True,
+        ransomware=_text(entry, "knownRansomwareCampaignUse").lower() == "known",
+        due_date=_date(entry.get("dueDate")),
+        products=(
+            AffectedProduct(
+                vendor=_text(entry, "vendorProject"),
+                product=_text(entry, "product"),
+                versions=None,
+                entry=cve,
+            ),
+        ),
+        remediations=(Remediation("required_action", _text(entry, "requiredAction")),),
+        structured=True,
+        extra={
+            "cwes": [c for c in cwes if isinstance(c, str)] if isinstance(cwes, list) else [],
+            "date_added": added.isoformat() if added else None,
+        },
+    )
+
+
+class KevSource(Source):
+    kind = "kev"
+
+    def parse(self, doc: bytes, feed: FeedConfig) -> Iterator[Advisory]:
+        """Read the whole catalogue eagerly (ParseError raises here), then yield per entry."""
+        data = load_json(doc)
+        if not isinstance(data, dict) or not isinstance(data.get("vulnerabilities"), list):
+            raise ParseError(f"feed {feed.id}: not a KEV catalogue (no 'vulnerabilities' list)")
+        return self._entries(data["vulnerabilities"], feed)
+
+    def _entries(self, entries: list[Any], feed: FeedConfig) -> Iterator[Advisory]:
+        for index, entry in enumerate(entries):
+            try:
+                advisory = _entry(entry, feed)
+            except Exception as exc:  # one bad entry never stops the catalogue
+                log.warning("feed %s: entry %d skipped (%s)", feed.id, index, type(exc).__name__)
+                continue
+            if advisory is None:
+                log.warning("feed %s: entry %d skipped (no valid cveID)", feed.id, index)
+                continue
+            yield advisory
