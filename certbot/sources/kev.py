@@ -8,7 +8,6 @@ cveID through the content hash. The JSON reader rejects duplicate keys (an entry
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from certbot.errors import ParseError
 from certbot.model import Advisory, AffectedProduct, Remediation
 from certbot.sources import Source
+from certbot.sources.jsonload import load_json
 
 if TYPE_CHECKING:
     from certbot.config import FeedConfig
@@ -28,25 +28,6 @@ CATALOG = "https://www.cisa.gov/known-exploited-vulnerabilities-catalog?search="
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
 HTTPS_URL = re.compile(r"https://[^\s;,<>\"']+")
 SUMMARY_MAX = 4000
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        keys = [k for k, _ in pairs]
-        dup = next(k for i, k in enumerate(keys) if k in keys[:i])
-        raise ParseError(f"duplicate JSON key {dup[:40]!r}")
-    return obj
-
-
-def load_json(doc: bytes | str) -> Any:
-    """Strict JSON: duplicate keys, deep nesting, huge numbers and bad bytes -> ParseError."""
-    try:
-        return json.loads(doc, object_pairs_hook=_no_duplicates)
-    except RecursionError:
-        raise ParseError("JSON nested too deeply") from None
-    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, int digit limit
-        raise ParseError(f"not valid JSON ({str(exc)[:80]})") from None
 
 
 def _text(entry: dict[str, Any], key: str) -> str:
