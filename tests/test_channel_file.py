@@ -97,3 +97,9 @@ async def test_unwritable_path_raises_delivery_error(tmp_path):
         assert exc.retryable
     else:
         raise AssertionError("expected DeliveryError")
+
+
+def test_registered_under_its_kind():
+    from certbot.channels import channel_classes
+
+    assert channel_classes()["file"] is FileChannel and FileChannel.kind == "file"

@@ -309,3 +309,9 @@ def test_hostile_titles_are_inert(tmp_path, title):
     assert "\u202e" not in html + text
     # every field is capped: 10,000 characters of title, summary, action and link shrink
     assert "A" * 8_001 not in text and len(text) < 16_000
+
+
+def test_registered_under_its_kind():
+    from certbot.channels import channel_classes
+
+    assert channel_classes()["email"] is MailChannel and MailChannel.kind == "email"

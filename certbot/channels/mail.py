@@ -24,7 +24,7 @@ import re
 import ssl
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 from typing import TYPE_CHECKING
 
 import aiosmtplib
@@ -103,9 +103,9 @@ class MailChannel(Channel):
                 stage = "auth"
                 await client.login(smtp.username, password or "")
             stage = "mail"
-            await client.mail(msg["From"])
+            await client.mail(parseaddr(smtp.sender)[1])
             stage = "rcpt"
-            await client.rcpt(msg["To"])
+            await client.rcpt(parseaddr(target.address or "")[1])
             stage = "data"
             await client.data(flatten_message(msg))
             accepted = True
