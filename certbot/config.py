@@ -179,7 +179,7 @@ class FeedConfig(Strict):
     language: Literal["nb", "nn", "en", "de", "sv", "da"] = "en"
     tlp: TLP = TLP.CLEAR  # label for items that carry none (RSS)
     allow_private: bool = False  # explicit opt-in to loopback/private addresses and http
-    max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     timeout: float = Field(default=30.0, gt=0)
     # Structured sources (CSAF, STIX, TAXII, NVD):
     fingerprints: tuple[str, ...] = ()  # pinned OpenPGP key fingerprints (CSAF)
@@ -222,8 +222,8 @@ class FeedConfig(Strict):
             if self.url.startswith("http://") and not self.allow_private:
                 raise FieldProblem(
                     "url",
-                    f"{self.url!r} is not https; use https, or set allow_private: true "
-                    "for a local test server",
+                    "the address is http://, not https://; use https, or set "
+                    "allow_private: true for a local test server",
                 )
             if not self.url.startswith(("https://", "http://")):
                 raise FieldProblem("url", f"{self.url!r} must start with https://")
@@ -352,9 +352,13 @@ class InventoryItem(Strict):
                 "cpe:2.3:o:fortinet:fortios:7.2.4:*:*:*:*:*:*:*"
             )
         parts = len(re.split(r"(?<!\\):", v))
+        why = (
+            f"it has {parts} of the 13 colon-separated parts"
+            if parts != 13
+            else "the third part must be a, o or h, and no part may contain spaces"
+        )
         raise ValueError(
-            f"not a CPE 2.3 name ({parts} parts, 13 needed, part a, o or h); write e.g. "
-            "cpe:2.3:o:fortinet:fortios:7.2.4:*:*:*:*:*:*:*"
+            f"not a CPE 2.3 name: {why}; write e.g. cpe:2.3:o:fortinet:fortios:7.2.4:*:*:*:*:*:*:*"
         )
 
     @field_validator("purl")
@@ -659,18 +663,38 @@ _Loader.yaml_implicit_resolvers = {
 _Loader.add_implicit_resolver("tag:yaml.org,2002:int", _YAML12_INT, list("-+0123456789"))
 
 
-def _yaml_problem(label: str, exc: yaml.YAMLError) -> str:
+def _path_to_line(node: yaml.Node, line: int, loc: tuple[str | int, ...] = ()) -> tuple[Any, ...]:
+    """The key path of the mapping key written on ``line`` (1-based), or ()."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            here = (*loc, str(getattr(key, "value", "?")))
+            if key.start_mark.line + 1 == line:
+                return here
+            found = _path_to_line(value, line, here)
+            if found:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            found = _path_to_line(item, line, (*loc, i))
+            if found:
+                return found
+    return ()
+
+
+def _yaml_problem(label: str, exc: yaml.YAMLError, node: yaml.Node | None) -> str:
     if isinstance(exc, _DuplicateKey):
+        path = _path_to_line(node, exc.again) if node is not None else ()
         return (
-            f"{label}: {exc.key}: the key appears twice (lines {exc.first} and {exc.again}); "
-            "keep one"
+            f"{label}: {_loc(path) if path else exc.key}: the key appears twice "
+            f"(lines {exc.first} and {exc.again}); keep one"
         )
     mark = getattr(exc, "problem_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "an unknown place"
     what = getattr(exc, "problem", None) or "unreadable YAML"
-    context = getattr(exc, "context", None)
-    what = f"{what} ({context})" if context else what
-    return f"{label}: (syntax): YAML error at {where}: {what}; check indentation and quoting there"
+    return (
+        f"{label}: (syntax): YAML syntax error at {where}: {what}; check the indentation "
+        "(spaces only) and quoting on that line and the line before"
+    )
 
 
 def _read_yaml(path: Path, problems: list[str], label: str) -> tuple[Any, yaml.Node | None]:
@@ -684,11 +708,12 @@ def _read_yaml(path: Path, problems: list[str], label: str) -> tuple[Any, yaml.N
         problems.append(f"{label}: (file): not UTF-8 text; save the file as UTF-8")
         return None, None
     loader = _Loader(text)
+    node = None
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        problems.append(_yaml_problem(label, exc))
+        problems.append(_yaml_problem(label, exc, node))
         return None, None
     finally:
         loader.dispose()
@@ -742,10 +767,12 @@ def _message(err: Any, model: type[BaseModel] | None) -> str:
     kind, ctx, loc = err["type"], err.get("ctx") or {}, _clean_loc(tuple(err["loc"]))
     if kind == "extra_forbidden":
         close = difflib.get_close_matches(str(loc[-1]), _known_keys(model, loc[:-1]), n=1)
-        did = f"; did you mean '{close[0]}'?" if close else ""
-        return f"unknown key{did}; remove it or fix its spelling (see the README)"
+        if close:
+            return f"unknown key (did you mean '{close[0]}'?); remove it or fix its spelling"
+        return "unknown key; remove it or fix its spelling (the README lists every key)"
     simple = {
         "missing": "required key is missing; add it",
+        "string_too_short": "must not be empty",
         "bool_type": "use true or false",
         "bool_parsing": "use true or false",
         "string_type": "expected text; put the value in quotes",
