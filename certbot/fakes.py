@@ -209,9 +209,9 @@ class SlackFake(Fake):
 
     def history(self, args: dict[str, Any], *, replies: bool) -> dict[str, Any]:
         channel = str(args.get("channel", ""))
-        if channel not in self.messages:
+        if not channel:
             return {"ok": False, "error": "channel_not_found"}
-        msgs = self.messages[channel]
+        msgs = self.messages.get(channel, [])
         if replies:
             msgs = [m for m in msgs if args.get("ts") in (m["ts"], m.get("thread_ts"))]
         else:

@@ -1,117 +1,40 @@
-"""Notifications, configs and contexts for the chat channel tests (deterministic values)."""
+"""Configs, contexts, a huge notification and the fakes environment for the chat channel
+tests. Notifications come from tests/notifications.py (shared with the other channels)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from certbot.channels import ChannelContext
 from certbot.config import Config, ServiceConfig, TargetConfig
-from certbot.model import TLP, Notification, Priority
+from certbot.fakes import FAKES, Fakes, serve_fakes
+from certbot.model import Notification
 from certbot.render import Renderer
+from tests.notifications import HOSTILE_TITLES as BASE_HOSTILE
+from tests.notifications import (  # noqa: F401 - re-exported for the chat tests
+    make_alert,
+    make_digest,
+    make_operator,
+    make_reminder,
+    make_test,
+    make_update,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-DEADLINE = datetime(2025, 3, 14, 15, 30, tzinfo=UTC)  # 16:30 in Oslo
 HOSTILE_TITLES = [
-    "<script>alert(1)</script>",
-    "<!channel> <!here> <@U123> fiks nå",
-    "<https://evil.example|https://nsm.no>",
-    "[x](javascript:alert(1)) og **fet**",
-    "Linje 1\r\nLinje 2\rLinje 3\nBcc: victim@example.org",
-    "A" * 10_000,
-    "Oppdater \u202efdp.exe nå",
+    *BASE_HOSTILE,
+    "<!here> <@U123> fiks nå",
     '<a href="https://evil.example">nsm.no</a> &amp; <b>fet</b>',
 ]
-
-
-def make_alert(language: str = "nb", **kw: Any) -> Notification:
-    base: dict[str, Any] = {
-        "delivery_id": "d-0301-42",
-        "kind": "alert",
-        "language": language,
-        "subscriber_id": "0301",
-        "subscriber_name": "Oslo kommune",
-        "target_id": "chat",
-        "tlp": TLP.AMBER,
-        "priority": Priority.P1,
-        "title": "Kritisk sårbarhet i Fortinet FortiOS SSL-VPN utnyttes aktivt",
-        "case_id": "case-CVE-2024-21762",
-        "revision": 1,
-        "cves": ["CVE-2024-21762"],
-        "deadline": DEADLINE,
-        "matched": [
-            {
-                "item": "Fortinet FortiOS 7.2.4",
-                "rule": "product_version",
-                "confidence": "high",
-                "source": "cisa-kev",
-                "entry": "CVE-2024-21762",
-                "detail": "7.2.4 in vers:generic/>=7.2.0|<7.2.7",
-            }
-        ],
-        "reasons": ["Utnyttes aktivt (CISA KEV)", "Eksponert mot internett"],
-        "actions": [
-            "Oppgrader FortiOS til 7.2.7 eller nyere",
-            "Slå av SSL-VPN til oppgraderingen er gjort",
-            "Se etter tegn på kompromittering",
-        ],
-        "links": [
-            "https://www.cisa.gov/known-exploited-vulnerabilities-catalog",
-            "https://www.fortiguard.com/psirt/FG-IR-24-015",
-        ],
-        "summary": "En sårbarhet for skriving utenfor minnegrensene i SSL-VPN lar en "
-        "uautentisert angriper kjøre kode.",
-    }
-    base.update(kw)
-    return Notification(**base)
-
-
-def make_update(language: str = "nb", **kw: Any) -> Notification:
-    kw.setdefault("changes", ["Ny rettet versjon: 7.2.8", "Lagt til i CISA KEV"])
-    kw.setdefault("extra", {"thread_ts": "1700000001.000001"})
-    return make_alert(language, kind="update", revision=2, delivery_id="d-0301-43", **kw)
-
-
-def make_digest(language: str = "nb") -> Notification:
-    items = [
-        make_alert(
-            language,
-            title="Sårbarhet i Apache HTTP Server",
-            priority=Priority.P3,
-            cves=["CVE-2024-1111", "CVE-2024-1112", "CVE-2024-1113", "CVE-2024-1114"],
-        ),
-        make_alert(
-            language,
-            title="Oppdatering for Microsoft Exchange",
-            priority=Priority.P3,
-            cves=[],
-            deadline=None,
-        ),
-        make_alert(
-            language,
-            title="Informasjon om Citrix NetScaler",
-            priority=Priority.P4,
-            cves=["CVE-2024-2222"],
-            deadline=None,
-        ),
-    ]
-    return make_alert(
-        language,
-        kind="digest",
-        delivery_id="d-0301-digest-1",
-        priority=None,
-        deadline=None,
-        title="Daglig sammendrag for Oslo kommune" if language == "nb" else "Daily digest",
-        items=items,
-        cves=[],
-        matched=[],
-        reasons=[],
-        actions=[],
-        links=[],
-        summary="",
-        tlp=TLP.GREEN,
-    )
+CANARY = {
+    "slack": "xoxb-CANARY-0000-slack-secret-token",
+    "telegram": "987654321:CANARYcanaryCANARYcanaryCANARY_tg",
+    "teams_sig": "CANARYsigTeamsWebhookSecret123",
+}
 
 
 def make_huge(language: str = "nb") -> Notification:
@@ -154,3 +77,37 @@ def make_ctx(
     return ChannelContext(
         config=config, renderer=Renderer(ROOT / "templates"), http=http, environ=environ or {}
     )
+
+
+@dataclass
+class ChatEnv:
+    fakes: Fakes
+    urls: dict[str, str]
+    ctx: ChannelContext
+    environ: dict[str, str]
+
+
+@contextlib.asynccontextmanager
+async def chat_env(*, canary: bool = False) -> AsyncIterator[ChatEnv]:
+    """The three fakes on 127.0.0.1, an aiohttp session and a ChannelContext pointing at them.
+    With ``canary``, the fakes expect the canary secrets (so successful calls use them too)."""
+    import aiohttp
+
+    runner, urls = await serve_fakes()
+    fakes = runner.app[FAKES]
+    if canary:
+        fakes.slack.token = CANARY["slack"]
+        fakes.telegram.token = CANARY["telegram"]
+        fakes.teams.sig = CANARY["teams_sig"]
+        urls["teams"] = urls["teams"].replace("fake-signature", CANARY["teams_sig"])
+    environ = {
+        "SLACK_BOT_TOKEN": fakes.slack.token,
+        "TELEGRAM_BOT_TOKEN": fakes.telegram.token,
+        "TEAMS_WEBHOOK_TEST": urls["teams"],
+    }
+    service = {"slack_base_url": urls["slack"], "telegram_base_url": urls["telegram"]}
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield ChatEnv(fakes, urls, make_ctx(service, environ, http), environ)
+    finally:
+        await runner.cleanup()

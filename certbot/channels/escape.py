@@ -22,7 +22,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 # Bidi embeddings/overrides/isolates and marks: they can make text read differently than
 # it is (an RTL override turns "exe.pdf" into "fdp.exe").
 BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
-_MD_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>])")
+_MD_SPECIALS = re.compile(r"([\\`*_\[\]()|~<>])")
+_MD_LINE_START = re.compile(r"^(\s*)([-+#>]|\d+\.)", re.MULTILINE)
 
 
 def clean(text: object, *, one_line: bool = False) -> str:
@@ -62,8 +63,15 @@ def telegram_attr(text: str) -> str:
 
 
 def markdown(text: str) -> str:
-    """Neutralise Markdown in a Teams TextBlock: every special character is backslash-escaped."""
-    return _MD_SPECIALS.sub(r"\\\1", text)
+    """Neutralise Markdown in a Teams TextBlock: emphasis, link and code characters are
+    backslash-escaped everywhere, list and heading markers at the start of a line."""
+    text = _MD_SPECIALS.sub(r"\\\1", text)
+    return _MD_LINE_START.sub(_escape_marker, text)
+
+
+def _escape_marker(m: re.Match[str]) -> str:
+    marker = m.group(2)
+    return m.group(1) + (marker[:-1] + "\\." if marker.endswith(".") else "\\" + marker)
 
 
 def safe_url(url: object) -> str | None:

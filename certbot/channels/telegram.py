@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 import httpx
@@ -37,6 +38,10 @@ from certbot.config import TargetConfig, read_secret
 from certbot.errors import DeliveryError, classify_status
 from certbot.model import Notification
 from certbot.redact import redact, register_secret
+
+# PTB 22 warns on every time period it hands out as an int (RetryAfter.retry_after among
+# them) unless the documented opt-in to timedelta values is set; certbot reads timedeltas.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 MAX_CHARS = 4096
 PTB_HANDLED = {400, 401, 403, 404, 408, 409, 429}  # statuses PTB maps to its own errors
@@ -130,7 +135,11 @@ class TelegramChannel(Channel):
                         pool_timeout=10,
                     ),
                 )
-                await _guard(bot.initialize(), "getMe")
+                try:
+                    await _guard(bot.initialize(), "getMe")
+                except DeliveryError:
+                    await bot.shutdown()  # close the HTTP client getMe opened
+                    raise
                 self._bot = bot
             return self._bot
 
