@@ -307,11 +307,11 @@ class Http:
     ) -> Fetched:
         session = self._session()
         origin_host = url.host or ""
-        for _hop in range(MAX_REDIRECTS + 1):
+        for hop in range(MAX_REDIRECTS + 1):
             try:
                 await self.check_url(url, allow_private=allow_private)
             except AddressBlocked as exc:
-                if url.host == origin_host:
+                if hop == 0:
                     raise
                 raise AddressBlocked(f"{origin_host}: redirect refused: {exc}") from None
             host = url.host or ""
