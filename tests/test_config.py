@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from certbot.config import (
@@ -24,6 +26,7 @@ from certbot.config import (
     SmtpConfig,
     SubscriberConfig,
     TargetConfig,
+    _parse_duration,
     format_validation,
     load_config,
     missing_secrets,
@@ -489,3 +492,19 @@ def test_only_subscribers_loads_the_named_files(tmp_path: Path) -> None:
     assert config.subscriber("1134").language == "en"
     with pytest.raises(KeyError):
         config.subscriber("0301")
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+
+@given(st.integers(min_value=0, max_value=10**6), st.sampled_from(["", "s", "m", "h", "d"]))
+def test_duration_units(n: int, unit: str) -> None:
+    factor = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+    assert _parse_duration(f"{n}{unit}") == n * factor
+    assert _parse_duration(f" {n} {unit} ") == n * factor
+
+
+@given(st.text(min_size=1, max_size=12).filter(lambda t: not t.strip().isdigit()))
+def test_durations_without_a_number_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a duration"):
+        _parse_duration(text + "x")
