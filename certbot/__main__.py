@@ -1,0 +1,3 @@
+from certbot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,122 @@
+"""The application: owns every resource in one AsyncExitStack (store, HTTP session,
+channels) and wires the pipeline and the dispatcher. ``async with App(...) as app`` either
+opens everything or closes what it opened and raises."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from certbot.channels import Channel, ChannelContext, Payload, Sent, channel_classes
+from certbot.config import Config, TargetConfig
+from certbot.dispatch import Dispatcher, DispatchSummary
+from certbot.fetch import Http
+from certbot.model import Notification
+from certbot.pipeline import FeedResult, Pipeline
+from certbot.render import Renderer
+from certbot.store import AsyncStore, Store, utcnow
+
+log = logging.getLogger("certbot.app")
+
+
+class RedirectChannel(Channel):
+    """Sends what any target would receive to one JSON Lines file instead (demo, dry runs)."""
+
+    kind = "redirect"
+
+    def __init__(self, inner: Channel, path: str):
+        super().__init__(inner.ctx)
+        self.inner = inner
+        self.path = path
+
+    def _as_file(self, target: TargetConfig) -> TargetConfig:
+        return target.model_copy(update={"kind": "file", "address": self.path})
+
+    def render(self, n: Notification, target: TargetConfig) -> Payload:
+        payload = self.inner.render(n, self._as_file(target))
+        for line in payload.body if isinstance(payload.body, list) else []:
+            line["channel"] = target.kind
+        return payload
+
+    async def deliver(self, payload: Payload, target: TargetConfig) -> Sent:
+        return await self.inner.deliver(payload, self._as_file(target))
+
+
+class App:
+    def __init__(
+        self,
+        config: Config,
+        db_path: str | Path,
+        *,
+        environ: dict[str, str] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        redirect_to: str | None = None,
+        echo: bool = False,
+        channels: dict[str, Channel] | None = None,
+        rate_limits: bool = True,
+    ):
+        self.config = config
+        self.db_path = db_path
+        self.environ = environ
+        self.clock = clock
+        self.redirect_to = redirect_to
+        self.echo = echo
+        self._channels = channels
+        self.rate_limits = rate_limits
+        self._stack = AsyncExitStack()
+
+    async def __aenter__(self) -> App:
+        try:
+            await self._open()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._stack.aclose()
+
+    async def _open(self) -> None:
+        stack = self._stack
+        self.store = AsyncStore(Store(self.db_path))
+        stack.callback(self.store.close)
+        self.http = await stack.enter_async_context(Http(base_dir=self.config.root))
+        session = await stack.enter_async_context(
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
+        )
+        ctx = ChannelContext(
+            config=self.config,
+            renderer=Renderer(),
+            http=session,
+            environ=self.environ,
+            state={"file_echo": self.echo},
+        )
+        if self._channels is not None:
+            self.channels = self._channels
+        else:
+            self.channels = {}
+            for kind, cls in channel_classes().items():
+                self.channels[kind] = cls(ctx)
+            if self.redirect_to is not None:
+                file_channel = self.channels["file"]
+                redirect = RedirectChannel(file_channel, self.redirect_to)
+                self.channels = {kind: redirect for kind in self.channels}
+        for ch in set(self.channels.values()):
+            stack.push_async_callback(ch.aclose)
+        self.pipeline = Pipeline(self.config, self.store, self.http, clock=self.clock)
+        self.dispatcher = Dispatcher(
+            self.config, self.store, self.channels, clock=self.clock, rate_limits=self.rate_limits
+        )
+
+    async def poll(self, feed_ids: list[str] | None = None) -> list[FeedResult]:
+        feeds = [f for f in self.config.feeds if feed_ids is None or f.id in feed_ids]
+        return await self.pipeline.poll_many(feeds)
+
+    async def dispatch(self) -> DispatchSummary:
+        return await self.dispatcher.run_once()

@@ -1,0 +1,289 @@
+"""Command line: ``python -m certbot`` or ``kommune-certbot``.
+
+Global options: ``--config-dir`` (env CERTBOT_CONFIG_DIR, default: the current directory) and
+``--db`` (env CERTBOT_DB, default: <config-dir>/var/certbot.db).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from certbot.config import Config, load_config, missing_secrets
+from certbot.errors import ConfigError
+
+log = logging.getLogger("certbot")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kommune-certbot",
+        description="Security advisories for Norwegian municipalities: poll, match, alert.",
+    )
+    p.add_argument(
+        "--config-dir",
+        default=os.environ.get("CERTBOT_CONFIG_DIR", "."),
+        help="directory with feeds.yaml and subscribers/ (env CERTBOT_CONFIG_DIR)",
+    )
+    p.add_argument(
+        "--db",
+        default=os.environ.get("CERTBOT_DB"),
+        help="SQLite database path (env CERTBOT_DB; default <config-dir>/var/certbot.db)",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="run the service (scheduler, dispatcher)")
+    poll = sub.add_parser("poll", help="poll feeds, plan and send, then print a summary")
+    poll.add_argument("--once", action="store_true", required=True, help="one cycle, then exit")
+    poll.add_argument("--feed", action="append", help="only this feed id (repeatable)")
+    poll.add_argument("--json", action="store_true")
+    cc = sub.add_parser(
+        "check-config", help="validate feeds.yaml and subscribers/, list every problem"
+    )
+    cc.add_argument("--strict", action="store_true", help="also fail on unset secrets")
+    ex = sub.add_parser(
+        "explain", help="who does this advisory concern, by which rule, which priority"
+    )
+    ex.add_argument("advisory", help="case id, CVE id or source:id")
+    ex.add_argument("--subscriber", help="only this kommunenummer")
+    ex.add_argument("--json", action="store_true")
+    adv = sub.add_parser("advisories", help="list known cases")
+    adv.add_argument("--limit", type=int, default=50)
+    adv.add_argument("--json", action="store_true")
+    dl = sub.add_parser("deliveries", help="list deliveries (the outbox)")
+    dl.add_argument(
+        "--status", choices=["pending", "sending", "sent", "dead", "blocked", "digest", "digested"]
+    )
+    dl.add_argument("--limit", type=int, default=50)
+    dl.add_argument("--json", action="store_true")
+    demo = sub.add_parser("demo", help="a full offline cycle on bundled sample data")
+    demo.add_argument("--out", default="out/demo", help="where the demo writes (default out/demo)")
+    st = sub.add_parser(
+        "send-test", help="send a marked test message to each target of a municipality"
+    )
+    st.add_argument("subscriber", help="kommunenummer, e.g. 0301")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in (
+        "aiohttp",
+        "urllib3",
+        "httpx",
+        "httpcore",
+        "telegram",
+        "slack_sdk",
+        "apscheduler",
+    ):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.command == "demo":
+        from certbot.demo import run_demo
+
+        return run_demo(Path(args.out))
+    try:
+        config = load_config(args.config_dir)
+    except ConfigError as exc:
+        print(f"configuration has {len(exc.problems)} problem(s):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    db = args.db or str(config.root / "var" / "certbot.db")
+    handler = COMMANDS[args.command]
+    return int(handler(args, config, db) or 0)
+
+
+def _check_config(args: argparse.Namespace, config: Config, db: str) -> int:
+    warnings = missing_secrets(config)
+    items = sum(len(s.inventory) for s in config.subscribers)
+    print(
+        f"ok: {len(config.feeds)} feeds ({sum(f.enabled for f in config.feeds)} enabled), "
+        f"{len(config.subscribers)} municipalities, {items} inventory items"
+    )
+    for w in warnings:
+        print(f"warning: {w}")
+    return 1 if (args.strict and warnings) else 0
+
+
+def _poll(args: argparse.Namespace, config: Config, db: str) -> int:
+    from certbot.app import App
+
+    async def go() -> dict[str, Any]:
+        async with App(config, db) as app:
+            results = await app.poll(args.feed)
+            dispatched = await app.dispatch()
+            counts = await app.store.status_counts()
+        return {
+            "feeds": [
+                {
+                    "feed": r.feed_id,
+                    "status": r.status,
+                    "advisories": r.advisories,
+                    "cases": len(r.changed_cases),
+                    "matches": r.matches,
+                    "planned": r.planned,
+                    "error": r.error,
+                }
+                for r in results
+            ],
+            "new_cases": sum(1 for r in results for c in r.changed_cases if c.new),
+            "updated_cases": sum(1 for r in results for c in r.changed_cases if not c.new),
+            "matches": sum(r.matches for r in results),
+            "planned": sum(r.planned for r in results),
+            "sent_now": dispatched.sent,
+            "dead_now": dispatched.dead,
+            "deliveries": counts,
+        }
+
+    if args.feed:
+        unknown = [f for f in args.feed if f not in {x.id for x in config.feeds}]
+        if unknown:
+            print(f"unknown feed id(s): {', '.join(unknown)}; see feeds.yaml", file=sys.stderr)
+            return 2
+    summary = asyncio.run(go())
+    if args.json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        print_poll_summary(summary)
+    return 1 if any(f["status"] == "error" for f in summary["feeds"]) else 0
+
+
+def print_poll_summary(summary: dict[str, Any]) -> None:
+    print(f"{'feed':<24} {'status':<13} {'items':>6} {'cases':>6} {'matches':>8} {'planned':>8}")
+    for f in summary["feeds"]:
+        print(
+            f"{f['feed']:<24} {f['status']:<13} {f['advisories']:>6} {f['cases']:>6} "
+            f"{f['matches']:>8} {f['planned']:>8}" + (f"  {f['error']}" if f["error"] else "")
+        )
+    print(
+        f"\nnew cases: {summary['new_cases']}, updated cases: {summary['updated_cases']}, "
+        f"municipality matches: {summary['matches']}, deliveries planned: {summary['planned']}"
+    )
+    print(
+        "deliveries by status: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(summary["deliveries"].items()))
+    )
+
+
+def _run(args: argparse.Namespace, config: Config, db: str) -> int:
+    from certbot.app import App
+    from certbot.scheduler import serve
+
+    for w in missing_secrets(config):
+        log.warning("%s", w)
+
+    async def go() -> None:
+        async with App(config, db) as app:
+            await serve(app)
+
+    asyncio.run(go())
+    return 0
+
+
+def _store(db: str) -> Any:
+    from certbot.store import Store
+
+    if not Path(db).exists():
+        print(
+            f"no database at {db}; run 'poll --once' or 'demo' first, or pass --db", file=sys.stderr
+        )
+        raise SystemExit(2)
+    return Store(db)
+
+
+def _explain(args: argparse.Namespace, config: Config, db: str) -> int:
+    from certbot.explain import explain
+
+    store = _store(db)
+    report = explain(
+        store, config, args.advisory, subscriber=args.subscriber, now=datetime.now(UTC)
+    )
+    if report is None:
+        print(f"no advisory {args.advisory!r} in {db}; see 'advisories'", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+    else:
+        from certbot.explain import format_explain
+
+        print(format_explain(report))
+    return 0
+
+
+def _advisories(args: argparse.Namespace, config: Config, db: str) -> int:
+    rows = _store(db).list_cases(args.limit)
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{'case':<32} {'rev':>3} {'munis':>5}  {'sources':<28} title")
+    for r in rows:
+        print(
+            f"{r['id'][:32]:<32} {r['revision']:>3} {r['municipalities']:>5}  "
+            f"{(r['sources'] or '')[:28]:<28} {(r['title'] or '')[:70]}"
+        )
+    return 0
+
+
+def _deliveries(args: argparse.Namespace, config: Config, db: str) -> int:
+    store = _store(db)
+    rows = store.deliveries(status=args.status, limit=args.limit)
+    if args.json:
+        for r in rows:
+            r["notification"] = json.loads(r["notification"])
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    print(
+        f"{'delivery':<24} {'status':<9} {'kind':<8} {'pri':<3} {'to':<22} {'tries':>5}  case / error"
+    )
+    for r in rows:
+        pri = f"P{r['priority']}" if r["priority"] else ""
+        print(
+            f"{r['id']:<24} {r['status']:<9} {r['kind']:<8} {pri:<3} "
+            f"{(r['subscriber_id'] + '/' + r['target_id'])[:22]:<22} {r['attempts']:>5}  "
+            f"{r['case_id'] or ''} {r['last_error'] or ''}"
+        )
+    counts = store.status_counts()
+    print("\n" + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    return 0
+
+
+def _send_test(args: argparse.Namespace, config: Config, db: str) -> int:
+    from certbot.sendtest import send_test
+
+    try:
+        config.subscriber(args.subscriber)
+    except KeyError:
+        print(f"no municipality {args.subscriber!r} in subscribers/", file=sys.stderr)
+        return 2
+    results = asyncio.run(send_test(config, db, args.subscriber))
+    ok = True
+    for target_id, outcome in results:
+        print(f"{target_id:<20} {outcome}")
+        ok = ok and outcome.startswith("ok")
+    return 0 if ok else 1
+
+
+COMMANDS = {
+    "run": _run,
+    "poll": _poll,
+    "check-config": _check_config,
+    "explain": _explain,
+    "advisories": _advisories,
+    "deliveries": _deliveries,
+    "send-test": _send_test,
+}

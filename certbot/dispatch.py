@@ -1,0 +1,340 @@
+"""Dispatch: drain the outbox. Send first, record second; retries, backoff, rate limits,
+dead letters and the send-time TLP check live here and nowhere else.
+
+For each due delivery: claim it (``sending``, committed), check TLP again against the
+configuration as it is NOW, render, send, then record ``sent``. A retryable failure is
+rescheduled with capped exponential backoff and jitter, or after the platform's Retry-After if
+that is longer; the target is paused until then so its other deliveries do not hammer it. A
+permanent failure, or the last attempt, makes the delivery ``dead`` and plans an operator
+notice. Targets are drained concurrently and independently (I4): one slow or failing target
+never holds up another.
+
+A delivery found in ``sending`` at start-up was interrupted between send and record: it is sent
+again (the channel may first look for it, e.g. Slack metadata) and counted as an
+``ambiguous_resend`` (I2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+
+from certbot import faults
+from certbot import tlp as tlp_rules
+from certbot.channels import Channel
+from certbot.config import OPERATOR, Config
+from certbot.errors import DeliveryError
+from certbot.model import TLP, Notification, Priority
+from certbot.pipeline import plan_operator
+from certbot.routing import in_quiet_hours
+from certbot.store import AsyncStore, Store, delivery_id, utcnow
+
+log = logging.getLogger("certbot.dispatch")
+
+# Platform limits (DOMAIN.md "Channels"): messages per second per target.
+RATE = {"slack": 1.0, "teams": 4.0, "telegram": 1.0, "email": 10.0, "file": 1000.0}
+
+
+@dataclass
+class DispatchSummary:
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    blocked: int = 0
+    ambiguous_resends: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def backoff(attempt: int, base: float, cap: float, rng: random.Random) -> float:
+    """Capped exponential backoff with jitter: between half and all of base * 2^(attempt-1)."""
+    raw = min(cap, base * (2 ** max(0, attempt - 1)))
+    return raw * rng.uniform(0.5, 1.0)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        config: Config,
+        store: AsyncStore,
+        channels: dict[str, Channel],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+        rate_limits: bool = True,
+    ):
+        self.config = config
+        self.store = store
+        self.channels = channels
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.paused_until: dict[tuple[str, str], datetime] = {}
+        self.limiters: dict[tuple[str, str], AsyncLimiter] = {}
+        self.rate_limits = rate_limits
+        self._recovered = False
+        self.wake = asyncio.Event()
+
+    def _limiter(self, key: tuple[str, str], channel: str) -> AsyncLimiter | None:
+        if not self.rate_limits:
+            return None
+        if key not in self.limiters:
+            self.limiters[key] = AsyncLimiter(1, 1.0 / RATE.get(channel, 1.0))
+        return self.limiters[key]
+
+    async def run_once(self, *, limit: int = 1000) -> DispatchSummary:
+        """Send everything that is due now; return what happened."""
+        summary = DispatchSummary()
+        if not self._recovered:
+            n = await self.store.recover_inflight(self.clock())
+            if n:
+                log.warning("%d deliveries were interrupted mid-send; re-sending (counted)", n)
+            self._recovered = True
+        await self.store.run(build_digests, self.store.store, self.config, self.clock())
+        rows = await self.store.due(self.clock(), limit)
+        by_target: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            by_target[(row["subscriber_id"], row["target_id"])].append(row)
+        sem = asyncio.Semaphore(self.config.service.dispatch.concurrency)
+
+        async def drain(key: tuple[str, str], items: list[dict[str, Any]]) -> None:
+            async with sem:
+                for row in items:
+                    paused = self.paused_until.get(key)
+                    if paused and paused > self.clock():
+                        continue
+                    await self._one(row, key, summary)
+
+        await asyncio.gather(*(drain(k, v) for k, v in by_target.items()))
+        # Operator notices planned by failures in this round go out in the same round.
+        if summary.dead or summary.blocked:
+            for row in await self.store.due(self.clock(), limit):
+                if row["subscriber_id"] == OPERATOR:
+                    await self._one(row, (OPERATOR, row["target_id"]), summary)
+        return summary
+
+    async def _one(
+        self, row: dict[str, Any], key: tuple[str, str], summary: DispatchSummary
+    ) -> None:
+        now = self.clock()
+        if not await self.store.claim(row["id"], now):
+            return  # someone else has it
+        faults.crashpoint("after_claim")
+        target = self.config.target(row["subscriber_id"], row["target_id"])
+        n = Notification.from_json(json.loads(row["notification"]))
+        if target is None:
+            await self._dead(row, "target is no longer configured", summary)
+            return
+        # TLP again at send time: the clearance or the label may have changed since planning.
+        tlp = await self.store.run(_current_tlp, self.store.store, row)
+        owner = row["subscriber_id"]
+        reason = tlp_rules.check(tlp, target, target_owner=owner, concerned=owner)
+        if reason is not None:
+            await self.store.run(_block, self.store.store, self.config, row, reason, now)
+            summary.blocked += 1
+            return
+        channel = self.channels.get(target.kind)
+        if channel is None:
+            await self._dead(row, f"no channel '{target.kind}' is available", summary)
+            return
+        if n.kind == "update" and n.case_id:
+            ref = await self.store.thread_ref(n.case_id, owner, target.id)
+            if ref:
+                n.extra["thread_ts"] = ref
+        ambiguous = bool(row["ambiguous"])
+        try:
+            if ambiguous and hasattr(channel, "already_sent"):
+                payload = channel.render(n, target)
+                found = await channel.already_sent(payload, target)
+                if found is not None:
+                    await self.store.finish_sent(
+                        row["id"], self.clock(), found.external_id, ambiguous=False
+                    )
+                    summary.sent += 1
+                    return
+            payload = channel.render(n, target)
+            limiter = self._limiter(key, target.kind)
+            if limiter is not None:
+                await limiter.acquire()
+            sent = await channel.deliver(payload, target)
+        except DeliveryError as exc:
+            await self._failed(row, key, exc, summary)
+            return
+        except Exception as exc:
+            log.exception("unexpected error delivering %s", row["id"])
+            await self._failed(row, key, DeliveryError(type(exc).__name__, retryable=True), summary)
+            return
+        faults.crashpoint("after_send")
+        await self.store.finish_sent(row["id"], self.clock(), sent.external_id, ambiguous=ambiguous)
+        summary.sent += 1
+        summary.ambiguous_resends += ambiguous
+
+    async def _failed(
+        self,
+        row: dict[str, Any],
+        key: tuple[str, str],
+        exc: DeliveryError,
+        summary: DispatchSummary,
+    ) -> None:
+        attempts = row["attempts"] + 1
+        max_attempts = self.config.service.dispatch.max_attempts
+        message = str(exc)[:300]
+        if exc.retryable and attempts < max_attempts:
+            cfg = self.config.service.dispatch
+            wait = backoff(attempts, cfg.backoff_base, cfg.backoff_cap, self.rng)
+            if exc.retry_after is not None:
+                wait = max(wait, float(exc.retry_after))
+                self.paused_until[key] = self.clock() + timedelta(seconds=float(exc.retry_after))
+            retry_at = self.clock() + timedelta(seconds=wait)
+            await self.store.finish_failed(
+                row["id"], self.clock(), message, retry_at=retry_at, ambiguous=exc.ambiguous
+            )
+            log.warning(
+                "delivery %s to %s/%s failed (%s); retry in %.0f s",
+                row["id"],
+                row["subscriber_id"],
+                row["target_id"],
+                message,
+                wait,
+            )
+            summary.retried += 1
+            return
+        await self._dead(row, message, summary)
+
+    async def _dead(self, row: dict[str, Any], message: str, summary: DispatchSummary) -> None:
+        await self.store.run(_mark_dead, self.store.store, self.config, row, message, self.clock())
+        summary.dead += 1
+        summary.errors.append(f"{row['id']}: {message}")
+
+
+def _current_tlp(store: Store, row: dict[str, Any]) -> TLP | None:
+    if not row["case_id"]:
+        return TLP(row["tlp"])
+    case = store.load_case(row["case_id"])
+    if case is None:
+        return TLP(row["tlp"])
+    # Never lower than what was planned: a label can only tighten between plan and send.
+    current = case.tlp
+    if current is None:
+        return None
+    return max(current, TLP(row["tlp"]))
+
+
+def _block(store: Store, config: Config, row: dict[str, Any], reason: str, now: datetime) -> None:
+    with store.tx():
+        store.set_status(row["id"], "blocked", now, error=reason)
+        store.audit(
+            "tlp_block_at_send",
+            subscriber_id=row["subscriber_id"],
+            decision="blocked",
+            detail={"delivery": row["id"], "target": row["target_id"], "reason": reason},
+            now=now,
+        )
+        plan_operator(
+            store,
+            config,
+            f"Blocked by TLP at send time: {row['id']} to "
+            f"{row['subscriber_id']}/{row['target_id']}: {reason}",
+            now,
+            key=f"tlpsend:{row['id']}",
+            tlp=TLP(row["tlp"]),
+        )
+
+
+def _mark_dead(
+    store: Store, config: Config, row: dict[str, Any], message: str, now: datetime
+) -> None:
+    with store.tx():
+        store.finish_failed(row["id"], now, message, retry_at=None)
+        store.audit(
+            "delivery_dead",
+            subscriber_id=row["subscriber_id"],
+            decision="dead",
+            detail={"delivery": row["id"], "target": row["target_id"], "error": message},
+            now=now,
+        )
+        if row["subscriber_id"] == OPERATOR:
+            log.critical("an operator notice could not be delivered: %s (%s)", row["id"], message)
+            return
+        plan_operator(
+            store,
+            config,
+            f"Delivery {row['id']} of {row['case_id'] or row['kind']} to "
+            f"{row['subscriber_id']}/{row['target_id']} is dead after {row['attempts'] + 1} "
+            f"attempt(s): {message}",
+            now,
+            key=f"dead:{row['id']}",
+            tlp=TLP(row["tlp"]),
+        )
+    log.error("delivery %s is dead: %s", row["id"], message)
+
+
+# --- digests --------------------------------------------------------------------------------
+
+
+def build_digests(store: Store, config: Config, now: datetime, *, force: bool = False) -> int:
+    """Fold held P3/P4 deliveries whose digest time has come into one digest per target."""
+    rows = (
+        store.held_for_digest(now)
+        if not force
+        else list(
+            store.db.query(
+                "SELECT * FROM deliveries WHERE status = 'digest' ORDER BY subscriber_id, target_id, priority, created_at"
+            )
+        )
+    )
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        groups[(r["subscriber_id"], r["target_id"])].append(r)
+    made = 0
+    for (sub_id, target_id), items in groups.items():
+        target = config.target(sub_id, target_id)
+        sub = next((s for s in config.subscribers if s.id == sub_id), None)
+        if target is None or sub is None or not items:
+            continue
+        if not force and in_quiet_hours(sub.quiet_hours, now):
+            continue
+        children = [Notification.from_json(json.loads(r["notification"])) for r in items]
+        did = delivery_id("digest", sub_id, target_id, *sorted(r["id"] for r in items))
+        top = max(TLP(r["tlp"]) for r in items)
+        best = min(Priority(r["priority"]) for r in items)
+        lang = sub.language
+        title = (
+            f"Sammendrag: {len(items)} varsler" if lang == "nb" else f"Digest: {len(items)} alerts"
+        )
+        digest = Notification(
+            delivery_id=did,
+            kind="digest",
+            language=lang,
+            subscriber_id=sub_id,
+            subscriber_name=sub.name,
+            target_id=target_id,
+            tlp=top,
+            priority=best,
+            title=title,
+            items=children,
+        )
+        store.fold_into_digest(
+            {
+                "id": did,
+                "subscriber_id": sub_id,
+                "target_id": target_id,
+                "channel": target.kind,
+                "kind": "digest",
+                "priority": int(best),
+                "tlp": int(top),
+                "status": "pending",
+                "notification": digest,
+            },
+            [r["id"] for r in items],
+            now,
+        )
+        made += 1
+    return made

@@ -1,0 +1,105 @@
+"""`explain`: for one case, which municipalities it concerns, by which rule, from which source
+and product entry, at which priority and why. Re-runs matching against the configuration as
+it is now, and lists what was actually delivered."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from certbot.config import Config
+from certbot.match import Matcher
+from certbot.priority import decide
+from certbot.render import RULE_NAMES, fmt_time
+from certbot.store import Store
+
+
+def explain(
+    store: Store, config: Config, ident: str, *, subscriber: str | None, now: datetime
+) -> dict[str, Any] | None:
+    case = store.load_case(ident)
+    if case is None:
+        return None
+    matches = Matcher(config.subscribers).match(case)
+    out: dict[str, Any] = {
+        "case": case.id,
+        "title": case.title,
+        "revision": case.revision,
+        "cves": list(case.cves),
+        "tlp": case.tlp.label if case.tlp is not None else "unknown (routed as TLP:RED)",
+        "exploited": case.exploited,
+        "cvss": case.cvss,
+        "epss": case.epss,
+        "sources": [{"feed": a.source, "id": a.source_id, "url": a.url} for a in case.advisories],
+        "municipalities": [],
+    }
+    for sub in config.subscribers:
+        if subscriber and sub.id != subscriber:
+            continue
+        ms = matches.get(sub.id)
+        if not ms:
+            continue
+        d = decide(case, ms, sub, config.service.priority, now)
+        deliveries = list(
+            store.db.query(
+                "SELECT id, target_id, channel, status, kind, revision FROM deliveries "
+                "WHERE case_id = ? AND subscriber_id = ? ORDER BY created_at",
+                [case.id, sub.id],
+            )
+        )
+        out["municipalities"].append(
+            {
+                "id": sub.id,
+                "name": sub.name,
+                "priority": d.priority.name,
+                "deadline": d.deadline.isoformat() if d.deadline else None,
+                "reasons": list(d.reasons),
+                "actions": list(d.actions),
+                "matches": [
+                    {
+                        "item": m.item,
+                        "rule": m.rule,
+                        "confidence": m.confidence,
+                        "source": m.source,
+                        "entry": m.entry,
+                        "detail": m.detail,
+                    }
+                    for m in ms
+                ],
+                "deliveries": deliveries,
+            }
+        )
+    return out
+
+
+def format_explain(r: dict[str, Any]) -> str:
+    lines = [
+        f"{r['case']} (revision {r['revision']}): {r['title']}",
+        f"  TLP {r['tlp']}; exploited: {'yes' if r['exploited'] else 'no'}; "
+        f"CVSS: {r['cvss'] if r['cvss'] is not None else '-'}; EPSS: {r['epss'] if r['epss'] is not None else '-'}",
+        f"  CVEs: {', '.join(r['cves']) or '-'}",
+        "  sources: " + "; ".join(f"{s['feed']}:{s['id']}" for s in r["sources"]),
+    ]
+    if not r["municipalities"]:
+        lines.append("\nNo municipality's inventory matches this advisory.")
+    for m in r["municipalities"]:
+        lines.append(
+            f"\n{m['id']} {m['name']}: {m['priority']}"
+            + (
+                f", deadline {fmt_time(datetime.fromisoformat(m['deadline']), 'en')}"
+                if m["deadline"]
+                else ""
+            )
+        )
+        for x in m["matches"]:
+            lines.append(
+                f"  - {x['item']}: rule {x['rule']} ({RULE_NAMES['en'][x['rule']]}), "
+                f"confidence {x['confidence']}; from {x['source']} entry {x['entry']}"
+                + (f"; {x['detail']}" if x["detail"] else "")
+            )
+        lines.append("  why: " + "; ".join(m["reasons"]) if m["reasons"] else "  why: matched")
+        for d in m["deliveries"]:
+            lines.append(
+                f"  delivery {d['id']} -> {d['target_id']} ({d['channel']}): {d['status']}"
+            )
+    return "\n".join(lines)

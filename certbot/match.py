@@ -1,0 +1,277 @@
+"""Matching: which municipalities does a case concern, through which item, by which rule.
+
+Pure. `Matcher` builds an index over every municipality's inventory once (keyed by
+normalised vendor/product, aliases, CPE vendor:product and PURL type/namespace/name), so a
+case costs a few dictionary look-ups per product it names, not a scan of every inventory.
+Versions are compared through `certbot.versions`, which parses each distinct string once.
+
+Rules, strongest first (DOMAIN.md "Matching"):
+
+1. ``cpe`` / ``purl``: identity plus the declared version inside the advisory's range;
+2. ``product_version``: vendor/product (normalised, aliases) plus version inside the range;
+3. ``product_no_version``: vendor/product, but a version is missing or unreadable on one side
+   ("possibly affected");
+4. ``text``: the product name or an alias appears in a prose advisory's title or summary.
+
+A product listed as ``fixed`` or ``not_affected`` for the declared version never matches, and
+a declared version outside the affected range does not match.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from certbot.config import InventoryItem, SubscriberConfig
+from certbot.model import AffectedProduct, Case, Match
+from certbot.versions import parse_range, same_version, version_in
+
+RULE_ORDER = {"cpe": 0, "purl": 0, "product_version": 1, "product_no_version": 2, "text": 3}
+_STOP = {
+    "inc",
+    "corp",
+    "corporation",
+    "ltd",
+    "llc",
+    "the",
+    "and",
+    "software",
+    "systems",
+    "co",
+    "as",
+}
+
+
+@lru_cache(maxsize=65536)
+def norm(text: str) -> str:
+    """'Microsoft Exchange Server®' -> 'microsoft exchange server'."""
+    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    t = re.sub(r"[^a-z0-9.+]+", " ", t)
+    words = (w.strip(".") for w in t.split())
+    return " ".join(w for w in words if w and w not in _STOP)
+
+
+def _cpe_parts(cpe: str) -> tuple[str, str, str] | None:
+    """cpe:2.3:o:fortinet:fortios:7.2.4:... -> ('fortinet', 'fortios', '7.2.4')."""
+    parts = re.split(r"(?<!\\):", cpe)
+    if len(parts) < 6 or parts[0] != "cpe" or parts[1] != "2.3":
+        return None
+    return parts[3].lower(), parts[4].lower(), parts[5]
+
+
+def _purl_key(purl: str) -> tuple[str, str | None] | None:
+    from packageurl import PackageURL
+
+    try:
+        p = PackageURL.from_string(purl)
+    except ValueError:
+        return None
+    ns = f"{p.namespace}/" if p.namespace else ""
+    return f"{p.type}/{ns}{p.name}".lower(), p.version
+
+
+@dataclass(frozen=True, slots=True)
+class _Ref:
+    subscriber: str
+    index: int
+    item: InventoryItem
+
+
+class Matcher:
+    """An index over every municipality's inventory."""
+
+    def __init__(self, subscribers: Iterable[SubscriberConfig]):
+        self.by_name: dict[str, list[_Ref]] = defaultdict(list)
+        self.by_cpe: dict[str, list[_Ref]] = defaultdict(list)
+        self.by_purl: dict[str, list[_Ref]] = defaultdict(list)
+        self.text_names: dict[str, list[_Ref]] = defaultdict(list)
+        self.max_words = 1
+        for sub in subscribers:
+            for i, item in enumerate(sub.inventory):
+                ref = _Ref(sub.id, i, item)
+                for key in self._name_keys(item):
+                    self.by_name[key].append(ref)
+                if item.cpe and (parts := _cpe_parts(item.cpe)):
+                    self.by_cpe[f"{parts[0]}:{parts[1]}"].append(ref)
+                if item.purl and (pk := _purl_key(item.purl)):
+                    self.by_purl[pk[0]].append(ref)
+                for name in self._text_keys(item):
+                    self.text_names[name].append(ref)
+                    self.max_words = max(self.max_words, len(name.split()))
+
+    @staticmethod
+    def _name_keys(item: InventoryItem) -> set[str]:
+        vendor = norm(item.vendor)
+        keys = {f"{vendor}|{norm(item.product)}"}
+        for alias in item.aliases:
+            a = norm(alias)
+            keys.add(f"{vendor}|{a}")
+            keys.add(f"*|{a}")  # an alias may carry its own vendor words
+        return keys
+
+    @staticmethod
+    def _text_keys(item: InventoryItem) -> set[str]:
+        names = {norm(item.product), *(norm(a) for a in item.aliases)}
+        vendor = norm(item.vendor)
+        out = set()
+        for n in names:
+            if not n:
+                continue
+            # A short single word ("asa", "esxi") is only trusted with its vendor before it.
+            if len(n.split()) == 1 and len(n) < 6:
+                out.add(f"{vendor} {n}")
+            else:
+                out.add(n)
+            out.add(f"{vendor} {n}")
+        return out
+
+    # --- structured products ------------------------------------------------------------
+
+    def _candidates(self, p: AffectedProduct) -> list[tuple[_Ref, str]]:
+        """Inventory items that name the same product, with the identity rule that found it."""
+        found: dict[tuple[str, int], tuple[_Ref, str]] = {}
+        if p.cpe and (parts := _cpe_parts(p.cpe)):
+            for ref in self.by_cpe.get(f"{parts[0]}:{parts[1]}", ()):
+                found[(ref.subscriber, ref.index)] = (ref, "cpe")
+        if p.purl and (pk := _purl_key(p.purl)):
+            for ref in self.by_purl.get(pk[0], ()):
+                found.setdefault((ref.subscriber, ref.index), (ref, "purl"))
+        vendor, product = norm(p.vendor), norm(p.product)
+        for key in (f"{vendor}|{product}", f"*|{product}", f"*|{vendor} {product}"):
+            for ref in self.by_name.get(key, ()):
+                found.setdefault((ref.subscriber, ref.index), (ref, "name"))
+        return list(found.values())
+
+    @staticmethod
+    def _product_range(p: AffectedProduct) -> str | None:
+        if p.versions:
+            return p.versions
+        if p.cpe and (parts := _cpe_parts(p.cpe)) and parts[2] not in ("*", "-", ""):
+            return f"vers:generic/{parts[2]}"
+        if p.purl and (pk := _purl_key(p.purl)) and pk[1]:
+            return f"vers:generic/{pk[1]}"
+        return None
+
+    def _version_verdict(self, item: InventoryItem, p: AffectedProduct) -> tuple[bool | None, str]:
+        """True: inside the range; False: outside; None: unknown on one side."""
+        rng = self._product_range(p)
+        declared = item.version
+        if (
+            declared is None
+            and item.cpe
+            and (parts := _cpe_parts(item.cpe))
+            and parts[2] not in ("*", "-")
+        ):
+            declared = parts[2]
+        if declared is None and item.purl and (pk := _purl_key(item.purl)) and pk[1]:
+            declared = pk[1]
+        if rng is None or parse_range(rng) is None:
+            return None, "version unknown in the advisory"
+        if declared is None:
+            if item.versions:
+                return None, f"declared range {item.versions} vs {rng}"
+            return None, "no version declared"
+        inside = version_in(declared, rng)
+        if inside is None:
+            return None, f"version {declared} could not be compared with {rng}"
+        return inside, f"{declared} {'in' if inside else 'not in'} {rng}"
+
+    def _excluded(self, item: InventoryItem, others: list[AffectedProduct]) -> bool:
+        """Is the declared version listed as fixed or not affected for this product?"""
+        if not item.version:
+            return False
+        for p in others:
+            if p.status not in ("fixed", "not_affected"):
+                continue
+            rng = self._product_range(p)
+            if rng and (version_in(item.version, rng) is True):
+                return True
+            if p.fixed_version and same_version(item.version, p.fixed_version):
+                return True
+        return False
+
+    def match(self, case: Case) -> dict[str, list[Match]]:
+        """subscriber id -> its matches (best rule per item, strongest first)."""
+        best: dict[tuple[str, int], Match] = {}
+        products = case.products
+        negatives: dict[str, list[AffectedProduct]] = defaultdict(list)
+        for _, p in products:
+            if p.status in ("fixed", "not_affected"):
+                negatives[f"{norm(p.vendor)}|{norm(p.product)}"].append(p)
+        for adv, p in products:
+            if p.status not in ("affected", "under_investigation"):
+                continue
+            for ref, how in self._candidates(p):
+                if self._excluded(
+                    ref.item, negatives.get(f"{norm(p.vendor)}|{norm(p.product)}", [])
+                ):
+                    continue
+                verdict, detail = self._version_verdict(ref.item, p)
+                if verdict is False:
+                    continue
+                if verdict is True:
+                    rule = "cpe" if how == "cpe" else "purl" if how == "purl" else "product_version"
+                else:
+                    rule = "product_no_version"
+                self._keep(
+                    best,
+                    Match(
+                        case.id,
+                        ref.subscriber,
+                        ref.item.display,
+                        ref.index,
+                        rule,  # type: ignore[arg-type]
+                        adv.source,
+                        p.entry or p.product,
+                        detail,
+                    ),
+                )
+        for adv in case.advisories:
+            if adv.structured:
+                continue
+            for ref, name in self._text_hits(f"{adv.title}\n{adv.summary}"):
+                self._keep(
+                    best,
+                    Match(
+                        case.id,
+                        ref.subscriber,
+                        ref.item.display,
+                        ref.index,
+                        "text",
+                        adv.source,
+                        "title/summary",
+                        f"'{name}' in the text",
+                    ),
+                )
+        out: dict[str, list[Match]] = defaultdict(list)
+        for m in sorted(
+            best.values(), key=lambda m: (m.subscriber_id, RULE_ORDER[m.rule], m.item_index)
+        ):
+            out[m.subscriber_id].append(m)
+        return dict(out)
+
+    @staticmethod
+    def _keep(best: dict[tuple[str, int], Match], m: Match) -> None:
+        key = (m.subscriber_id, m.item_index)
+        old = best.get(key)
+        if old is None or RULE_ORDER[m.rule] < RULE_ORDER[old.rule]:
+            best[key] = m
+
+    def _text_hits(self, text: str) -> list[tuple[_Ref, str]]:
+        words = norm(text).split()
+        hits: list[tuple[_Ref, str]] = []
+        seen: set[tuple[str, int]] = set()
+        for i in range(len(words)):
+            for n in range(1, self.max_words + 1):
+                if i + n > len(words):
+                    break
+                phrase = " ".join(words[i : i + n])
+                for ref in self.text_names.get(phrase, ()):
+                    if (ref.subscriber, ref.index) not in seen:
+                        seen.add((ref.subscriber, ref.index))
+                        hits.append((ref, phrase))
+        return hits

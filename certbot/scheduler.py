@@ -1,0 +1,126 @@
+"""The service loop: one APScheduler job per feed, plus the dispatcher.
+
+APScheduler 3.x ``AsyncIOScheduler`` in UTC; every job has ``coalesce=True``,
+``max_instances=1``, jitter and a misfire grace of about one interval. Each job runs through
+`guarded`, which catches, logs and counts every exception: a job never takes the service down.
+After a poll that planned deliveries the dispatcher is woken at once (time to alert), and it
+also runs on its own every few seconds for retries and digests. SIGTERM and SIGINT stop
+cleanly: the scheduler stops taking new jobs, running work finishes, resources close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from certbot.app import App
+
+log = logging.getLogger("certbot.scheduler")
+FAILURES: Counter[str] = Counter()
+
+
+def guarded(name: str, fn: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
+    async def job() -> None:
+        try:
+            await fn()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            FAILURES[name] += 1
+            log.exception(
+                "job %s failed (%d failures so far); the service carries on", name, FAILURES[name]
+            )
+
+    return job
+
+
+def build_scheduler(app: App, *, dispatch_every: float = 10.0) -> AsyncIOScheduler:
+    sched = AsyncIOScheduler(timezone=UTC)
+    wake = app.dispatcher.wake
+
+    async def dispatch() -> None:
+        summary = await app.dispatch()
+        if summary.sent or summary.dead or summary.retried:
+            log.info(
+                "dispatch: %d sent, %d retried, %d dead, %d blocked",
+                summary.sent,
+                summary.retried,
+                summary.dead,
+                summary.blocked,
+            )
+
+    def poller(feed_id: str) -> Callable[[], Awaitable[None]]:
+        async def poll() -> None:
+            results = await app.poll([feed_id])
+            if any(r.planned for r in results):
+                wake.set()
+
+        return poll
+
+    now = datetime.now(UTC)
+    for i, feed in enumerate(f for f in app.config.feeds if f.enabled):
+        sched.add_job(
+            guarded(f"poll:{feed.id}", poller(feed.id)),
+            "interval",
+            seconds=feed.interval,
+            id=f"poll:{feed.id}",
+            coalesce=True,
+            max_instances=1,
+            jitter=max(1, min(60, feed.interval // 10)),
+            misfire_grace_time=feed.interval,
+            next_run_time=now + timedelta(seconds=i * 2),  # first polls staggered, at start-up
+        )
+    sched.add_job(
+        guarded("dispatch", dispatch),
+        "interval",
+        seconds=dispatch_every,
+        id="dispatch",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=60,
+        next_run_time=now,
+    )
+
+    async def on_wake() -> None:
+        while True:
+            await wake.wait()
+            wake.clear()
+            await guarded("dispatch", dispatch)()
+
+    app.wake_task = asyncio.get_running_loop().create_task(on_wake())  # type: ignore[attr-defined]
+    return sched
+
+
+async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or ``stop`` is set)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    sched = build_scheduler(app)
+    sched.start()
+    log.info(
+        "certbot running: %d feeds, %d municipalities",
+        len([f for f in app.config.feeds if f.enabled]),
+        len(app.config.subscribers),
+    )
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping: no new jobs; waiting for running work")
+        sched.shutdown(wait=False)
+        task = getattr(app, "wake_task", None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        log.info("stopped")

@@ -1,0 +1,50 @@
+"""`send-test`: one clearly marked test message through each target of a municipality,
+straight through the channel (no outbox), reporting per target what happened."""
+
+from __future__ import annotations
+
+from certbot.app import App
+from certbot.config import Config
+from certbot.errors import DeliveryError
+from certbot.model import TLP, Notification
+from certbot.store import delivery_id, utcnow
+
+
+async def send_test(config: Config, db: str, sub_id: str) -> list[tuple[str, str]]:
+    sub = config.subscriber(sub_id)
+    results: list[tuple[str, str]] = []
+    async with App(config, db) as app:
+        for target in sub.targets:
+            channel = app.channels.get(target.kind)
+            if channel is None:
+                results.append((target.id, f"failed: no channel '{target.kind}'"))
+                continue
+            nb = sub.language == "nb"
+            n = Notification(
+                delivery_id=delivery_id("test", sub.id, target.id, utcnow().isoformat()),
+                kind="test",
+                language=sub.language,
+                subscriber_id=sub.id,
+                subscriber_name=sub.name,
+                target_id=target.id,
+                tlp=TLP.CLEAR,
+                priority=None,
+                title="TEST – dette er en testmelding fra certbot"
+                if nb
+                else "TEST – this is a test message from certbot",
+                summary=(
+                    f"Målet «{target.id}» ({target.kind}) for {sub.name} virker."
+                    if nb
+                    else f"The target '{target.id}' ({target.kind}) for {sub.name} works."
+                ),
+            )
+            try:
+                sent = await channel.deliver(channel.render(n, target), target)
+            except DeliveryError as exc:
+                kind = "retryable" if exc.retryable else "permanent"
+                results.append((target.id, f"failed ({kind}): {exc}"))
+            else:
+                results.append(
+                    (target.id, "ok" + (f" ({sent.external_id})" if sent.external_id else ""))
+                )
+    return results

@@ -1,0 +1,212 @@
+"""Store + match + priority + planning: merge, idempotency, revisions, TLP at plan time."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from certbot.config import FeedConfig
+from certbot.model import TLP, AffectedProduct, Priority, Remediation
+from certbot.pipeline import Pipeline
+from certbot.sources import SourceState
+from certbot.store import AsyncStore, Store
+from tests.factory import Clock, config, fortios_sub, kev, prose, structured, subscriber
+
+FEED = FeedConfig(id="test", kind="rss", path="x.xml")
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = AsyncStore(Store(tmp_path / "t.db"))
+    yield s
+    s.close()
+
+
+def ingest(pipeline: Pipeline, *advisories):
+    return pipeline._ingest_and_plan(FEED, list(advisories), SourceState())
+
+
+def rows(store, **where):
+    out = store.store.deliveries(limit=10_000)
+    return [r for r in out if all(r[k] == v for k, v in where.items())]
+
+
+def test_same_cve_from_rss_and_kev_is_one_alert_per_municipality(store):
+    cfg = config([fortios_sub("0301"), fortios_sub("4601")])
+    p = Pipeline(cfg, store, http=None, clock=Clock())
+    result = ingest(
+        p,
+        prose(
+            "nsm-1",
+            "Kritisk sårbarhet i Fortinet FortiOS (CVE-2024-21762)",
+            cves=("CVE-2024-21762",),
+        ),
+        kev("CVE-2024-21762", "Fortinet", "FortiOS"),
+    )
+    assert len(result.changed_cases) == 1
+    alerts = rows(store, kind="alert")
+    assert sorted(r["subscriber_id"] for r in alerts) == ["0301", "4601"]
+    assert {r["case_id"] for r in alerts} == {"CVE-2024-21762"}
+    n = json.loads(alerts[0]["notification"])
+    assert n["priority"] == "P1"  # exploited + internet-facing + critical
+    assert n["deadline"]
+
+
+def test_second_poll_of_unchanged_feed_plans_nothing(store):
+    cfg = config([fortios_sub()])
+    p = Pipeline(cfg, store, http=None, clock=Clock())
+    adv = kev("CVE-2024-21762", "Fortinet", "FortiOS")
+    first = ingest(p, adv)
+    second = ingest(p, adv)
+    assert first.planned == 1
+    assert second.planned == 0 and second.changed_cases == []
+
+
+def test_rss_then_kev_sends_one_update_saying_exploited(store):
+    cfg = config([fortios_sub()])
+    clock = Clock()
+    p = Pipeline(cfg, store, http=None, clock=clock)
+    ingest(
+        p, prose("nsm-1", "Sårbarhet i Fortinet FortiOS (CVE-2024-21762)", cves=("CVE-2024-21762",))
+    )
+    clock.advance(3600)
+    ingest(p, kev("CVE-2024-21762", "Fortinet", "FortiOS"))
+    kinds = sorted(r["kind"] for r in rows(store, subscriber_id="0301"))
+    assert kinds == ["alert", "update"]
+    update = json.loads(rows(store, kind="update")[0]["notification"])
+    assert any("utnyttet" in c for c in update["changes"])
+
+
+def test_csaf_revision_without_material_change_is_silent(store):
+    cfg = config([fortios_sub()])
+    p = Pipeline(cfg, store, http=None, clock=Clock())
+    prod = AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/<7.2.9", entry="CSAFPID-1")
+    fix = Remediation("vendor_fix", "Upgrade to 7.2.9", fixed_version="7.2.9")
+    ingest(p, structured("FG-IR-24-015", [prod], revision="1", remediations=(fix,), cvss=9.6))
+    ingest(
+        p,
+        structured(
+            "FG-IR-24-015",
+            [prod],
+            revision="2",
+            remediations=(fix,),
+            cvss=9.6,
+            summary="typo fixed",
+        ),
+    )
+    assert len(rows(store)) == 1
+
+
+def test_csaf_revision_with_newly_affected_product_alerts_what_changed(store):
+    sub = subscriber(
+        "0301",
+        "Oslo",
+        [
+            {"vendor": "Fortinet", "product": "FortiOS", "version": "7.2.4"},
+            {"vendor": "Fortinet", "product": "FortiProxy", "version": "7.2.1"},
+        ],
+    )
+    p = Pipeline(config([sub]), store, http=None, clock=Clock())
+    os_ = AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/<7.2.9")
+    proxy = AffectedProduct("Fortinet", "FortiProxy", versions="vers:generic/<7.2.5")
+    ingest(p, structured("FG-IR-24-015", [os_], revision="1", cvss=8.1))
+    ingest(p, structured("FG-IR-24-015", [os_, proxy], revision="2", cvss=8.1))
+    updates = rows(store, kind="update")
+    assert len(updates) == 1
+    n = json.loads(updates[0]["notification"])
+    assert any("Flere av deres produkter" in c for c in n["changes"])
+
+
+def test_red_advisory_never_planned_to_a_shared_target(store):
+    sub = fortios_sub(
+        targets=[
+            {"id": "kanal", "kind": "file", "address": "out/a.jsonl", "tlp_max": "AMBER"},
+            {
+                "id": "leder",
+                "kind": "email",
+                "address": "leder@oslo.kommune.example",
+                "tlp_max": "RED",
+                "personal": True,
+            },
+        ]
+    )
+    cfg = config(
+        [sub],
+        service={
+            "operator_targets": [
+                {"id": "vakt", "kind": "file", "address": "out/op.jsonl", "tlp_max": "GREEN"}
+            ]
+        },
+    )
+    p = Pipeline(cfg, store, http=None, clock=Clock())
+    ingest(
+        p,
+        structured(
+            "red-1",
+            [AffectedProduct("Fortinet", "FortiOS")],
+            tlp=TLP.RED,
+            exploited=True,
+            title="Hemmelig: FortiOS",
+        ),
+    )
+    by_target = {r["target_id"]: r for r in rows(store, subscriber_id="0301")}
+    assert by_target["kanal"]["status"] == "blocked"
+    assert by_target["leder"]["status"] == "pending"
+    audit = store.store.audit_rows()
+    assert any(a["action"] == "tlp_block" for a in audit)
+    (op,) = rows(store, subscriber_id="operator")
+    notice = json.loads(op["notification"])
+    assert "Hemmelig" not in notice["title"] and "Hemmelig" not in notice["summary"]
+
+
+def test_unknown_label_is_routed_as_red(store):
+    cfg = config([fortios_sub()])
+    p = Pipeline(cfg, store, http=None, clock=Clock())
+    ingest(p, structured("x", [AffectedProduct("Fortinet", "FortiOS")], tlp=None, exploited=True))
+    (row,) = rows(store, subscriber_id="0301")
+    assert row["status"] == "blocked" and row["tlp"] == int(TLP.RED)
+
+
+def test_amber_goes_only_to_the_municipality_concerned(store):
+    cfg = config([fortios_sub("0301"), subscriber("4601", "Bergen", [])])
+    p = Pipeline(cfg, store, http=None, clock=Clock())
+    ingest(
+        p,
+        structured(
+            "amber-1", [AffectedProduct("Fortinet", "FortiOS")], tlp=TLP.AMBER, exploited=True
+        ),
+    )
+    assert {r["subscriber_id"] for r in rows(store)} == {"0301"}
+
+
+def test_low_priority_is_held_for_the_digest(store):
+    cfg = config([fortios_sub()])
+    p = Pipeline(cfg, store, http=None, clock=Clock())
+    ingest(
+        p,
+        structured(
+            "low",
+            [AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/<7.2.9")],
+            cvss=5.0,
+        ),
+    )
+    (row,) = rows(store)
+    assert row["status"] == "digest" and row["priority"] == Priority.P3
+    assert row["due_at"]
+
+
+def test_target_min_priority_filters(store):
+    sub = fortios_sub(
+        targets=[{"id": "sms", "kind": "file", "address": "o.jsonl", "min_priority": "P1"}]
+    )
+    p = Pipeline(config([sub]), store, http=None, clock=Clock())
+    ingest(
+        p,
+        structured(
+            "low",
+            [AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/<7.2.9")],
+            cvss=5.0,
+        ),
+    )
+    assert rows(store) == []
