@@ -59,19 +59,25 @@ class Entry:
     sig_url: str | None = None
 
 
+def auth_headers(feed: FeedConfig) -> dict[str, str]:
+    """Basic auth when ``feed.username`` is set (password = the ``token`` secret), else a bearer
+    token from ``feed.token``; {} when neither is configured."""
+    secret = read_secret(feed.token.env) if feed.token else None
+    if feed.username is not None:
+        raw = f"{feed.username}:{secret or ''}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+    if secret:
+        return {"Authorization": f"Bearer {secret}"}
+    return {}
+
+
 class _Client:
     """The feed's Http with its limits and, for its own host only, its credentials."""
 
     def __init__(self, feed: FeedConfig, http: Http) -> None:
         self.feed, self.http = feed, http
         self.host = urlsplit(feed.url or "").netloc.lower()
-        self.auth: dict[str, str] = {}
-        secret = read_secret(feed.token.env) if feed.token else None
-        if feed.username is not None:
-            raw = f"{feed.username}:{secret or ''}".encode()
-            self.auth["Authorization"] = "Basic " + base64.b64encode(raw).decode()
-        elif secret:
-            self.auth["Authorization"] = f"Bearer {secret}"
+        self.auth = auth_headers(feed)
 
     async def get(self, url: str) -> bytes:
         same_host = urlsplit(url).netloc.lower() == self.host
