@@ -55,7 +55,7 @@ def _generic(constraints: list[tuple[str, str]]) -> VersionRange | None:
         return None
     try:
         return VersionRange.from_string("vers:rpm/" + "|".join(parts))
-    except Exception:  # noqa: BLE001 - univers raises many types for bad input
+    except Exception:
         return None
 
 
@@ -91,7 +91,7 @@ def parse_range(text: str | None) -> Range | None:
             return _generic(cons) if cons else None
         try:
             return VersionRange.from_string(f"vers:{scheme}/{body}")
-        except Exception:  # noqa: BLE001
+        except Exception:
             return None
     # Loose forms seen in real CSAF product names: "0 < 8.0.1", "<V9.80", ">=7.0 <7.2.9".
     m = re.fullmatch(r"v?([0-9][\w.\-]*)\s*(<=|<)\s*v?([0-9][\w.\-]*)", s, re.IGNORECASE)
@@ -117,10 +117,12 @@ def version_in(version: str, range_text: str) -> bool | None:
     if rng is ALL:
         return True
     assert isinstance(rng, VersionRange)
+    version_class = rng.version_class
+    if version_class is None:
+        return None
     try:
-        v = rng.version_class(normalise_version(version))
-        return v in rng
-    except Exception:  # noqa: BLE001 - an unreadable version is "unknown", not an error
+        return bool(version_class(normalise_version(version)) in rng)
+    except Exception:
         return None
 
 
@@ -129,7 +131,7 @@ def same_version(a: str, b: str) -> bool:
     """Equal versions under the generic ordering ('7.2.4' == 'v7.2.4')."""
     try:
         return RpmVersion(normalise_version(a)) == RpmVersion(normalise_version(b))
-    except Exception:  # noqa: BLE001
+    except Exception:
         return normalise_version(a) == normalise_version(b)
 
 

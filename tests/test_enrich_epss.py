@@ -12,16 +12,16 @@ from certbot.errors import ParseError
 from certbot.sources.epss import EpssSource, parse_scores
 
 CSV = (
-    "#model_version:v2023.03.01,score_date:2024-10-01T00:00:00+0000\n"
-    "cve,epss,percentile\n"
-    "CVE-2024-3400,0.95731,0.99950\n"
-    "CVE-2023-0001,0.00043,0.07510\n"
-    "cve-2021-44228,0.97565,0.99996\n"
-    "CVE-2024-0001,NaN,0.5\n"
-    "CVE-2024-0002,1.5,0.5\n"
-    "not-a-cve,0.1,0.1\n"
-    "short-row\n"
-).encode()
+    b"#model_version:v2023.03.01,score_date:2024-10-01T00:00:00+0000\n"
+    b"cve,epss,percentile\n"
+    b"CVE-2024-3400,0.95731,0.99950\n"
+    b"CVE-2023-0001,0.00043,0.07510\n"
+    b"cve-2021-44228,0.97565,0.99996\n"
+    b"CVE-2024-0001,NaN,0.5\n"
+    b"CVE-2024-0002,1.5,0.5\n"
+    b"not-a-cve,0.1,0.1\n"
+    b"short-row\n"
+)
 
 
 def test_csv_plain_and_gzip_agree() -> None:
