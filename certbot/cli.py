@@ -22,6 +22,7 @@ from certbot.errors import ConfigError
 
 log = logging.getLogger("certbot")
 ROOT = Path(__file__).resolve().parent.parent
+_redaction_installed = False
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -82,16 +83,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in (
-        "aiohttp",
-        "urllib3",
-        "httpx",
-        "httpcore",
-        "telegram",
-        "slack_sdk",
-        "apscheduler",
-    ):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    global _redaction_installed
+    if not _redaction_installed:  # once per process: HTTP loggers quiet, secrets masked
+        from certbot.redact import install_redaction
+
+        install_redaction()
+        _redaction_installed = True
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if args.command == "demo":
         from certbot.demo import run_demo
 
