@@ -549,6 +549,15 @@ class ServiceConfig(Strict):
     slack_base_url: str | None = None  # for local fakes
     telegram_base_url: str | None = None  # for local fakes
     public_url: str = "http://localhost:8080"  # where signed links point (issue 5)
+    telegram_webhook_secret: SecretRef | None = None  # webhook mode refuses to start without
+    slack_signing_secret: SecretRef | None = None  # Slack inbound refuses to start without
+    link_secret: SecretRef | None = None  # HMAC key of the signed ack/status links
+    link_ttl: int = Field(default=14 * 86400, ge=60)  # seconds a signed link stays valid
+    escalation_after: int = Field(default=7200, ge=60)  # seconds before an unacked P1 escalates
+
+    _durs = field_validator("link_ttl", "escalation_after", mode="before")(
+        classmethod(lambda cls, v: _parse_duration(v))
+    )
     subscribers_dir: str = "subscribers"  # relative to the config directory
 
     @field_validator("timezone")

@@ -106,6 +106,56 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL DEFAULT 0)""")
 
 
+@MIGRATIONS()
+def m002_inbound(db: sqlite_utils.Database) -> None:
+    """The two-way loop (issue 5): acks and statuses, incident reports, de-duplication."""
+    db.execute("""
+        CREATE TABLE acks (
+            case_id TEXT NOT NULL, subscriber_id TEXT NOT NULL, status TEXT NOT NULL,
+            by TEXT, at TEXT, comment TEXT, history TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (case_id, subscriber_id)
+        )""")
+    db.execute("""
+        CREATE TABLE incidents (
+            id TEXT PRIMARY KEY, municipality TEXT NOT NULL, reporter TEXT NOT NULL,
+            reporter_chat TEXT, times TEXT NOT NULL DEFAULT '{}', status TEXT NOT NULL,
+            rsit_class TEXT, rsit_type TEXT, related_advisories TEXT DEFAULT '[]',
+            services TEXT, impact TEXT, what_happened TEXT, measures TEXT,
+            others_notified TEXT, tlp TEXT NOT NULL DEFAULT 'AMBER_STRICT', created_at TEXT
+        )""")
+    db.execute("""
+        CREATE TABLE incident_history (
+            id INTEGER PRIMARY KEY, incident_id TEXT NOT NULL REFERENCES incidents(id),
+            at TEXT NOT NULL, actor TEXT, status TEXT, comment TEXT
+        )""")
+    for op in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER incident_history_no_{op.lower()} BEFORE {op} ON incident_history "
+            "BEGIN SELECT RAISE(ABORT, 'incident history is append-only'); END"
+        )
+    db.execute("""
+        CREATE TABLE seen_updates (
+            platform TEXT NOT NULL, update_id TEXT NOT NULL, at TEXT, reply TEXT,
+            replied INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (platform, update_id)
+        )""")
+    db.execute("""
+        CREATE TABLE signed_link_uses (
+            id INTEGER PRIMARY KEY, token_hash TEXT NOT NULL, at TEXT NOT NULL,
+            subscriber_id TEXT, case_id TEXT, action TEXT
+        )""")
+    db.execute("""
+        CREATE TABLE conversations (
+            platform TEXT NOT NULL, user_id TEXT NOT NULL, subscriber_id TEXT,
+            step TEXT NOT NULL, data TEXT NOT NULL DEFAULT '{}', updated_at TEXT,
+            PRIMARY KEY (platform, user_id)
+        )""")
+    db.execute("""
+        CREATE TABLE escalations (
+            case_id TEXT NOT NULL, subscriber_id TEXT NOT NULL, stage INTEGER NOT NULL,
+            at TEXT NOT NULL, PRIMARY KEY (case_id, subscriber_id)
+        )""")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
