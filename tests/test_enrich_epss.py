@@ -71,3 +71,29 @@ def test_garbage_and_gzip_bomb_rejected(monkeypatch) -> None:
     bomb = gzip.compress(b"0" * (2 * 1024 * 1024))  # 2 KB that inflates to 2 MB
     with pytest.raises(ParseError, match="inflated"):
         parse_scores(bomb)
+
+
+def test_enrich_hook_writes_case_enrichment() -> None:
+    import sqlite_utils
+
+    class Store:  # the two things the hook uses from certbot.store
+        def __init__(self) -> None:
+            self.db = sqlite_utils.Database(memory=True)
+            self.db["aliases"].insert_all(
+                [
+                    {"alias": "CVE-2024-3400", "case_id": "c1"},
+                    {"alias": "GHSA-xxxx", "case_id": "c1"},
+                    {"alias": "CVE-1999-0001", "case_id": "c2"},
+                ]
+            )
+            self.set: dict[tuple[str, str], object] = {}
+
+        def set_enrichment(self, case_id: str, key: str, value: object) -> None:
+            self.set[(case_id, key)] = value
+
+    store = Store()
+    feed = FeedConfig(id="epss", kind="epss", url="https://example.org/epss.csv.gz")
+    assert EpssSource().enrich(store, gzip.compress(CSV), feed) == 1
+    assert store.set[("c1", "epss")] == 0.95731
+    assert store.set[("c1", "epss_percentile")] == 0.9995
+    assert ("c2", "epss") not in store.set

@@ -283,3 +283,19 @@ async def test_bearer_token_from_secret(provider, monkeypatch) -> None:
     monkeypatch.setenv("CSAF_TEST_TOKEN", "wrong")
     with pytest.raises(FetchError):
         await _poll(prov, SourceState(), feed)
+
+
+async def test_verified_but_schema_invalid_document_is_rejected(provider) -> None:
+    prov = await provider()
+    path = f"{PREFIX}2024/va-24-262-01.json"
+    doc = json.loads(prov.files[path])
+    del doc["document"]["tracking"]
+    prov.files[path] = json.dumps(doc).encode()
+    import hashlib
+
+    prov.files[path + ".sha512"] = hashlib.sha512(prov.files[path]).hexdigest().encode()
+    prov.files[path + ".asc"] = _sign(prov.tsk, prov.files[path])
+    got = await _poll(prov, SourceState())
+    assert len(got.documents) == 3
+    [rej] = got.cursor["rejected"]
+    assert rej["reason"].startswith("invalid CSAF document: CSAF 2.0 schema")

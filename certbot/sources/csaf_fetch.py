@@ -12,7 +12,8 @@
 3. Integrity before parsing (CSAF §7.3.2): the ``.sha512`` (or ``.sha256``) file must match and
    the ``.asc`` detached signature must verify with a key whose fingerprint is pinned in
    ``feed.fingerprints``. Any failure rejects the document (fail closed): it is logged at ERROR
-   and listed in ``cursor["rejected"]`` for the operator.
+   and listed in ``cursor["rejected"]`` for the operator. A verified document that is not
+   valid CSAF (schema) is rejected the same way, so one bad document never fails the poll.
 4. Cursor: ``since`` = the newest timestamp up to which every entry was handled (verified or
    rejected); a document that could not be fetched stops the cursor before it, so it is tried
    again next poll.
@@ -35,7 +36,7 @@ from certbot.config import read_secret
 from certbot.errors import FetchError, IntegrityError, ParseError
 from certbot.model import Fetched
 from certbot.sources import csaf_verify
-from certbot.sources.csaf import parse_time
+from certbot.sources.csaf import parse_document, parse_time
 from certbot.sources.jsonload import load_json
 
 if TYPE_CHECKING:
@@ -237,6 +238,10 @@ async def _verified(client: _Client, entry: Entry, keys: list[Any]) -> bytes:
     except FetchError:
         raise IntegrityError("no .asc signature file") from None
     csaf_verify.check_signature(doc, asc, keys)
+    try:  # a verified but invalid document is reported here, not left to sink the whole poll
+        parse_document(doc, client.feed.id)
+    except ParseError as exc:
+        raise IntegrityError(f"invalid CSAF document: {exc}") from None
     return doc
 
 

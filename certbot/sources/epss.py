@@ -126,3 +126,19 @@ class EpssSource(Source):
 
     def parse_scores(self, doc: bytes) -> EpssScores:
         return parse_scores(doc)
+
+    def enrich(self, store: Any, doc: bytes, feed: FeedConfig) -> int:
+        """Pipeline hook (run in the store's writer thread): put each known CVE's score into
+        its case's enrichment (``epss``, ``epss_percentile``, ``epss_date``); return how many
+        cases were updated."""
+        result = parse_scores(doc)
+        rows = store.db.query("SELECT alias, case_id FROM aliases WHERE alias LIKE 'CVE-%'")
+        updated = 0
+        for row in list(rows):
+            score = result.scores.get(row["alias"])
+            if score is not None:
+                store.set_enrichment(row["case_id"], "epss", score[0])
+                store.set_enrichment(row["case_id"], "epss_percentile", score[1])
+                store.set_enrichment(row["case_id"], "epss_date", result.score_date)
+                updated += 1
+        return updated
