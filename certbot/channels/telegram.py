@@ -109,9 +109,12 @@ class TelegramChannel(Channel):
         parts = chat.sections(self.ctx.renderer, "telegram", safe)
         text = chat.fit(parts, to_html, utf16_len, MAX_CHARS, more)
         body = {"chat_id": target.address, "text": text, "parse_mode": "HTML"}
-        return Payload(
-            channel="telegram", body=body, text=text, meta={"delivery_id": n.delivery_id}
-        )
+        from certbot.inbound.telegram import alert_buttons  # issue 5: Kvitter/Patchet/Ikke berørt
+
+        meta: dict[str, Any] = {"delivery_id": n.delivery_id}
+        if buttons := alert_buttons(n):
+            meta["buttons"] = buttons
+        return Payload(channel="telegram", body=body, text=text, meta=meta)
 
     async def bot(self) -> ExtBot[Any]:
         async with self._lock:
@@ -151,6 +154,7 @@ class TelegramChannel(Channel):
                 text=payload.body["text"],
                 parse_mode=ParseMode.HTML,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_markup=_markup(payload.meta.get("buttons")),
             ),
             "sendMessage",
         )
@@ -160,6 +164,12 @@ class TelegramChannel(Channel):
         if self._bot is not None:
             bot, self._bot = self._bot, None
             await bot.shutdown()
+
+
+def _markup(buttons: list[tuple[str, str]] | None) -> Any:
+    from certbot.inbound.telegram import markup
+
+    return markup(buttons or [])
 
 
 async def _guard(coro: Any, method: str) -> Any:

@@ -1,0 +1,167 @@
+"""The inbound web server (aiohttp): Telegram webhook, Slack endpoints, signed-link pages.
+
+Signed links (for Teams cards and e-mail): ``/l/<payload>.<mac>`` where the payload names ONE
+municipality, ONE case, one action and an expiry, and the MAC is HMAC-SHA256 with
+``service.link_secret``. GET shows a confirm page and changes nothing (mail gateways' link
+scanners fetch every URL); only the form's POST acts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import html
+import json
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from certbot.config import Config, read_secret
+from certbot.inbound.commands import Command, Context, handle
+from certbot.inbound.slack import SlackInbound
+from certbot.inbound.telegram import TelegramInbound
+from certbot.store import AsyncStore, iso
+
+ACTIONS = {
+    "ack": ("Kvitter for varselet", "ack", []),
+    "patched": ("Marker som patchet", "status", ["patched"]),
+    "not-affected": ("Marker som ikke berørt", "status", ["not-affected"]),
+}
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def make_token(secret: str, sub_id: str, case_id: str, action: str, expires: int) -> str:
+    payload = _b64(json.dumps({"s": sub_id, "c": case_id, "a": action, "e": expires}).encode())
+    mac = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
+    return f"{payload}.{_b64(mac)}"
+
+
+def read_token(secret: str, token: str, now: datetime) -> dict[str, Any] | None:
+    payload, _, mac = token.partition(".")
+    good = _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
+    if not mac or not hmac.compare_digest(good, mac):
+        return None
+    data: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    if data.get("a") not in ACTIONS or int(data.get("e", 0)) < now.timestamp():
+        return None
+    return data
+
+
+def action_links(
+    config: Config, sub_id: str, case_id: str, now: datetime, environ: Any = None
+) -> dict[str, str]:
+    """Signed links for one municipality and case; {} when no link secret is configured.
+    Meant for ``Notification.extra["action_links"]`` (pipeline.build_notification)."""
+    ref = config.service.link_secret
+    secret = read_secret(ref.env, environ) if ref else None
+    if not secret:
+        return {}
+    expires = int(now.timestamp()) + config.service.link_ttl
+    base = config.service.public_url.rstrip("/")
+    return {a: f"{base}/l/{make_token(secret, sub_id, case_id, a, expires)}" for a in ACTIONS}
+
+
+PAGE = """<!doctype html><html lang="nb"><meta charset="utf-8"><title>certbot</title>
+<body><h1>{title}</h1><p>{body}</p>{form}</body></html>"""
+
+
+def page(title: str, body: str, form: str = "", status: int = 200) -> web.Response:
+    text = PAGE.format(title=html.escape(title), body=html.escape(body), form=form)
+    return web.Response(text=text, content_type="text/html", status=status)
+
+
+class InboundWeb:
+    def __init__(
+        self,
+        ctx: Context,
+        store: AsyncStore,
+        *,
+        telegram: TelegramInbound | None = None,
+        slack: SlackInbound | None = None,
+        link_secret: str | None = None,
+    ):
+        self.ctx, self.store = ctx, store
+        self.telegram, self.slack, self.link_secret = telegram, slack, link_secret
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=1024 * 1024)
+        if self.telegram is not None:
+            app.router.add_post("/telegram/webhook", self.telegram_webhook)
+        if self.slack is not None:
+            app.router.add_post("/slack/commands", self.slack_request)
+            app.router.add_post("/slack/actions", self.slack_request)
+        if self.link_secret:
+            app.router.add_get("/l/{token}", self.link_get)
+            app.router.add_post("/l/{token}", self.link_post)
+        return app
+
+    async def telegram_webhook(self, request: web.Request) -> web.Response:
+        assert self.telegram is not None and self.telegram.secret
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), self.telegram.secret.encode()):
+            await self.store.audit(
+                "telegram_webhook", actor="telegram:?", decision="denied", detail="secret token"
+            )
+            return web.Response(status=403)
+        await self.telegram.process(await request.json())
+        return web.Response(status=200)
+
+    async def slack_request(self, request: web.Request) -> web.Response:
+        assert self.slack is not None
+        raw = await request.read()
+        why = self.slack.verifier.check(
+            raw,
+            request.headers.get("X-Slack-Request-Timestamp"),
+            request.headers.get("X-Slack-Signature"),
+        )
+        if why is not None:
+            await self.store.audit("slack_request", actor="slack:?", decision="denied", detail=why)
+            return web.Response(status=401, text="invalid request")
+        cmd = self.slack.command_from(raw)
+        reply = await self.slack.run(cmd) if cmd else None
+        text = reply.text if reply else ""
+        return web.json_response({"response_type": "ephemeral", "text": text})
+
+    def _token(self, request: web.Request) -> dict[str, Any] | None:
+        assert self.link_secret
+        return read_token(self.link_secret, request.match_info["token"], self.ctx.clock())
+
+    async def link_get(self, request: web.Request) -> web.Response:
+        data = self._token(request)
+        if data is None:
+            return page("Ugyldig lenke", "Lenken er ugyldig eller utløpt.", status=403)
+        title = ACTIONS[data["a"]][0]
+        form = '<form method="post"><button type="submit">Bekreft</button></form>'
+        return page(title, f"{data['c']} for kommune {data['s']}", form)
+
+    async def link_post(self, request: web.Request) -> web.Response:
+        data = self._token(request)
+        if data is None:
+            return page("Ugyldig lenke", "Lenken er ugyldig eller utløpt.", status=403)
+        _, name, extra = ACTIONS[data["a"]]
+        args = [data["c"], *extra]
+        cmd = Command("web", f"link:{data['s']}", name, args, " ".join(args))
+        cmd.link_subscriber = data["s"]
+        reply = await self.store.run(handle, self.ctx, cmd)
+        digest = hashlib.sha256(request.match_info["token"].encode()).hexdigest()
+        await self.store.run(self._record_use, digest, data)
+        ok = reply is not None and reply.ok
+        return page("Registrert" if ok else "Ikke registrert", reply.text if reply else "")
+
+    def _record_use(self, digest: str, data: dict[str, Any]) -> None:
+        s = self.ctx.store
+        with s.tx():
+            s.db.table("signed_link_uses").insert(
+                {
+                    "token_hash": digest,
+                    "at": iso(self.ctx.clock()),
+                    "subscriber_id": data["s"],
+                    "case_id": data["c"],
+                    "action": data["a"],
+                }
+            )
