@@ -18,7 +18,7 @@ from certbot.inbound.web import InboundWeb
 from certbot.store import AsyncStore
 from tests.inbound_helpers import World, make_world
 
-SECRET = "webhook-secret-for-tests"  # noqa: S105
+SECRET = "webhook-secret-for-tests"
 ENV = {"TELEGRAM_BOT_TOKEN": FAKE_TELEGRAM_TOKEN, "TG_WEBHOOK_SECRET": SECRET}
 
 
