@@ -380,7 +380,10 @@ def build_notification(
     changes: list[str],
 ) -> Notification:
     lang = sub.language
-    primary = case.primary
+    # Title and summary in the municipality's own language where a source speaks it (NSM's
+    # bokmål text rather than KEV's English for the same CVE).
+    own = [a for a in case.advisories if a.language == lang and a.title]
+    primary = own[0] if own else case.primary
     return Notification(
         delivery_id=did,
         kind=kind,  # type: ignore[arg-type]
@@ -390,7 +393,7 @@ def build_notification(
         target_id=target.id,
         tlp=case.effective_tlp,
         priority=priority,
-        title=case.title,
+        title=primary.title,
         case_id=case.id,
         revision=case.revision,
         cves=list(case.cves),

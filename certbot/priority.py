@@ -121,8 +121,11 @@ def _deadline(
     case: Case, priority: Priority, cfg: PriorityConfig, now: datetime
 ) -> datetime | None:
     if case.due_date is not None and priority <= Priority.P2:
-        # End of the due day, Oslo time.
-        return datetime.combine(case.due_date, time(23, 59), OSLO).astimezone(UTC)
+        # End of the due day, Oslo time; a due date already past (an old KEV entry newly
+        # matched) would be a deadline nobody can meet, so the default applies instead.
+        due = datetime.combine(case.due_date, time(23, 59), OSLO).astimezone(UTC)
+        if due > now:
+            return due
     if priority == Priority.P1:
         return now + timedelta(hours=cfg.p1_hours)
     if priority == Priority.P2:

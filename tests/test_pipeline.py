@@ -210,3 +210,29 @@ def test_target_min_priority_filters(store):
         ),
     )
     assert rows(store) == []
+
+
+def test_title_in_the_municipality_language_when_a_source_speaks_it(store):
+    en = fortios_sub("1134", language="en")
+    cfg = config([fortios_sub("0301"), en])
+    p = Pipeline(cfg, store, http=None, clock=Clock())
+    ingest(
+        p,
+        prose("nsm-1", "Kritisk sårbarhet i Fortinet FortiOS", cves=("CVE-2024-21762",)),
+        kev("CVE-2024-21762", "Fortinet", "FortiOS", title="Fortinet FortiOS Out-of-Bound Write"),
+    )
+    titles = {r["subscriber_id"]: json.loads(r["notification"])["title"] for r in rows(store)}
+    assert titles == {
+        "0301": "Kritisk sårbarhet i Fortinet FortiOS",
+        "1134": "Fortinet FortiOS Out-of-Bound Write",
+    }
+
+
+def test_past_kev_due_date_falls_back_to_the_default_deadline(store):
+    from datetime import date, timedelta
+
+    clock = Clock()
+    p = Pipeline(config([fortios_sub()]), store, http=None, clock=clock)
+    ingest(p, kev("CVE-2024-21762", "Fortinet", "FortiOS", due_date=date(2024, 1, 22)))
+    n = json.loads(rows(store)[0]["notification"])
+    assert n["deadline"] == (clock.now + timedelta(hours=24)).isoformat()
