@@ -24,7 +24,7 @@ from certbot.priority import decide
 from certbot.render import OSLO
 from certbot.routing import digest_due, in_quiet_hours, quiet_hours_end
 from certbot.sources import get_source
-from certbot.store import AsyncStore, CaseChange, Store, delivery_id, utcnow
+from certbot.store import AsyncStore, CaseChange, Store, delivery_id, iso, utcnow
 
 log = logging.getLogger("certbot.pipeline")
 
@@ -354,7 +354,8 @@ def _plan_target(
         return row
     if priority >= Priority.P3 and target.digest:
         row["status"] = "digest"
-        row["due_at"] = digest_due(config.service.routing, priority, now).isoformat()
+        # Stored in UTC like every other time: the outbox compares them as text.
+        row["due_at"] = iso(digest_due(config.service.routing, priority, now))
         return row
     if priority == Priority.P2 and in_quiet_hours(sub.quiet_hours, now):
         row["next_attempt_at"] = (
@@ -364,7 +365,7 @@ def _plan_target(
         day_start = now.astimezone(OSLO).replace(hour=0, minute=0, second=0, microsecond=0)
         if store.immediate_count_since(sub.id, day_start) >= sub.daily_cap:
             row["status"] = "digest"
-            row["due_at"] = digest_due(config.service.routing, Priority.P3, now).isoformat()
+            row["due_at"] = iso(digest_due(config.service.routing, Priority.P3, now))
     return row
 
 
