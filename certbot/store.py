@@ -716,9 +716,12 @@ class Store:
                 )
 
     def immediate_count_since(self, subscriber_id: str, since: datetime) -> int:
+        """Immediate messages (alerts, updates) planned since ``since``; one case revision
+        sent to several targets is one message, not one per target."""
         row = next(
             self.db.query(
-                "SELECT count(*) AS n FROM deliveries WHERE subscriber_id = ? AND kind IN ('alert','update') "
+                "SELECT count(DISTINCT case_id || '#' || revision) AS n FROM deliveries "
+                "WHERE subscriber_id = ? AND kind IN ('alert','update') "
                 "AND status IN ('pending','sending','sent') AND created_at >= ?",
                 [subscriber_id, iso(since)],
             )
