@@ -133,7 +133,7 @@ async def test_p2_during_quiet_hours_waits_until_they_end(store):
 
 async def test_p2_outside_quiet_hours_goes_out_at_once(store):
     clock = Clock(oslo(10, 21, 59))
-    p, d, ch = setup(store, fortios_sub(quiet_hours=QUIET), clock)
+    p, d, _ch = setup(store, fortios_sub(quiet_hours=QUIET), clock)
     plan(p, p2(1))
     assert (await d.run_once()).sent == 1
 
