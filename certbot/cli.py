@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
         "send-test", help="send a marked test message to each target of a municipality"
     )
     st.add_argument("subscriber", help="kommunenummer, e.g. 0301")
+    from certbot.inbound.listing import add_parsers  # acks, incidents, audit (issue 5)
+
+    add_parsers(sub)
     return p
 
 
@@ -285,3 +288,6 @@ COMMANDS = {
     "deliveries": _deliveries,
     "send-test": _send_test,
 }
+from certbot.inbound.listing import COMMANDS as _INBOUND_COMMANDS  # noqa: E402
+
+COMMANDS.update(_INBOUND_COMMANDS)

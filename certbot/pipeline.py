@@ -318,6 +318,11 @@ def _plan_target(
         return None
     did = delivery_id(case.id, case.revision, sub.id, target.id)
     n = build_notification(did, kind, case, sub, target, matches, decision, priority, changes)
+    if target.kind in ("teams", "email"):  # signed ack/status links (issue 5)
+        from certbot.inbound.links import action_links
+
+        if links := action_links(config, sub.id, case.id, now):
+            n.extra["action_links"] = links
     row: dict[str, Any] = {
         "id": did,
         "case_id": case.id,

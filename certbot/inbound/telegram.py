@@ -107,7 +107,7 @@ class TelegramInbound:
         """One update (from the webhook), processed to the end before returning."""
         await self.app.process_update(Update.de_json(data, self.app.bot))
 
-    async def on_message(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_message(self, update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
         msg, user = update.effective_message, update.effective_user
         if msg is None or user is None or not msg.text:
             return
@@ -124,7 +124,7 @@ class TelegramInbound:
         )
         await self._run(cmd, msg.chat_id)
 
-    async def on_button(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_button(self, update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
         query: CallbackQuery | None = update.callback_query
         if query is None or not query.data:
             return

@@ -8,63 +8,18 @@ scanners fetch every URL); only the form's POST acts.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import html
-import json
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
-from certbot.config import Config, read_secret
 from certbot.inbound.commands import Command, Context, handle
+from certbot.inbound.links import ACTIONS, action_links, make_token, read_token
 from certbot.inbound.slack import SlackInbound
 from certbot.inbound.telegram import TelegramInbound
 from certbot.store import AsyncStore, iso
-
-ACTIONS = {
-    "ack": ("Kvitter for varselet", "ack", []),
-    "patched": ("Marker som patchet", "status", ["patched"]),
-    "not-affected": ("Marker som ikke berørt", "status", ["not-affected"]),
-}
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def make_token(secret: str, sub_id: str, case_id: str, action: str, expires: int) -> str:
-    payload = _b64(json.dumps({"s": sub_id, "c": case_id, "a": action, "e": expires}).encode())
-    mac = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
-    return f"{payload}.{_b64(mac)}"
-
-
-def read_token(secret: str, token: str, now: datetime) -> dict[str, Any] | None:
-    payload, _, mac = token.partition(".")
-    good = _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
-    if not mac or not hmac.compare_digest(good, mac):
-        return None
-    data: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    if data.get("a") not in ACTIONS or int(data.get("e", 0)) < now.timestamp():
-        return None
-    return data
-
-
-def action_links(
-    config: Config, sub_id: str, case_id: str, now: datetime, environ: Any = None
-) -> dict[str, str]:
-    """Signed links for one municipality and case; {} when no link secret is configured.
-    Meant for ``Notification.extra["action_links"]`` (pipeline.build_notification)."""
-    ref = config.service.link_secret
-    secret = read_secret(ref.env, environ) if ref else None
-    if not secret:
-        return {}
-    expires = int(now.timestamp()) + config.service.link_ttl
-    base = config.service.public_url.rstrip("/")
-    return {a: f"{base}/l/{make_token(secret, sub_id, case_id, a, expires)}" for a in ACTIONS}
-
 
 PAGE = """<!doctype html><html lang="nb"><meta charset="utf-8"><title>certbot</title>
 <body><h1>{title}</h1><p>{body}</p>{form}</body></html>"""
@@ -165,3 +120,6 @@ class InboundWeb:
                     "action": data["a"],
                 }
             )
+
+
+__all__ = ["InboundWeb", "action_links", "make_token"]

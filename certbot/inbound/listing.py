@@ -1,0 +1,74 @@
+"""Operator listings on the command line: ``acks``, ``incidents``, ``audit`` (with --json)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from certbot.config import Config
+from certbot.inbound import records
+from certbot.store import Store
+
+
+def add_parsers(sub: Any) -> None:
+    for name, help_ in (
+        ("acks", "acknowledgements and statuses from municipalities"),
+        ("incidents", "incident reports from municipalities"),
+        ("audit", "the audit trail (commands allowed and denied, TLP blocks, escalations)"),
+    ):
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("--limit", type=int, default=50)
+        p.add_argument("--json", action="store_true")
+        if name == "incidents":
+            p.add_argument("--open", action="store_true", help="only those not resolved")
+
+
+def _print(rows: list[dict[str, Any]], as_json: bool, cols: list[tuple[str, int]]) -> int:
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    print(" ".join(f"{c:<{w}}" for c, w in cols))
+    for r in rows:
+        print(" ".join(f"{str(r.get(c) or '')[:w]:<{w}}" for c, w in cols))
+    return 0
+
+
+def acks(args: argparse.Namespace, config: Config, db: str) -> int:
+    rows = records.acks(Store(db), args.limit)
+    for r in rows:
+        r["history"] = json.loads(r["history"])
+    cols = [("case_id", 24), ("subscriber_id", 5), ("status", 24), ("by", 20), ("at", 25)]
+    return _print(rows, args.json, cols)
+
+
+def incidents(args: argparse.Namespace, config: Config, db: str) -> int:
+    store = Store(db)
+    rows = records.incidents(store, open_only=args.open, limit=args.limit)
+    if args.json:
+        for r in rows:
+            r["history"] = records.history(store, r["id"])
+    cols = [
+        ("id", 14),
+        ("municipality", 5),
+        ("status", 11),
+        ("rsit_class", 16),
+        ("what_happened", 60),
+    ]
+    return _print(rows, args.json, cols)
+
+
+def audit(args: argparse.Namespace, config: Config, db: str) -> int:
+    rows = Store(db).audit_rows(args.limit)
+    cols = [
+        ("at", 25),
+        ("actor", 20),
+        ("subscriber_id", 9),
+        ("action", 16),
+        ("decision", 12),
+        ("detail", 60),
+    ]
+    return _print(rows, args.json, cols)
+
+
+COMMANDS = {"acks": acks, "incidents": incidents, "audit": audit}
