@@ -1,0 +1,57 @@
+"""The benchmarks cannot rot: `python -m bench --quick` runs and reports every figure."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIGURES = [
+    "full cycle, N=",
+    "stage: fetch_parse",
+    "stage: ingest",
+    "stage: plan",
+    "stage: dispatch",
+    "floor (read bytes",
+    "full cycle / floor",
+    "matcher speed-up vs naive",
+    "matcher growth per doubling",
+    "parse RSS",
+    "parse KEV catalogue",
+    "parse CSAF",
+    "parse STIX",
+    "idle poll",
+    "outbox to a fake without limits",
+    "peak memory",
+    "start-up with",
+    "time to alert",
+    "fan-out slack",
+    "fan-out teams",
+    "fan-out telegram",
+]
+
+
+@pytest.mark.timeout(120)
+def test_quick_suite_reports_every_figure(tmp_path: Path) -> None:
+    out = tmp_path / "quick.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = json.loads(out.read_text())["rows"]
+    names = [r["figure"] for r in rows]
+    for fig in FIGURES:
+        assert any(n.strip().startswith(fig) for n in names), f"missing figure: {fig}"
+    for r in rows:
+        assert r["verdict"] in ("OK", "MISS", "-")
+        assert r["value"] == r["value"]  # not NaN
+    assert "verdict" in proc.stdout.splitlines()[0]
