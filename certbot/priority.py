@@ -40,6 +40,10 @@ T = {
         "p3_plan": "Ta med i neste planlagte oppdateringsrunde",
         "p4_info": "Til orientering; ingen handling kreves nå",
         "check_version": "Bekreft hvilken versjon dere kjører av {item}",
+        "workaround": "Midlertidig tiltak: {text}",
+        "mitigation": "Risikoreduserende tiltak: {text}",
+        "none_available": "Leverandøren har ingen rettelse ennå; bruk tiltakene over og følg med",
+        "no_fix_planned": "Leverandøren planlegger ingen rettelse; vurder å erstatte eller isolere produktet",
         "kev": "CISA krever: {text}",
     },
     "en": {
@@ -60,6 +64,10 @@ T = {
         "p3_plan": "Include in the next planned patch cycle",
         "p4_info": "For information; no action needed now",
         "check_version": "Confirm which version of {item} you run",
+        "workaround": "Workaround: {text}",
+        "mitigation": "Mitigation: {text}",
+        "none_available": "The vendor has no fix yet; apply the measures above and keep watching",
+        "no_fix_planned": "The vendor plans no fix; consider replacing or isolating the product",
         "kev": "CISA requires: {text}",
     },
 }
@@ -144,10 +152,16 @@ def _actions(
     if fixes:
         versions = sorted({r.fixed_version for r in fixes if r.fixed_version})
         v = t["fix_version"].format(v=", ".join(versions)) if versions else ""
-        out.append(t["fix"].format(version=v))
+        vendor_words = next((r.text for r in fixes if r.text), "")
+        out.append(
+            t["fix"].format(version=v)
+            + (f": {vendor_words[:300]}" if vendor_words and not versions else "")
+        )
     for r in case.remediations:
         if r.category in ("workaround", "mitigation") and r.text:
-            out.append(r.text[:500])
+            out.append(t[r.category].format(text=r.text[:500]))
+        elif r.category in ("none_available", "no_fix_planned") and not fixes:
+            out.append(t[r.category] + (f" ({r.text[:200]})" if r.text else ""))
         elif r.category == "required_action" and r.text:
             out.append(t["kev"].format(text=r.text[:500]))
     if priority == Priority.P1:
