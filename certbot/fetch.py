@@ -50,6 +50,8 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 CHUNK = 64 * 1024
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _SENSITIVE = ("authorization", "cookie", "proxy-authorization")
+# Response headers a source may need (TAXII paging); nothing else is passed on.
+_PASSED_ON = {"x-taxii-date-added-first", "x-taxii-date-added-last", "content-type", "date"}
 
 
 def is_blocked_address(address: str) -> bool:
@@ -337,7 +339,11 @@ class Http:
                     raise FetchError(f"{host}: HTTP {resp.status}")
                 body = await read_capped(resp, max_bytes, host)
                 return Fetched(
-                    200, body, resp.headers.get("ETag"), resp.headers.get("Last-Modified")
+                    200,
+                    body,
+                    resp.headers.get("ETag"),
+                    resp.headers.get("Last-Modified"),
+                    headers={k: v for k, v in resp.headers.items() if k.lower() in _PASSED_ON},
                 )
         raise FetchError(f"{origin_host}: more than {MAX_REDIRECTS} redirects")
 

@@ -84,6 +84,7 @@ class Pipeline:
         self.http = http
         self.clock = clock
         self.matcher = Matcher(config.subscribers)
+        self._rejected: dict[str, list[dict[str, str]]] = {}
 
     async def poll_feed(self, feed: FeedConfig) -> FeedResult:
         return (await self.poll_many([feed]))[0]
@@ -130,10 +131,7 @@ class Pipeline:
             if source.enrichment:
                 await self._enrich(source, feed, fetched)
             else:
-                for doc in fetched.documents or (
-                    [fetched.body] if fetched.body is not None else []
-                ):
-                    advisories.extend(source.parse(doc, feed))
+                advisories.extend(self._parse_all(source, feed, fetched))
         except CertbotError as exc:
             return await self._feed_failed(feed, f"{type(exc).__name__}: {exc}"), [], state
         except Exception as exc:
@@ -147,6 +145,23 @@ class Pipeline:
         if fetched.cursor is not None:
             state.cursor = fetched.cursor
         return FeedResult(feed.id, "ok", advisories=len(advisories)), advisories, state
+
+    def _parse_all(self, source: Any, feed: FeedConfig, fetched: Any) -> list[Advisory]:
+        """Parse a single body, or each document of a multi-document source on its own: one
+        bad document is rejected and reported; the others go on."""
+        if not fetched.documents:
+            return list(source.parse(fetched.body, feed)) if fetched.body is not None else []
+        out: list[Advisory] = []
+        rejected = list((fetched.cursor or {}).get("rejected", []))
+        for i, doc in enumerate(fetched.documents):
+            try:
+                out.extend(source.parse(doc, feed))
+            except CertbotError as exc:
+                log.error("feed %s: document %d rejected: %s", feed.id, i, exc)
+                rejected.append({"url": f"document {i}", "reason": str(exc)[:300]})
+        if rejected:
+            self._rejected[feed.id] = rejected
+        return out
 
     async def _feed_failed(self, feed: FeedConfig, error: str) -> FeedResult:
         log.warning("feed %s failed: %s", feed.id, error)
@@ -201,6 +216,15 @@ class Pipeline:
                         owner[change.case_id] = feed.id
                 store.save_feed_state(feed.id, state, now=now)
                 out[feed.id] = ([], 0, 0)
+                for r in self._rejected.pop(feed.id, []):
+                    plan_operator(
+                        store,
+                        self.config,
+                        f"Feed {feed.id}: document rejected (fail closed): {r.get('url')}: "
+                        f"{r.get('reason')}",
+                        now,
+                        key=f"reject:{feed.id}:{r.get('url')}:{r.get('reason')}",
+                    )
             for case_id, change in changed.items():
                 plan = plan_case(store, self.config, self.matcher, change, now)
                 cases, planned, matches = out[owner[case_id]]

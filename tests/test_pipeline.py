@@ -236,3 +236,47 @@ def test_past_kev_due_date_falls_back_to_the_default_deadline(store):
     ingest(p, kev("CVE-2024-21762", "Fortinet", "FortiOS", due_date=date(2024, 1, 22)))
     n = json.loads(rows(store)[0]["notification"])
     assert n["deadline"] == (clock.now + timedelta(hours=24)).isoformat()
+
+
+async def test_one_bad_document_is_rejected_and_reported_others_go_on(store, monkeypatch):
+    from certbot import pipeline as pipeline_mod
+    from certbot.errors import ParseError
+    from certbot.model import Fetched
+    from certbot.sources import Source
+
+    class TwoDocs(Source):
+        kind = "csaf"
+
+        async def fetch(self, feed, http, state):
+            return Fetched(
+                200,
+                None,
+                documents=[b"good", b"bad"],
+                cursor={
+                    "since": "2026-01-01",
+                    "rejected": [{"url": "https://p.example/x.json", "reason": "hash mismatch"}],
+                },
+            )
+
+        def parse(self, doc, feed):
+            if doc == b"bad":
+                raise ParseError("not CSAF")
+            yield kev("CVE-2024-21762", "Fortinet", "FortiOS")
+
+    monkeypatch.setattr(pipeline_mod, "get_source", lambda kind: TwoDocs())
+    cfg = config(
+        [fortios_sub()],
+        service={
+            "operator_targets": [
+                {"id": "vakt", "kind": "file", "address": "op.jsonl", "tlp_max": "AMBER"}
+            ]
+        },
+    )
+    p = Pipeline(cfg, store, http=None, clock=Clock())
+    (result,) = await p.poll_many([FeedConfig(id="csaf", kind="csaf", path="x")])
+    assert result.status == "ok" and result.planned == 1
+    notices = [
+        json.loads(r["notification"])["summary"] for r in rows(store, subscriber_id="operator")
+    ]
+    assert any("hash mismatch" in n for n in notices) and any("not CSAF" in n for n in notices)
+    assert (await store.feed_state("csaf")).cursor["since"] == "2026-01-01"

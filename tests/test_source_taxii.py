@@ -158,7 +158,9 @@ async def test_poll_with_paging_then_added_after(taxii: str, monkeypatch) -> Non
     pages = [u for u in urls if "/objects/" in u]
     assert len(pages) >= 10 and all("limit=2" in u for u in pages)
     assert all("next=" in u for u in pages[1:])
-    assert [u for u in urls if "/manifest/" in u]  # the cursor is the server's date_added
+    # The cursor is the server's X-TAXII-Date-Added-Last header: no extra manifest request.
+    assert not [u for u in urls if "/manifest/" in u]
+    assert first.cursor and first.cursor.get("added_after")
     advs = [a for d in first.documents for a in TaxiiSource().parse(d, _feed(taxii))]
     assert sorted(a.cves[0] for a in advs) == [f"CVE-2024-1000{i}" for i in range(5)]
     assert all(a.tlp is TLP.GREEN and len(a.products) == 1 for a in advs)
