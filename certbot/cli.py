@@ -69,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     dl.add_argument("--json", action="store_true")
     demo = sub.add_parser("demo", help="a full offline cycle on bundled sample data")
     demo.add_argument("--out", default="out/demo", help="where the demo writes (default out/demo)")
+    demo.add_argument(
+        "--fakes",
+        action="store_true",
+        help="send Slack, Teams and Telegram targets to local protocol fakes started in-process",
+    )
     st = sub.add_parser(
         "send-test", help="send a marked test message to each target of a municipality"
     )
@@ -96,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         from certbot.demo import run_demo
 
-        return run_demo(Path(args.out))
+        return run_demo(Path(args.out), fakes=args.fakes)
     try:
         config = load_config(args.config_dir)
     except ConfigError as exc:

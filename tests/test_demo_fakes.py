@@ -1,0 +1,36 @@
+"""`demo --fakes`: the demo cycle with the chat targets sent to the in-process fakes; one
+advisory is shown as Slack, Teams and Telegram received it."""
+
+from __future__ import annotations
+
+import json
+
+from certbot.cli import main
+
+
+def test_demo_with_fakes_shows_one_advisory_in_three_formats(tmp_path, capsys):
+    assert main(["demo", "--fakes", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    head, _, shown = out.partition("as the three platforms received it ===")
+    case_id = head.rsplit("=== ", 1)[1].strip()
+    received = head.split("the fakes received: ")[1].splitlines()[0]
+    counts = dict(part.split() for part in received.split(", "))
+    assert {k: int(v) > 0 for k, v in counts.items()} == {
+        "slack": True,
+        "teams": True,
+        "telegram": True,
+    }
+    parts = shown.split("\n--- ")[1:]
+    bodies = {p.split(" ---\n", 1)[0]: json.loads(p.split(" ---\n", 1)[1]) for p in parts}
+    assert list(bodies) == ["slack", "teams", "telegram"]
+    slack, teams, telegram = bodies["slack"], bodies["teams"], bodies["telegram"]
+    assert slack["channel"].startswith("C") and slack["blocks"][0]["type"] == "header"
+    assert teams["type"] == "message"
+    assert teams["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert telegram["parse_mode"] == "HTML" and telegram["chat_id"].startswith("-100")
+    for body in bodies.values():  # the same advisory, with its TLP label, on every platform
+        text = json.dumps(body, ensure_ascii=False)
+        assert case_id in text and "TLP:" in text
+    # Chat targets went to the fakes, not to the JSON Lines file.
+    lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    assert lines and {json.loads(line)["channel"] for line in lines} <= {"email", "file"}
