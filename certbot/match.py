@@ -202,8 +202,20 @@ class Matcher:
         for _, p in products:
             if p.status in ("fixed", "not_affected"):
                 negatives[f"{norm(p.vendor)}|{norm(p.product)}"].append(p)
+        # Where some source gives version information for a product, a source that names the
+        # same product without versions (KEV) does not make it "possibly affected" on its own.
+        versioned = {
+            f"{norm(p.vendor)}|{norm(p.product)}"
+            for _, p in products
+            if p.status == "affected" and self._product_range(p) is not None
+        }
         for adv, p in products:
             if p.status not in ("affected", "under_investigation"):
+                continue
+            if (
+                self._product_range(p) is None
+                and f"{norm(p.vendor)}|{norm(p.product)}" in versioned
+            ):
                 continue
             for ref, how in self._candidates(p):
                 if self._excluded(

@@ -213,6 +213,8 @@ class Case:
     @property
     def cvss(self) -> float | None:
         scores = [a.cvss for a in self.advisories if a.cvss is not None]
+        if self.enrichment.get("nvd_cvss") is not None:
+            scores.append(float(self.enrichment["nvd_cvss"]))
         return max(scores) if scores else None
 
     @property

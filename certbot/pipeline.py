@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from certbot import enrich
 from certbot import tlp as tlp_rules
 from certbot.config import OPERATOR, Config, FeedConfig, SubscriberConfig, TargetConfig
 from certbot.errors import CertbotError
@@ -102,7 +103,16 @@ class Pipeline:
             if res.status == "ok"
         ]
         if batch:
-            planned = await self.store.run(self._ingest_and_plan_many, batch)
+            nvd: dict[str, Any] = {}
+            cves = enrich.wanted_cves(batch)
+            if cves:
+                try:
+                    nvd = await enrich.nvd_records(
+                        self.http, self.config, self.store.store.path, cves
+                    )
+                except Exception:
+                    log.exception("NVD enrichment failed; planning without it")
+            planned = await self.store.run(self._ingest_and_plan_many, batch, nvd)
             for res, _, _ in fetched:
                 if res.feed_id in planned:
                     res.changed_cases, res.planned, res.matches = planned[res.feed_id]
@@ -196,7 +206,7 @@ class Pipeline:
         return FeedResult(feed.id, "ok", len(advisories), changed, planned, matches)
 
     def _ingest_and_plan_many(
-        self, batch: list[tuple[FeedConfig, list[Advisory], Any]]
+        self, batch: list[tuple[FeedConfig, list[Advisory], Any]], nvd: dict[str, Any] | None = None
     ) -> dict[str, tuple[list[CaseChange], int, int]]:
         """One transaction: ingest every feed's advisories, plan each changed case once."""
         store = self.store.store
@@ -226,6 +236,10 @@ class Pipeline:
                         key=f"reject:{feed.id}:{r.get('url')}:{r.get('reason')}",
                     )
             for case_id, change in changed.items():
+                if nvd:
+                    loaded = store.load_case(case_id)
+                    if loaded is not None:
+                        enrich.apply(store, case_id, loaded.cves, nvd)
                 plan = plan_case(store, self.config, self.matcher, change, now)
                 cases, planned, matches = out[owner[case_id]]
                 out[owner[case_id]] = (

@@ -182,14 +182,20 @@ class CaseChange:
 
 
 def _fingerprint(case: Case) -> dict[str, Any]:
-    """The parts of a case whose change is material (re-alerts)."""
+    """The parts of a case whose change is material (re-alerts).
+
+    Only what the sources say counts: enrichment (NVD, EPSS) refines matching and priority but
+    never re-alerts by itself.
+    """
+    scores = [a.cvss for a in case.advisories if a.cvss is not None]
     return {
         "exploited": case.exploited,
-        "cvss": case.cvss,
+        "cvss": max(scores) if scores else None,
         "products": sorted(
             {
                 f"{p.vendor}|{p.product}|{p.versions}|{p.cpe}|{p.purl}|{p.status}"
-                for _, p in case.products
+                for a in case.advisories
+                for p in a.products
             }
         ),
         "remediations": sorted(f"{r.category}|{r.text}" for r in case.remediations),

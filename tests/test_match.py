@@ -212,3 +212,16 @@ def test_property_inside_matches_outside_does_not(major, minor, patch):
     )
     inside = (7, 0, 0) <= (major, minor, patch) < (7, 2, 9)
     assert ("0301" in _match(subs, adv)) == inside
+
+
+def test_version_information_from_one_source_beats_a_versionless_one():
+    subs = [fortios_sub("0301", "7.2.4"), fortios_sub("4601", "7.2.10")]
+    result = _match(
+        subs,
+        kev("CVE-2024-21762", "Fortinet", "FortiOS"),
+        structured(
+            "csaf", [AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/<7.2.7")]
+        ),
+    )
+    assert sorted(result) == ["0301"]
+    assert result["0301"][0].rule == "product_version"

@@ -209,6 +209,8 @@ async def lookup(
     clock: Callable[[], float] = time.time,
     limiter: AsyncLimiter | None = None,
     timeout: float = 30.0,  # noqa: ASYNC109 - passed on to Http.get
+    api: str | None = None,
+    allow_private: bool = False,
 ) -> dict[str, NvdRecord]:
     """NVD records for ``cve_ids``: from the cache when fresh, else one rate-limited request
     per CVE. A CVE that cannot be fetched or read is logged and left out."""
@@ -221,7 +223,8 @@ async def lookup(
             async with limiter:
                 try:
                     got = await http.get(
-                        f"{API}?cveId={cve}",
+                        f"{api or API}?cveId={cve}",
+                        allow_private=allow_private,
                         timeout=timeout,
                         headers=headers,
                         max_bytes=5 * 1024 * 1024,
