@@ -34,3 +34,18 @@ def test_demo_with_fakes_shows_one_advisory_in_three_formats(tmp_path, capsys):
     # Chat targets went to the fakes, not to the JSON Lines file.
     lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
     assert lines and {json.loads(line)["channel"] for line in lines} <= {"email", "file"}
+
+
+def test_examples_fakes_config_points_every_chat_target_at_the_local_fakes():
+    from certbot.config import load_config
+    from certbot.demo import DEMO_DIR
+
+    config = load_config(DEMO_DIR.parent / "fakes")
+    svc = config.service
+    assert svc.slack_base_url == "http://127.0.0.1:8701/api/"
+    assert svc.telegram_base_url == "http://127.0.0.1:8703/bot"
+    assert svc.smtp.host == "127.0.0.1"
+    kinds = {t.kind for s in config.subscribers for t in s.targets}
+    assert {"slack", "teams", "telegram"} <= kinds  # the shipped municipalities use all three
+    assert [t.kind for t in svc.operator_targets] == ["file"]
+    assert all(f.path and not f.url for f in config.feeds)  # offline snapshots only
