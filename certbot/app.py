@@ -60,6 +60,7 @@ class App:
         echo: bool = False,
         channels: dict[str, Channel] | None = None,
         rate_limits: bool = True,
+        serve_inbound: bool = False,
     ):
         self.config = config
         self.db_path = db_path
@@ -69,6 +70,7 @@ class App:
         self.echo = echo
         self._channels = channels
         self.rate_limits = rate_limits
+        self.serve_inbound = serve_inbound
         self._stack = AsyncExitStack()
 
     async def __aenter__(self) -> App:
@@ -109,6 +111,9 @@ class App:
                 self.channels = {kind: redirect for kind in self.channels}
         for ch in set(self.channels.values()):
             stack.push_async_callback(ch.aclose)
+        from certbot.inbound.service import start_inbound
+
+        self.inbound = await start_inbound(self, stack) if self.serve_inbound else None
         self.pipeline = Pipeline(self.config, self.store, self.http, clock=self.clock)
         self.dispatcher = Dispatcher(
             self.config, self.store, self.channels, clock=self.clock, rate_limits=self.rate_limits

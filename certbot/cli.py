@@ -194,10 +194,14 @@ def _run(args: argparse.Namespace, config: Config, db: str) -> int:
         log.warning("%s", w)
 
     async def go() -> None:
-        async with App(config, db) as app:
+        async with App(config, db, serve_inbound=True) as app:
             await serve(app)
 
-    asyncio.run(go())
+    try:
+        asyncio.run(go())
+    except ConfigError as exc:
+        print("refusing to start:", *exc.problems, sep="\n  ", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -536,6 +536,16 @@ class RoutingConfig(Strict):
     weekly_digest: time = time(8, 0)
 
 
+class InboundConfig(Strict):
+    """What the bot listens to. Each part that is switched on refuses to start without its
+    verification secret (Telegram webhook secret token, Slack signing secret, link key)."""
+
+    listen: str = Field(default="127.0.0.1:8080", pattern=r"^[\w.:\[\]-]+:\d{1,5}$")
+    telegram: Literal["off", "polling", "webhook"] = "off"
+    slack: bool = False
+    links: bool = False
+
+
 class ServiceConfig(Strict):
     timezone: str = "Europe/Oslo"
     operators: tuple[Person, ...] = ()
@@ -554,6 +564,7 @@ class ServiceConfig(Strict):
     link_secret: SecretRef | None = None  # HMAC key of the signed ack/status links
     link_ttl: int = Field(default=14 * 86400, ge=60)  # seconds a signed link stays valid
     escalation_after: int = Field(default=7200, ge=60)  # seconds before an unacked P1 escalates
+    inbound: InboundConfig | None = None  # acks, status and incident reports back from chat
 
     _durs = field_validator("link_ttl", "escalation_after", mode="before")(
         classmethod(lambda cls, v: _parse_duration(v))

@@ -77,6 +77,23 @@ def build_scheduler(app: App, *, dispatch_every: float = 10.0) -> AsyncIOSchedul
             misfire_grace_time=feed.interval,
             next_run_time=now + timedelta(seconds=i * 2),  # first polls staggered, at start-up
         )
+
+    async def escalate() -> None:
+        from certbot.inbound.escalation import run_escalation
+
+        if await run_escalation(app.store, app.config, app.clock()):
+            wake.set()
+
+    sched.add_job(
+        guarded("escalation", escalate),
+        "interval",
+        seconds=300,
+        id="escalation",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=300,
+        next_run_time=now,
+    )
     sched.add_job(
         guarded("dispatch", dispatch),
         "interval",

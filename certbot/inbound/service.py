@@ -1,0 +1,66 @@
+"""Starting the inbound side with the service: the aiohttp server (Slack endpoints, Telegram
+webhook, signed-link pages) and Telegram polling, as ``service.inbound`` switches them on.
+
+A part that is switched on but lacks its verification secret raises `ConfigError` here, so
+`run` refuses to start instead of accepting unverified requests.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from certbot.config import read_secret
+from certbot.errors import ConfigError
+from certbot.inbound.commands import Context
+from certbot.inbound.slack import SlackInbound
+from certbot.inbound.telegram import TelegramInbound
+from certbot.inbound.web import InboundWeb
+
+if TYPE_CHECKING:
+    from certbot.app import App
+
+log = logging.getLogger("certbot.inbound")
+
+
+async def start_inbound(app: App, stack: AsyncExitStack) -> tuple[InboundWeb, str] | None:
+    """Start what ``service.inbound`` asks for; returns the web part and its base URL."""
+    cfg = app.config.service.inbound
+    if cfg is None:
+        return None
+    ctx = Context(app.store.store, app.config, clock=app.clock)
+    telegram = slack = None
+    link_secret = None
+    if cfg.telegram != "off":
+        telegram = TelegramInbound(ctx, app.store, mode=cfg.telegram, environ=app.environ)
+        await telegram.start()
+        stack.push_async_callback(telegram.stop)
+    if cfg.slack:
+        slack = SlackInbound(ctx, app.store, environ=app.environ)
+    if cfg.links:
+        ref = app.config.service.link_secret
+        link_secret = read_secret(ref.env, app.environ) if ref else None
+        if not link_secret:
+            raise ConfigError(
+                ["feeds.yaml: service.link_secret: signed links need a key (refusing to start)"]
+            )
+    site = InboundWeb(ctx, app.store, telegram=telegram, slack=slack, link_secret=link_secret)
+    runner = web.AppRunner(site.app(), access_log=None)
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    host, _, port = cfg.listen.rpartition(":")
+    tcp = web.TCPSite(runner, host.strip("[]"), int(port))
+    await tcp.start()
+    bound = tcp._server.sockets[0].getsockname()  # type: ignore[union-attr]
+    base = f"http://{bound[0]}:{bound[1]}"
+    log.info(
+        "inbound listening on %s (telegram %s, slack %s, links %s)",
+        base,
+        cfg.telegram,
+        "on" if cfg.slack else "off",
+        "on" if cfg.links else "off",
+    )
+    return site, base

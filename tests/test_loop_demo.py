@@ -1,0 +1,163 @@
+"""Issue 5 acceptance on the running service: with the local fakes, one alert is acknowledged
+from Telegram (webhook), from Slack (a signed slash command) and from a signed link, and the
+operator's `berorte` shows all three. Everything through `App(serve_inbound=True)`."""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import urlencode, urlsplit
+
+import aiohttp
+import pytest
+
+from certbot.app import App
+from certbot.config import Config
+from certbot.errors import ConfigError
+from certbot.fakes import FAKE_TELEGRAM_TOKEN, FAKES, serve_fakes
+from certbot.inbound.slack import sign
+from certbot.sources import SourceState
+from tests.factory import config, fortios_sub, kev
+from tests.test_pipeline import FEED
+
+CVE = "CVE-2024-21762"
+SECRETS = {
+    "TELEGRAM_BOT_TOKEN": FAKE_TELEGRAM_TOKEN,
+    "TG_HOOK": "hook-secret-1",
+    "SLACK_SIGNING": "slack-signing-secret",
+    "LINK_KEY": "link-key-0123456789",
+}
+
+
+def make(tmp, urls) -> Config:
+    def target(sub: str, kind: str = "file", **kw):
+        return [
+            {
+                "id": "drift",
+                "kind": kind,
+                "address": kw.pop("address", str(tmp / f"{sub}.jsonl")),
+                "tlp_max": "AMBER",
+                **kw,
+            }
+        ]
+
+    subs = [
+        fortios_sub(
+            "0301",
+            targets=target("0301"),
+            people=[{"platform": "telegram", "user_id": "111", "role": "responder"}],
+        ),
+        fortios_sub(
+            "4601",
+            county="Vestland",
+            targets=target("4601"),
+            people=[{"platform": "slack", "user_id": "U0BERGEN", "role": "responder"}],
+        ),
+        fortios_sub(
+            "5001",
+            county="Trøndelag",
+            targets=target("5001", kind="email", address="it@trondheim.kommune.example"),
+        ),
+    ]
+    service = {
+        "operators": [{"platform": "telegram", "user_id": "999", "role": "responder"}],
+        "telegram_base_url": urls["telegram"],
+        "telegram_webhook_secret": {"env": "TG_HOOK"},
+        "slack_signing_secret": {"env": "SLACK_SIGNING"},
+        "link_secret": {"env": "LINK_KEY"},
+        "inbound": {"listen": "127.0.0.1:0", "telegram": "webhook", "slack": True, "links": True},
+    }
+    return config(subs, root=tmp, service=service)
+
+
+@pytest.fixture
+async def fakes():
+    runner, urls = await serve_fakes()
+    yield runner.app[FAKES], urls
+    await runner.cleanup()
+
+
+def update(update_id: int, user: int, text: str) -> dict:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "text": text,
+            "chat": {"id": user, "type": "private"},
+            "from": {"id": user, "is_bot": False, "first_name": "T"},
+        },
+    }
+
+
+async def test_ack_from_telegram_slack_and_link_then_berorte_shows_all(
+    tmp_path, fakes, monkeypatch
+):
+    fake, urls = fakes
+    for k, v in SECRETS.items():
+        monkeypatch.setenv(k, v)
+    cfg = make(tmp_path, urls)
+    async with App(cfg, tmp_path / "c.db", serve_inbound=True) as app:
+        assert app.inbound is not None
+        _, base = app.inbound
+        await app.store.run(
+            app.pipeline._ingest_and_plan, FEED, [kev(CVE, "Fortinet", "FortiOS")], SourceState()
+        )
+        link_row = next(r for r in await app.store.deliveries() if r["subscriber_id"] == "5001")
+        ack_link = json.loads(link_row["notification"])["extra"]["action_links"]["ack"]
+        async with aiohttp.ClientSession() as http:
+            # Telegram: the webhook with the secret token.
+            hook = f"{base}/telegram/webhook"
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRETS["TG_HOOK"]}
+            async with http.post(
+                hook, json=update(1, 111, f"/kvitter {CVE}"), headers=headers
+            ) as r:
+                assert r.status == 200
+            # Slack: a slash command signed with the signing secret.
+            body = urlencode(
+                {
+                    "command": "/certbot",
+                    "text": f"kvitter {CVE}",
+                    "user_id": "U0BERGEN",
+                    "team_id": "T0KOMMUNE",
+                    "trigger_id": "t-1",
+                }
+            ).encode()
+            ts = int(time.time())
+            slack_headers = {
+                "X-Slack-Request-Timestamp": str(ts),
+                "X-Slack-Signature": sign(SECRETS["SLACK_SIGNING"], ts, body),
+                "Content-Type": "application/x-www-form-urlencoded",
+            }
+            async with http.post(f"{base}/slack/commands", data=body, headers=slack_headers) as r:
+                assert r.status == 200
+            # The signed link from the e-mail: GET confirms, POST acts.
+            path = urlsplit(ack_link).path
+            async with http.get(base + path) as r:
+                assert r.status == 200 and "<form" in await r.text()
+            async with http.post(base + path) as r:
+                assert r.status == 200
+            # The operator asks who is affected and who acknowledged.
+            async with http.post(
+                hook, json=update(2, 999, f"/berorte {CVE}"), headers=headers
+            ) as r:
+                assert r.status == 200
+    sent = [
+        json.loads(x.body)["text"] if isinstance(x.body, str) else x.body.get("text", "")
+        for x in fake.telegram.requests
+        if x.path.endswith("sendMessage")
+    ]
+    berorte = sent[-1]
+    for sub in ("0301", "4601", "5001"):
+        line = next(line for line in berorte.splitlines() if line.startswith(sub))
+        assert "kvittert" in line.lower() or "acknowledged" in line.lower(), berorte
+
+
+async def test_run_refuses_to_start_without_the_slack_signing_secret(tmp_path, fakes, monkeypatch):
+    _, urls = fakes
+    for k, v in SECRETS.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("SLACK_SIGNING")
+    with pytest.raises(ConfigError, match="slack_signing_secret"):
+        async with App(make(tmp_path, urls), tmp_path / "c.db", serve_inbound=True):
+            pass
