@@ -41,16 +41,18 @@ class Source:
 
 
 def _registry() -> dict[str, Source]:
-    from certbot.sources import kev, rss
+    """One line per kind. Imported lazily: the modules import this one for `Source`."""
+    from certbot.sources import csaf, epss, kev, nvd, rss, stix, taxii
 
-    sources: dict[str, Source] = {"rss": rss.RssSource(), "kev": kev.KevSource()}
-    try:  # structured sources (issue 4) register themselves here once they exist
-        from certbot.sources import structured
-
-        sources.update(structured.SOURCES)
-    except ImportError:
-        pass
-    return sources
+    return {
+        "rss": rss.RssSource(),
+        "kev": kev.KevSource(),
+        "csaf": csaf.CsafSource(),
+        "stix": stix.StixSource(),
+        "taxii": taxii.TaxiiSource(),
+        "epss": epss.EpssSource(),  # enrichment
+        "nvd": nvd.NvdSource(),  # enrichment
+    }
 
 
 SOURCES: dict[str, Source] = {}
