@@ -4,7 +4,8 @@
 <kind>.txt|.html|subject.txt`` and builds an `EmailMessage` with the TLP label in the subject,
 a deterministic ``Message-ID`` derived from the delivery id (invariant I2: a re-send after a
 crash carries the same id, so it can be spotted), ``List-Unsubscribe`` and
-``Auto-Submitted``. Both parts are quoted-printable, so any SMTP server takes them.
+``Auto-Submitted``. Signed ack/status links planned for the recipient (``n.extra
+["action_links"]``, issue 5) are offered in a short "Svar oss" / "Respond" section. Both parts are quoted-printable, so any SMTP server takes them.
 
 ``deliver`` speaks SMTP through aiosmtplib, step by step, so it knows whether DATA had begun
 when something failed (then the outcome is *ambiguous*). Transport security comes from
@@ -34,6 +35,7 @@ from certbot.channels import Channel, ChannelContext, Payload, Sent
 from certbot.channels._clean import clean_notification, one_line, tidy
 from certbot.config import read_secret
 from certbot.errors import DeliveryError
+from certbot.inbound.links import respond_links
 
 if TYPE_CHECKING:
     from certbot.config import SmtpConfig, TargetConfig
@@ -68,8 +70,11 @@ class MailChannel(Channel):
         sender = one_line(smtp.sender, 254)
         safe = clean_notification(n)
         r = self.ctx.renderer
-        text = tidy(r.render("email", f"{n.kind}.txt", safe, sender=sender))
-        html = tidy(r.render("email", f"{n.kind}.html", safe, html=True, sender=sender))
+        respond = respond_links(n)
+        text = tidy(r.render("email", f"{n.kind}.txt", safe, sender=sender, respond=respond))
+        html = tidy(
+            r.render("email", f"{n.kind}.html", safe, html=True, sender=sender, respond=respond)
+        )
         subject = one_line(r.render("email", "subject.txt", safe), SUBJECT_MAX)
         mid = message_id(n.delivery_id, sender)
 

@@ -6,6 +6,9 @@
 - The TLP label is the first TextBlock, coloured by TLP. Untrusted text has its Markdown
   neutralised (`escape.markdown`); links exist only as ``Action.OpenUrl`` with the host as the
   title (never ``Action.Submit``: Workflows cards cannot post back).
+- Signed ack/status links (``n.extra["action_links"]``, issue 5) become a "Svar oss" /
+  "Respond" heading and an ``ActionSet`` of ``Action.OpenUrl`` buttons titled with the action
+  (they point at our own ``service.public_url``, so the title need not be the host).
 - The webhook URL is the secret (``sig=``): it is read from ``target.secret`` at send time and
   never appears in an error. Status codes are classified with `classify_status`; a 2xx whose
   body says "Microsoft Teams endpoint returned HTTP error 429" is a throttled send.
@@ -22,11 +25,13 @@ import aiohttp
 from certbot.channels import Channel, Payload, Sent, chat, escape
 from certbot.config import TargetConfig, read_secret
 from certbot.errors import DeliveryError, classify_status
+from certbot.inbound.links import respond_links
 from certbot.model import TLP, Notification
 from certbot.redact import register_secret
 
 MAX_BYTES = 27 * 1024  # Teams refuses payloads over about 28 KB
 MAX_ACTIONS = 5
+RESPOND = {"nb": "Svar oss", "en": "Respond"}
 TLP_COLOURS = {
     TLP.CLEAR: "Default",
     TLP.GREEN: "Good",
@@ -47,7 +52,25 @@ def _text_block(text: str, **kw: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **kw}
 
 
-def _card(parts: list[chat.Section], tlp: TLP, links: list[str]) -> dict[str, Any]:
+def _respond(n: Notification) -> list[dict[str, Any]]:
+    """The body elements offering the signed links, or [] when none were planned."""
+    buttons = respond_links(n)
+    if not buttons:
+        return []
+    heading = RESPOND.get(n.language, RESPOND["nb"])
+    actions = [{"type": "Action.OpenUrl", "title": label, "url": url} for label, url in buttons]
+    return [
+        _text_block(heading, weight="Bolder", spacing="Medium", separator=True),
+        {"type": "ActionSet", "actions": actions},
+    ]
+
+
+def _card(
+    parts: list[chat.Section],
+    tlp: TLP,
+    links: list[str],
+    respond: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     body: list[dict[str, Any]] = [
         _text_block(tlp.label, weight="Bolder", size="Medium", color=TLP_COLOURS[tlp])
     ]
@@ -71,6 +94,7 @@ def _card(parts: list[chat.Section], tlp: TLP, links: list[str]) -> dict[str, An
                 "\n".join(f"- {line}" for line in lines) if s.kind == "list" else "\n\n".join(lines)
             )
             body.append(_text_block(text, spacing="Small"))
+    body.extend(respond or [])
     actions = [
         {"type": "Action.OpenUrl", "title": escape.url_host(u), "url": u}
         for u in links[:MAX_ACTIONS]
@@ -104,8 +128,13 @@ class TeamsChannel(Channel):
         more = chat.MORE.get(safe.language, chat.MORE["en"])
         parts = chat.sections(self.ctx.renderer, "teams", safe)
         links = [u for s in parts if s.kind == "links" for u in s.lines]
+        respond = _respond(safe)
         body = chat.fit(
-            parts, lambda p: _card(p, n.tlp, links), lambda b: len(encode(b)), MAX_BYTES, more
+            parts,
+            lambda p: _card(p, n.tlp, links, respond),
+            lambda b: len(encode(b)),
+            MAX_BYTES,
+            more,
         )
         text = "\n".join(line for s in parts[:2] for line in s.lines)
         return Payload(channel="teams", body=body, text=text, meta={"delivery_id": n.delivery_id})

@@ -13,12 +13,21 @@ import json
 from datetime import datetime
 from typing import Any
 
+from certbot.channels.escape import safe_url
 from certbot.config import Config, read_secret
+from certbot.model import Notification
 
 ACTIONS = {
     "ack": ("Kvitter for varselet", "ack", []),
     "patched": ("Marker som patchet", "status", ["patched"]),
     "not-affected": ("Marker som ikke berørt", "status", ["not-affected"]),
+}
+
+
+# What the links and buttons say, per language, in ACTIONS order (Teams, e-mail, Slack).
+LABELS = {
+    "nb": {"ack": "Kvitter", "patched": "Patchet", "not-affected": "Ikke berørt"},
+    "en": {"ack": "Acknowledge", "patched": "Patched", "not-affected": "Not affected"},
 }
 
 
@@ -55,3 +64,21 @@ def action_links(
     expires = int(now.timestamp()) + config.service.link_ttl
     base = config.service.public_url.rstrip("/")
     return {a: f"{base}/l/{make_token(secret, sub_id, case_id, a, expires)}" for a in ACTIONS}
+
+
+def respond_links(n: Notification) -> list[tuple[str, str]]:
+    """(label, URL) for the signed links planned into ``n.extra["action_links"]``, in
+    ACTIONS order and in the notification's language; [] when there are none.
+
+    The URLs are ours (``service.public_url`` plus a token), so their labels are trusted
+    words rather than the host; they must still be plain http(s) URLs (`safe_url`)."""
+    planned = n.extra.get("action_links")
+    if not isinstance(planned, dict):
+        return []
+    labels = LABELS.get(n.language, LABELS["nb"])
+    out = []
+    for action in ACTIONS:
+        url = planned.get(action)
+        if isinstance(url, str) and safe_url(url) == url:
+            out.append((labels[action], url))
+    return out
