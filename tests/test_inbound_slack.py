@@ -11,12 +11,15 @@ from urllib.parse import quote, urlencode
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from certbot.channels.slack import SlackChannel
 from certbot.errors import ConfigError
 from certbot.inbound import records
 from certbot.inbound.slack import SlackInbound, sign
 from certbot.inbound.web import InboundWeb, action_links
 from certbot.store import AsyncStore
+from tests.chat_helpers import make_ctx, target
 from tests.inbound_helpers import World, make_world
+from tests.notifications import make_alert
 
 SIGNING = "slack-signing-secret-for-tests"
 LINK = "link-secret-for-tests"
@@ -170,3 +173,69 @@ async def test_signed_link_tampered_expired_or_other_municipality(server: Any) -
     await client.post(links_b["ack"].removeprefix("https://certbot.example.no"))
     assert records.ack_row(world.store, world.case, "4601") is not None
     assert status(world) is None
+
+
+def press(message: dict[str, Any], label: str, user: str, trigger: str) -> bytes:
+    """The interactive payload Slack posts when ``label`` is pressed under ``message``."""
+    [block] = [b for b in message["blocks"] if b["type"] == "actions"]
+    [button] = [e for e in block["elements"] if e["text"]["text"] == label]
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "trigger_id": trigger,
+        "actions": [
+            {
+                "action_id": button["action_id"],
+                "block_id": block["block_id"],
+                "value": button["value"],
+                "type": "button",
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+async def test_buttons_on_the_rendered_alert_drive_ack_and_status(server: Any) -> None:
+    """channels/slack.py renders the buttons; inbound/slack.py parses exactly those."""
+    world, client, wall = server
+    n = make_alert(case_id=world.case)
+    message = SlackChannel(make_ctx()).render(n, target("slack")).body
+    ts = int(wall.t)
+
+    async def post(raw: bytes) -> dict[str, Any]:
+        headers = {
+            "X-Slack-Request-Timestamp": str(ts),
+            "X-Slack-Signature": sign(SIGNING, ts, raw),
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        resp = await client.post("/slack/actions", data=raw, headers=headers)
+        assert resp.status == 200
+        body: dict[str, Any] = await resp.json()
+        return body
+
+    assert "Kvittert" in (await post(press(message, "Kvitter", "U0AAA", "b1")))["text"]
+    assert status(world) == "acknowledged"
+    await post(press(message, "Patchet", "U0AAA", "b2"))
+    assert status(world) == "remediation_done"
+    await post(press(message, "Ikke berørt", "U0AAA", "b3"))
+    assert status(world) == "not_affected"
+    # someone from another municipality pressing the same button is denied
+    assert "U0NOBODY" in (await post(press(message, "Kvitter", "U0NOBODY", "b4")))["text"]
+    assert status(world) == "not_affected"
+
+
+def test_button_values_with_colons_in_the_case_id(tmp_path: Path) -> None:
+    world = make_world(tmp_path, slack_signing_secret={"env": "SLACK_SIGNING_SECRET"})
+    slack = SlackInbound(world.ctx, AsyncStore(world.store), environ=ENV)
+    n = make_alert(case_id="nsm:2024:17")
+    message = SlackChannel(make_ctx()).render(n, target("slack")).body
+    ack = slack.command_from(press(message, "Kvitter", "U0AAA", "x1"))
+    patched = slack.command_from(press(message, "Patchet", "U0AAA", "x2"))
+    assert ack is not None and (ack.name, ack.args) == ("ack", ["nsm:2024:17"])
+    assert patched is not None and (patched.name, patched.args) == (
+        "status",
+        ["nsm:2024:17", "patched"],
+    )
+    assert (
+        slack.command_from(urlencode({"payload": json.dumps({"actions": [{}]})}).encode()) is None
+    )

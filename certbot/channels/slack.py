@@ -5,6 +5,10 @@
 - Limits: at most 50 blocks, 3,000 characters per section, about 13,000 in all (`fit`).
 - An update (kind "update") is a thread reply: ``n.extra["thread_ts"]`` is the ``ts`` this
   channel returned for the alert in ``Sent.external_id``.
+- Alerts, updates and reminders end in an ``actions`` block with three buttons (Kvitter,
+  Patchet, Ikke berørt): ``action_id`` ``ack`` / ``status-<word>`` (unique within the block,
+  as Slack requires) and ``value`` ``<case id>:<word>``, which certbot/inbound/slack.py
+  ``command_from`` turns into ``ack <case>`` or ``status <case> <word>``.
 - The delivery id rides along as message metadata; `already_sent` finds it again with
   ``conversations.history`` (or ``conversations.replies`` for thread replies) so dispatch can
   look before an ambiguous re-send.
@@ -24,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from certbot.channels import Channel, Payload, Sent, chat, escape
 from certbot.config import TargetConfig, read_secret
 from certbot.errors import DeliveryError, classify_status
+from certbot.inbound.links import ACTIONS, LABELS
 from certbot.model import Notification
 from certbot.redact import register_secret
 
@@ -38,6 +43,8 @@ RETRYABLE_ERRORS = {
     "request_timeout",
 }
 EVENT_TYPE = "certbot_delivery"
+BUTTON_KINDS = ("alert", "update", "reminder")
+MAX_VALUE = 2000  # Slack's limit for a button's value
 
 
 def _mrkdwn(section: chat.Section) -> str:
@@ -58,7 +65,29 @@ def _mrkdwn(section: chat.Section) -> str:
     return f"*{escape.slack(section.heading)}*\n{body}" if section.heading else body
 
 
-def _blocks(parts: list[chat.Section]) -> list[dict[str, Any]]:
+def buttons(n: Notification) -> dict[str, Any] | None:
+    """The actions block under an alert (None for other kinds or without a case id)."""
+    if not n.case_id or n.kind not in BUTTON_KINDS:
+        return None
+    labels = LABELS.get(n.language, LABELS["nb"])
+    elements = []
+    for word, (_, command, _) in ACTIONS.items():
+        value = f"{n.case_id}:{word}"
+        if len(value) > MAX_VALUE:
+            return None
+        button: dict[str, Any] = {
+            "type": "button",
+            "action_id": "ack" if command == "ack" else f"status-{word}",
+            "text": {"type": "plain_text", "text": labels[word], "emoji": False},
+            "value": value,
+        }
+        if command == "ack":
+            button["style"] = "primary"
+        elements.append(button)
+    return {"type": "actions", "block_id": "certbot_respond", "elements": elements}
+
+
+def _blocks(parts: list[chat.Section], room: int = MAX_BLOCKS) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     for s in parts:
         if s.kind == "head":
@@ -66,11 +95,11 @@ def _blocks(parts: list[chat.Section]) -> list[dict[str, Any]]:
             blocks.append({"type": "header", "text": {"type": "plain_text", "text": text}})
         else:
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn(s)}})
-    return blocks[:MAX_BLOCKS]
+    return blocks[:room]
 
 
 def _total(blocks: list[dict[str, Any]]) -> int:
-    return sum(len(b["text"]["text"]) for b in blocks)
+    return sum(len(b["text"]["text"]) for b in blocks if "text" in b)
 
 
 class SlackChannel(Channel):
@@ -84,7 +113,11 @@ class SlackChannel(Channel):
         safe = chat.sanitise(n)
         more = chat.MORE.get(safe.language, chat.MORE["en"])
         parts = [_refit(s, more) for s in chat.sections(self.ctx.renderer, "slack", safe)]
-        blocks = chat.fit(parts, _blocks, _total, MAX_TOTAL, more)
+        actions = buttons(safe)
+        room = MAX_BLOCKS - (actions is not None)
+        blocks = chat.fit(parts, lambda p: _blocks(p, room), _total, MAX_TOTAL, more)
+        if actions is not None:
+            blocks.append(actions)
         head = " ".join(parts[0].lines) if parts and parts[0].kind == "head" else ""
         fallback = escape.slack(chat._cap(f"{head}: {safe.title}", 300))
         body: dict[str, Any] = {

@@ -91,10 +91,15 @@ class SlackInbound:
         if "payload" in form:  # an interactive button
             payload = json.loads(form["payload"])
             action = (payload.get("actions") or [{}])[0]
-            case, _, word = str(action.get("value", "")).partition(":")
-            name, args = (
-                ("ack", [case]) if action.get("action_id") == "ack" else ("status", [case, word])
-            )
+            value, action_id = str(action.get("value", "")), str(action.get("action_id", ""))
+            # "<case id>:<word>" (channels/slack.py `buttons`); case ids may hold colons
+            case, _, word = value.rpartition(":") if ":" in value else (value, "", "")
+            if action_id == "ack":
+                name, args = "ack", [case]
+            elif action_id.startswith("status"):
+                name, args = "status", [case, word]
+            else:
+                return None
             user = str(payload.get("user", {}).get("id", ""))
             rid = str(payload.get("trigger_id") or action.get("action_ts") or "")
             return Command("slack", user, name, args, " ".join(args), update_id=rid or None)
