@@ -92,6 +92,7 @@ class App:
         session = await stack.enter_async_context(
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
         )
+        self.session = session  # shared by the channels and the inbound side
         ctx = ChannelContext(
             config=self.config,
             renderer=Renderer(),

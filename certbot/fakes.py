@@ -20,6 +20,7 @@ webhook) unless ``endpoint=`` names another, so PTB's ``getMe`` handshake never 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import struct
@@ -157,11 +158,28 @@ class SlackFake(Fake):
         super().__init__()
         self.token = token
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.responses: list[Recorded] = []  # what was POSTed to a response_url
+        self.responded = asyncio.Event()  # set at each response_url POST
         self._n = 0
 
     def routes(self, app: web.Application) -> None:
         super().routes(app)
         app.router.add_route("*", "/api/{method}", self.handle)
+        app.router.add_post("/response/{hook:.*}", self.response)
+
+    def response_url(self, base: str, hook: str = "T0FAKE/1/fake") -> str:
+        """A response_url on this fake, as Slack puts in slash commands and payloads;
+        ``base`` is the fake's slack base URL (``.../slack/api/``)."""
+        return base.rstrip("/").removesuffix("/api") + f"/response/{hook}"
+
+    async def response(self, request: web.Request) -> web.StreamResponse:
+        rec = await self.record(request)
+        canned = self.scripted(request, "response")
+        if canned is not None:
+            return canned
+        self.responses.append(rec)
+        self.responded.set()
+        return web.Response(text="ok")
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         rec = await self.record(request)
@@ -265,7 +283,11 @@ class TeamsFake(Fake):
 
 class TelegramFake(Fake):
     """The Telegram Bot API: ``getMe``, ``sendMessage``, ``getUpdates``, ``setWebhook``,
-    ``answerCallbackQuery``; ``/bot<token>/<method>``, JSON or form bodies."""
+    ``answerCallbackQuery``; ``/bot<token>/<method>``, JSON or form bodies.
+
+    ``queue_update`` hands an update to the next ``getUpdates`` (polling mode), once; with
+    nothing queued, ``getUpdates`` holds the request up to a second (a short long-poll) and
+    answers []. ``sent_event`` is set at each ``sendMessage``."""
 
     name = "telegram"
     default_endpoint = "sendMessage"
@@ -274,6 +296,23 @@ class TelegramFake(Fake):
         super().__init__()
         self.token = token
         self.sent: list[dict[str, Any]] = []
+        self.sent_event = asyncio.Event()
+        self._updates: deque[dict[str, Any]] = deque()
+        self._queued = asyncio.Event()
+
+    def queue_update(self, update: dict[str, Any]) -> None:
+        self._updates.append(update)
+        self._queued.set()
+
+    async def get_updates(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        if not self._updates:
+            wait = min(float(args.get("timeout") or 0), 1.0)
+            self._queued.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._queued.wait(), wait)
+        out = list(self._updates)
+        self._updates.clear()
+        return out
 
     def routes(self, app: web.Application) -> None:
         super().routes(app)
@@ -305,7 +344,7 @@ class TelegramFake(Fake):
         if method == "sendMessage":
             return _ok(self.send(args))
         if method == "getUpdates":
-            return _ok([])
+            return _ok(await self.get_updates(args))
         if method in ("setWebhook", "deleteWebhook", "answerCallbackQuery"):
             return _ok(True)
         return web.json_response(
@@ -321,6 +360,7 @@ class TelegramFake(Fake):
             "text": args.get("text", ""),
         }
         self.sent.append({**args, "message_id": message["message_id"]})
+        self.sent_event.set()
         return message
 
 
@@ -406,7 +446,5 @@ async def _main(host: str = "127.0.0.1") -> None:
 
 
 if __name__ == "__main__":
-    import contextlib
-
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main())

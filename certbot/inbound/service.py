@@ -39,7 +39,8 @@ async def start_inbound(app: App, stack: AsyncExitStack) -> tuple[InboundWeb, st
         await telegram.start()
         stack.push_async_callback(telegram.stop)
     if cfg.slack:
-        slack = SlackInbound(ctx, app.store, environ=app.environ)
+        slack = SlackInbound(ctx, app.store, environ=app.environ, http=app.session)
+        stack.push_async_callback(slack.drain)  # runs before the shared session closes
     if cfg.links:
         ref = app.config.service.link_secret
         link_secret = read_secret(ref.env, app.environ) if ref else None

@@ -3,9 +3,14 @@
 Every request is verified before anything else: v0 HMAC-SHA256 over ``v0:<timestamp>:<raw
 body>`` with the signing secret, the timestamp within 300 s of now, and the signature not
 seen before (a replay cache covering the window). The body is verified exactly as received:
-a body re-encoded on the way (``+`` for ``%20``, reordered fields) fails. Slack wants an
-answer within 3 s, so the command runs with a 2.5 s budget; if it takes longer, the request
-is answered at once and the command finishes in the background.
+a body re-encoded on the way (``+`` for ``%20``, reordered fields) fails.
+
+Slack wants an answer within 3 s, so the command runs with a 2.5 s budget; if it takes longer,
+the request is answered "Mottatt" at once, the command finishes in the background, and its
+reply is POSTed to the request's ``response_url`` with the shared aiohttp session. A
+response_url is followed only to ``https://hooks.slack.com/`` - or, when
+``service.slack_base_url`` is set (local fakes), to that URL's own scheme, host and port.
+Any other host is refused and logged (without the URL: it is a capability).
 """
 
 from __future__ import annotations
@@ -14,19 +19,26 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
-from certbot.config import read_secret
+import aiohttp
+
+from certbot.config import Config, read_secret
 from certbot.errors import ConfigError
 from certbot.inbound.commands import Command, Context, Reply, handle
 from certbot.redact import register_secret
 from certbot.store import AsyncStore
 
+log = logging.getLogger("certbot.inbound.slack")
+
 WINDOW = 300
 BUDGET = 2.5
+SLACK_HOOKS = ("https", "hooks.slack.com")
+FOLLOW_UP_TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 
 class SlackVerifier:
@@ -63,6 +75,30 @@ def sign(secret: str, timestamp: int, raw: bytes) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
+def response_origins(config: Config) -> frozenset[tuple[str, str]]:
+    """(scheme, host[:port]) a response_url may point at: Slack's hooks host, plus the
+    origin of ``service.slack_base_url`` when one is set (the local fakes: "fake mode")."""
+    origins = {SLACK_HOOKS}
+    if config.service.slack_base_url:
+        base = urlsplit(config.service.slack_base_url)
+        origins.add((base.scheme.lower(), base.netloc.lower()))
+    return frozenset(origins)
+
+
+def follow_allowed(url: str, origins: frozenset[tuple[str, str]]) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    if parts.username is not None or parts.password is not None:
+        return False
+    return (parts.scheme.lower(), parts.netloc.lower()) in origins
+
+
+def _form(raw: bytes) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
+
+
 class SlackInbound:
     def __init__(
         self,
@@ -71,6 +107,9 @@ class SlackInbound:
         *,
         environ: Any = None,
         clock: Callable[[], float] = time.time,
+        http: aiohttp.ClientSession | None = None,
+        budget: float = BUDGET,
+        origins: frozenset[tuple[str, str]] | None = None,
     ):
         ref = ctx.config.service.slack_signing_secret
         secret = read_secret(ref.env, environ) if ref else None
@@ -83,11 +122,30 @@ class SlackInbound:
             )
         register_secret(secret)
         self.verifier = SlackVerifier(secret, clock)
-        self.ctx, self.store = ctx, store
+        self.ctx, self.store, self.http, self.budget = ctx, store, http, budget
+        self.origins = response_origins(ctx.config) if origins is None else origins
+        # The command's work; a test may wrap it (a gate that holds it past the budget).
+        self.work: Callable[[Command], Awaitable[Reply | None]] = self._work
         self._background: set[asyncio.Task[Any]] = set()
 
+    async def _work(self, cmd: Command) -> Reply | None:
+        return await self.store.run(handle, self.ctx, cmd)
+
+    @staticmethod
+    def response_url(raw: bytes) -> str | None:
+        """The ``response_url`` of a slash command or of an interactive payload."""
+        form = _form(raw)
+        if "payload" in form:
+            try:
+                url = json.loads(form["payload"]).get("response_url")
+            except (ValueError, AttributeError):
+                return None
+        else:
+            url = form.get("response_url")
+        return url if isinstance(url, str) and url else None
+
     def command_from(self, raw: bytes) -> Command | None:
-        form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
+        form = _form(raw)
         if "payload" in form:  # an interactive button
             payload = json.loads(form["payload"])
             action = (payload.get("actions") or [{}])[0]
@@ -117,12 +175,49 @@ class SlackInbound:
             update_id=form.get("trigger_id") or None,
         )
 
-    async def run(self, cmd: Command) -> Reply | None:
-        """The command within Slack's budget; later work continues in the background."""
-        task = asyncio.ensure_future(self.store.run(handle, self.ctx, cmd))
-        done, _ = await asyncio.wait({task}, timeout=BUDGET)
+    async def run(self, cmd: Command, response_url: str | None = None) -> Reply | None:
+        """The command within Slack's budget; if it takes longer, the request is answered
+        at once and the reply follows to ``response_url`` when the work is done."""
+        task = asyncio.ensure_future(self.work(cmd))
+        done, _ = await asyncio.wait({task}, timeout=self.budget)
         if task in done:
             return task.result()
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        follow = asyncio.ensure_future(self._follow_up(task, response_url))
+        self._background.add(follow)
+        follow.add_done_callback(self._background.discard)
         return Reply("Mottatt – svaret kommer.")
+
+    async def _follow_up(self, task: asyncio.Future[Reply | None], url: str | None) -> None:
+        try:
+            reply = await task
+        except Exception as exc:  # the command failed after the budget; say so
+            log.error("slack command failed in the background: %s", type(exc).__name__)
+            reply = Reply("Kommandoen feilet – prøv igjen senere.", ok=False)
+        if reply is None:
+            return  # a duplicate whose reply was already given
+        if not url:
+            log.warning("slack reply finished after the budget but came without response_url")
+            return
+        if not follow_allowed(url, self.origins):
+            log.warning("slack response_url refused: not hooks.slack.com (reply not sent)")
+            return
+        await self._post(url, {"response_type": "ephemeral", "text": reply.text})
+
+    async def _post(self, url: str, body: dict[str, Any]) -> None:
+        session = self.http or aiohttp.ClientSession()
+        try:
+            async with session.post(
+                url, json=body, timeout=FOLLOW_UP_TIMEOUT, allow_redirects=False
+            ) as resp:
+                if resp.status >= 300:
+                    log.warning("slack response_url answered HTTP %s", resp.status)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("slack response_url post failed (%s)", type(exc).__name__)
+        finally:
+            if session is not self.http:
+                await session.close()
+
+    async def drain(self) -> None:
+        """Wait for replies still on their way (at shutdown, and in tests)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)

@@ -78,7 +78,7 @@ class InboundWeb:
             await self.store.audit("slack_request", actor="slack:?", decision="denied", detail=why)
             return web.Response(status=401, text="invalid request")
         cmd = self.slack.command_from(raw)
-        reply = await self.slack.run(cmd) if cmd else None
+        reply = await self.slack.run(cmd, self.slack.response_url(raw)) if cmd else None
         text = reply.text if reply else ""
         return web.json_response({"response_type": "ephemeral", "text": text})
 
