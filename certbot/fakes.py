@@ -286,11 +286,12 @@ class TelegramFake(Fake):
     ``answerCallbackQuery``; ``/bot<token>/<method>``, JSON or form bodies.
 
     ``queue_update`` hands an update to the next ``getUpdates`` (polling mode), once; with
-    nothing queued, ``getUpdates`` holds the request up to a second (a short long-poll) and
+    nothing queued, ``getUpdates`` holds the request up to `max_hold` seconds (a short long-poll) and
     answers []. ``sent_event`` is set at each ``sendMessage``."""
 
     name = "telegram"
     default_endpoint = "sendMessage"
+    max_hold = 1.0  # seconds an empty getUpdates is held (tests shorten it)
 
     def __init__(self, token: str = FAKE_TELEGRAM_TOKEN) -> None:
         super().__init__()
@@ -306,7 +307,7 @@ class TelegramFake(Fake):
 
     async def get_updates(self, args: dict[str, Any]) -> list[dict[str, Any]]:
         if not self._updates:
-            wait = min(float(args.get("timeout") or 0), 1.0)
+            wait = min(float(args.get("timeout") or 0), self.max_hold)
             self._queued.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._queued.wait(), wait)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -161,3 +162,32 @@ def test_alert_buttons_carry_the_case_id() -> None:
     n = make_alert()
     data = [d for _, d in alert_buttons(n)]
     assert data == [f"ack:{n.case_id}", f"st:{n.case_id}:patched", f"st:{n.case_id}:not-affected"]
+
+
+async def test_polling_mode_processes_a_queued_update_and_answers(
+    tmp_path: Path, fake: tuple[TelegramFake, str]
+) -> None:
+    tg, url = fake
+    world = make_world(tmp_path, telegram_base_url=f"{url}/bot")
+    astore = AsyncStore(world.store)
+    inbound = TelegramInbound(world.ctx, astore, mode="polling", environ=ENV)
+    tg.max_hold = 0.05  # an idle long-poll returns soon, so stop() is quick
+    tg.queue_update(message(501, 111, f"/kvitter {world.case}"))
+    await inbound.start()
+    try:
+        await asyncio.wait_for(tg.sent_event.wait(), 10)  # a bound, not a synchroniser
+        [answer] = tg.sent
+        assert int(answer["chat_id"]) == 111 and "Kvittert" in answer["text"]
+        row = records.ack_row(world.store, world.case, "0301")
+        assert row is not None and row["status"] == "acknowledged"
+        # the next poll gets the next update only: the first is handed out once
+        tg.sent_event.clear()
+        tg.queue_update(message(502, 111, "/mine"))
+        await asyncio.wait_for(tg.sent_event.wait(), 10)
+        assert [int(s["chat_id"]) for s in tg.sent] == [111, 111]
+        acks = world.store.db.query("SELECT * FROM audit WHERE action = 'ack'")
+        assert len(list(acks)) == 1
+        assert tg.calls("getUpdates") and not tg.calls("setWebhook")
+    finally:
+        await inbound.stop()
+        astore._pool.shutdown(wait=True)
