@@ -82,14 +82,16 @@ class Renderer:
         for env in (self.text, self.html):
             env.filters["time"] = fmt_time
             env.globals["priority_label"] = priority_label
-            env.globals["rule_name"] = lambda rule, lang: RULE_NAMES.get(lang, RULE_NAMES["en"]).get(
-                rule, rule
-            )
+            env.globals["rule_name"] = lambda rule, lang: RULE_NAMES.get(
+                lang, RULE_NAMES["en"]
+            ).get(rule, rule)
             env.globals["confidence_name"] = lambda c, lang: CONFIDENCE_NAMES.get(
                 lang, CONFIDENCE_NAMES["en"]
             ).get(c, c)
 
-    def render(self, channel: str, name: str, n: Notification, *, html: bool = False, **extra: Any) -> str:
+    def render(
+        self, channel: str, name: str, n: Notification, *, html: bool = False, **extra: Any
+    ) -> str:
         lang = n.language if (self.root / channel / n.language).is_dir() else "nb"
         env = self.html if html else self.text
         template = env.get_template(f"{channel}/{lang}/{name}")
