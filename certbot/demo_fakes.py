@@ -75,6 +75,10 @@ async def cycle_with_fakes(config: Config, db: Path, alerts: Path) -> tuple[dict
     try:
         fakes = runner.app[FAKES]
         cfg, environ = point_at_fakes(config, urls, fakes)
+        from certbot.demo_loop import ack_round, with_inbound
+
+        cfg = with_inbound(cfg, environ)
+        os.environ.update({k: environ[k] for k in environ if k.startswith("CERTBOT_DEMO_")})
         async with App(
             cfg, db, environ=environ, redirect_to=str(alerts), echo=False, rate_limits=False
         ) as app:
@@ -85,11 +89,14 @@ async def cycle_with_fakes(config: Config, db: Path, alerts: Path) -> tuple[dict
             try:
                 summary = await run_cycle(app, cfg)
                 rows = await app.store.deliveries(limit=1_000_000)
+                shown_case = _one_advisory(rows, taps).get("case_id")
+                loop = await ack_round(app, fakes, environ, shown_case) if shown_case else {}
             finally:
                 for tap in taps.values():
                     await tap.aclose()
         shown = _one_advisory(rows, taps)
         shown["received"] = {k: len(tap.received) for k, tap in taps.items()}
+        shown["loop"] = loop
         return summary, shown
     finally:
         await runner.cleanup()
@@ -117,3 +124,10 @@ def print_payloads(shown: dict[str, Any]) -> None:
     for kind in CHAT:
         print(f"\n--- {kind} ---")
         print(json.dumps(shown[kind], indent=2, ensure_ascii=False))
+    loop = shown.get("loop") or {}
+    if loop:
+        print(f"\n=== {shown['case_id']}: acknowledged from Telegram, Slack and a signed link ===")
+        for how in ("telegram", "slack", "link"):
+            print(f"  {how:<9} {loop.get(how, 'not tried')}")
+        print("\n--- the operator asks: /berorte " + shown["case_id"] + " ---")
+        print(loop.get("berorte", ""))

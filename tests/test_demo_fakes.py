@@ -20,6 +20,14 @@ def test_demo_with_fakes_shows_one_advisory_in_three_formats(tmp_path, capsys):
         "teams": True,
         "telegram": True,
     }
+    shown, _, loop = shown.partition(
+        f"=== {case_id}: acknowledged from Telegram, Slack and a signed link ==="
+    )
+    # Issue 5: the same alert acknowledged three ways; the operator's berorte shows all three.
+    berorte = loop.split("--- the operator asks: /berorte", 1)[1]
+    for sub, via in (("0301", "web:link:0301"), ("4601", "slack:"), ("5001", "telegram:")):
+        line = next(x for x in berorte.splitlines() if x.startswith(sub))
+        assert "kvittert" in line and via in line, berorte
     parts = shown.split("\n--- ")[1:]
     bodies = {p.split(" ---\n", 1)[0]: json.loads(p.split(" ---\n", 1)[1]) for p in parts}
     assert list(bodies) == ["slack", "teams", "telegram"]
