@@ -55,6 +55,8 @@ def run_demo(out: Path, *, fakes: bool = False) -> int:
         f"in digests: {digest_lines}"
     )
     print(f"  deliveries: {summary['statuses']}")
+    if "pending" in summary["statuses"]:
+        print("  (pending: P2 alerts to a municipality in its quiet hours wait until they end)")
     print(f"\n  JSON Lines: {alerts}")
     print(f"  Database:   {db}")
     print("\n  Try:")

@@ -173,5 +173,7 @@ def test_deliveries_dead_listing(tmp_path, capsys):
     assert "delivery" in capsys.readouterr().out
     assert main([*args, "deliveries", "--json", "--limit", "1000"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert {r["status"] for r in rows} == {"sent", "digested"}
+    # P2s to a municipality in its quiet hours wait as pending (the demo runs at any hour).
+    assert {r["status"] for r in rows} <= {"sent", "digested", "pending"}
+    assert {"sent", "digested"} <= {r["status"] for r in rows}
     assert all(r["notification"]["tlp"] for r in rows)
