@@ -102,26 +102,31 @@ class Dispatcher:
         by_target: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
             by_target[(row["subscriber_id"], row["target_id"])].append(row)
+        # Bounds the sends in flight, not the targets: a target waiting for its rate limiter
+        # holds no slot, so the others are not queued behind it.
         sem = asyncio.Semaphore(self.config.service.dispatch.concurrency)
 
         async def drain(key: tuple[str, str], items: list[dict[str, Any]]) -> None:
-            async with sem:
-                for row in items:
-                    paused = self.paused_until.get(key)
-                    if paused and paused > self.clock():
-                        continue
-                    await self._one(row, key, summary)
+            for row in items:  # one target's deliveries in order, one at a time
+                paused = self.paused_until.get(key)
+                if paused and paused > self.clock():
+                    continue
+                await self._one(row, key, summary, sem)
 
         await asyncio.gather(*(drain(k, v) for k, v in by_target.items()))
         # Operator notices planned by failures in this round go out in the same round.
         if summary.dead or summary.blocked:
             for row in await self.store.due(self.clock(), limit):
                 if row["subscriber_id"] == OPERATOR:
-                    await self._one(row, (OPERATOR, row["target_id"]), summary)
+                    await self._one(row, (OPERATOR, row["target_id"]), summary, sem)
         return summary
 
     async def _one(
-        self, row: dict[str, Any], key: tuple[str, str], summary: DispatchSummary
+        self,
+        row: dict[str, Any],
+        key: tuple[str, str],
+        summary: DispatchSummary,
+        sem: asyncio.Semaphore,
     ) -> None:
         now = self.clock()
         if not await self.store.claim(row["id"], now):
@@ -152,7 +157,8 @@ class Dispatcher:
         try:
             if ambiguous and hasattr(channel, "already_sent"):
                 payload = channel.render(n, target)
-                found = await channel.already_sent(payload, target)
+                async with sem:
+                    found = await channel.already_sent(payload, target)
                 if found is not None:
                     await self.store.finish_sent(
                         row["id"], self.clock(), found.external_id, ambiguous=False
@@ -163,7 +169,8 @@ class Dispatcher:
             limiter = self._limiter(key, target.kind)
             if limiter is not None:
                 await limiter.acquire()
-            sent = await channel.deliver(payload, target)
+            async with sem:
+                sent = await channel.deliver(payload, target)
         except DeliveryError as exc:
             await self._failed(row, key, exc, summary)
             return

@@ -3,6 +3,7 @@ isolation between targets, and the TLP check at send time. A fake clock; nothing
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 import pytest
@@ -180,3 +181,37 @@ async def test_digest_folds_held_items_at_its_time(store):
     clock.advance(7 * 24 * 3600)
     await d.run_once()
     assert len(chans["file"].sent) == 2 and len(chans["file"].sent[1].items) == 1
+
+
+class _Gate:
+    """A stand-in rate limiter that lets its target send only once ``open`` is set."""
+
+    def __init__(self, open_: asyncio.Event | None = None):
+        self.open = open_
+
+    async def acquire(self) -> None:
+        if self.open is not None:
+            await self.open.wait()
+
+
+async def test_a_target_waiting_on_its_rate_limit_holds_no_concurrency_slot(store):
+    clock = Clock()
+    cfg = config([two_targets()], service={**OPERATOR, "dispatch": {"concurrency": 1}})
+    chans = {"file": RecordingChannel(), "email": RecordingChannel()}
+    p = Pipeline(cfg, store, http=None, clock=clock)
+    d = Dispatcher(cfg, store, chans, clock=clock, rng=random.Random(1))
+    p._ingest_and_plan(FEED, [kev("CVE-2024-21762", "Fortinet", "FortiOS")], SourceState())
+    first, second = ((r["subscriber_id"], r["target_id"]) for r in store.store.due(clock()))
+    other_sent = asyncio.Event()
+    d.limiters[first] = _Gate(other_sent)  # the first target drained waits for its turn ...
+    d.limiters[second] = _Gate()
+    real = chans["email" if second[1] == "b" else "file"].deliver
+
+    async def deliver(payload, target):
+        sent = await real(payload, target)
+        other_sent.set()  # ... which comes only once the other target has sent
+        return sent
+
+    chans["email" if second[1] == "b" else "file"].deliver = deliver  # type: ignore[method-assign]
+    s = await asyncio.wait_for(d.run_once(), timeout=10)  # held slot: a deadlock, not a pass
+    assert s.sent == 2 and len(chans["file"].sent) == len(chans["email"].sent) == 1
