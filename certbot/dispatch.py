@@ -224,11 +224,10 @@ class Dispatcher:
 def _current_tlp(store: Store, row: dict[str, Any]) -> TLP | None:
     if not row["case_id"]:
         return TLP(row["tlp"])
-    case = store.load_case(row["case_id"])
-    if case is None:
+    found, current = store.case_tlp(row["case_id"])
+    if not found:
         return TLP(row["tlp"])
     # Never lower than what was planned: a label can only tighten between plan and send.
-    current = case.tlp
     if current is None:
         return None
     return max(current, TLP(row["tlp"]))

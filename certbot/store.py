@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from certbot.model import Advisory, Case, Notification
+from certbot.model import TLP, Advisory, Case, Notification
 from certbot.sources import SourceState
 
 T = TypeVar("T")
@@ -440,6 +440,27 @@ class Store:
             revision=r["revision"],
             enrichment=json.loads(r["enrichment"] or "{}"),
         )
+
+    def case_tlp(self, case_id: str) -> tuple[bool, TLP | None]:
+        """(found, ``load_case(case_id).tlp``) read from one JSON field per advisory rather
+        than by parsing every advisory of the case (the send-time TLP check)."""
+        rows = list(self.db.query("SELECT id FROM cases WHERE id = ?", [case_id]))
+        if not rows:
+            rows = list(
+                self.db.query("SELECT case_id AS id FROM aliases WHERE alias = ?", [case_id])
+            )
+            if not rows:
+                return False, None
+        labels = [
+            r["t"]
+            for r in self.db.query(
+                "SELECT json_extract(data, '$.tlp') AS t FROM advisories WHERE case_id = ?",
+                [rows[0]["id"]],
+            )
+        ]
+        if any(t is None for t in labels):
+            return True, None
+        return True, max(TLP[t] for t in labels)
 
     def set_enrichment(self, case_id: str, key: str, value: Any) -> None:
         with self.tx():

@@ -215,3 +215,21 @@ async def test_a_target_waiting_on_its_rate_limit_holds_no_concurrency_slot(stor
     chans["email" if second[1] == "b" else "file"].deliver = deliver  # type: ignore[method-assign]
     s = await asyncio.wait_for(d.run_once(), timeout=10)  # held slot: a deadlock, not a pass
     assert s.sent == 2 and len(chans["file"].sent) == len(chans["email"].sent) == 1
+
+
+@pytest.mark.parametrize(
+    "labels", [(TLP.CLEAR,), (TLP.GREEN, TLP.AMBER), (TLP.AMBER, None), (None,)]
+)
+def test_case_tlp_reads_what_load_case_gives(tmp_path, labels):
+    s = Store(tmp_path / "tlp.db")
+    cve = "CVE-2024-21762"
+    fortios = [AffectedProduct("Fortinet", "FortiOS")]
+    advs = [
+        structured(f"S-{i}", fortios, source=f"src{i}", cves=(cve,), tlp=t)
+        for i, t in enumerate(labels)
+    ]
+    s.ingest(advs, now=Clock()())
+    for ref in (cve, advs[0].key):  # the case id, and an alias of it
+        assert s.case_tlp(ref) == (True, s.load_case(ref).tlp)
+    assert s.case_tlp("CVE-1999-0001") == (False, None)
+    s.close()
