@@ -156,9 +156,10 @@ class Advisory:
         d["remediations"] = tuple(Remediation(**r) for r in d.get("remediations", ()))
         return cls(**d)
 
-    def content_hash(self) -> str:
-        """Stable hash of what the advisory says (ignores fetch-time noise)."""
-        data = self.to_json()
+    def content_hash(self, data: dict[str, Any] | None = None) -> str:
+        """Stable hash of what the advisory says (ignores fetch-time noise). ``data`` is this
+        advisory's own `to_json()` when the caller has it already (it is not changed)."""
+        data = dict(self.to_json() if data is None else data)
         data.pop("extra", None)
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()

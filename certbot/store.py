@@ -337,7 +337,8 @@ class Store:
         return [c for c in changes.values() if c.new or c.material]
 
     def _ingest_one(self, adv: Advisory, now: datetime) -> CaseChange | None:
-        digest = adv.content_hash()
+        data = adv.to_json()
+        digest = adv.content_hash(data)
         row = list(
             self.db.query("SELECT content_hash, case_id FROM advisories WHERE key = ?", [adv.key])
         )
@@ -346,22 +347,18 @@ class Store:
                 "UPDATE advisories SET last_seen = ? WHERE key = ?", [iso(now), adv.key]
             )
             return None
-        case_id = self._find_case(adv)
+        # A stored advisory keeps its case (what _find_case would look up again).
+        case_id = str(row[0]["case_id"]) if row else self._find_case(adv)
         new_case = case_id is None
         if case_id is None:
             # A one-CVE advisory's case is named by its CVE; others by their source key.
             case_id = adv.cves[0] if len(adv.cves) == 1 else adv.key
             if list(self.db.query("SELECT 1 FROM cases WHERE id = ?", [case_id])):
                 case_id = adv.key
-            self.db.table("cases").insert(
-                {
-                    "id": case_id,
-                    "title": adv.title,
-                    "revision": 0,
-                    "fingerprint": "{}",
-                    "created_at": iso(now),
-                    "updated_at": iso(now),
-                }
+            self.db.execute(
+                "INSERT INTO cases (id, title, revision, fingerprint, created_at, updated_at) "
+                "VALUES (?, ?, 0, '{}', ?, ?)",
+                [case_id, adv.title, iso(now), iso(now)],
             )
             old_fp: dict[str, Any] = {}
         else:
@@ -371,18 +368,25 @@ class Store:
                 ]
                 or "{}"
             )
-        self.db.table("advisories").upsert(
-            {
-                "key": adv.key,
-                "feed_id": adv.source,
-                "source_id": adv.source_id,
-                "case_id": case_id,
-                "content_hash": digest,
-                "data": json.dumps(adv.to_json(), ensure_ascii=False, default=str),
-                "first_seen": iso(now) if not row else None,
-                "last_seen": iso(now),
-            },
-            pk="key",
+        # Plain SQL, as sqlite-utils' upsert did it (every column given is overwritten, so a
+        # changed advisory's first_seen becomes NULL), without its per-call schema queries.
+        self.db.execute(
+            "INSERT INTO advisories (key, feed_id, source_id, case_id, content_hash, data, "
+            "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE "
+            "SET feed_id = excluded.feed_id, source_id = excluded.source_id, "
+            "case_id = excluded.case_id, content_hash = excluded.content_hash, "
+            "data = excluded.data, first_seen = excluded.first_seen, "
+            "last_seen = excluded.last_seen",
+            [
+                adv.key,
+                adv.source,
+                adv.source_id,
+                case_id,
+                digest,
+                json.dumps(data, ensure_ascii=False, default=str),
+                iso(now) if not row else None,
+                iso(now),
+            ],
         )
         if row:
             self.db.execute(
@@ -403,15 +407,10 @@ class Store:
                 "UPDATE cases SET revision = ?, fingerprint = ?, title = ?, updated_at = ? WHERE id = ?",
                 [rev, json.dumps(new_fp), case.title, iso(now), case_id],
             )
-            self.db.table("revisions").insert(
-                {
-                    "case_id": case_id,
-                    "revision": rev,
-                    "at": iso(now),
-                    "advisory_key": adv.key,
-                    "changes": json.dumps(diff or ["new"]),
-                },
-                replace=True,
+            self.db.execute(
+                "INSERT OR REPLACE INTO revisions (case_id, revision, at, advisory_key, changes) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [case_id, rev, iso(now), adv.key, json.dumps(diff or ["new"])],
             )
         else:
             self.db.execute(
