@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from certbot.errors import ParseError
-from certbot.schemas import csaf20_validator
+from certbot.schemas import csaf20_is_valid, csaf20_validator
 from certbot.sources.csaf_tree import TreeProduct
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,8 @@ def validate(doc: dict[str, Any]) -> str:
     document = dict_(doc.get("document"))
     version = document.get("csaf_version")
     if version == "2.0":
+        if csaf20_is_valid(doc):  # the native validator; the message comes from jsonschema
+            return version
         error = next(iter(csaf20_validator().iter_errors(doc)), None)
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path) or "(top)"
