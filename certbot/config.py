@@ -692,6 +692,77 @@ for _cls in (_Loader, _FastLoader):
     _cls.add_implicit_resolver("tag:yaml.org,2002:int", _YAML12_INT, list("-+0123456789"))
 
 
+class _NotSimple(Exception):
+    """The document uses something `_simple_yaml` leaves to the full loader."""
+
+
+_STR = "tag:yaml.org,2002:str"
+
+
+def _simple_yaml(text: str) -> Any:
+    """The data of a YAML document built straight from libyaml's events, with `_FastLoader`'s
+    resolver and constructors but no node tree (start-up with 400 files: the tree was most of
+    the time). Mappings, sequences and untagged scalars only: an anchor, alias, tag, merge key,
+    duplicate key or second document raises `_NotSimple` and the caller uses `_FastLoader`."""
+    loader = _FastLoader(text)
+    scalars: dict[tuple[str, tuple[bool, bool]], Any] = {}
+    stack: list[list[Any]] = []  # [container, key awaiting its value (mappings)]
+    root: list[Any] = []
+    _no_key = stack  # a sentinel no YAML key can be
+    try:
+        while True:
+            ev = loader.get_event()
+            if isinstance(ev, yaml.ScalarEvent):
+                if ev.anchor is not None or ev.tag is not None:
+                    raise _NotSimple
+                ck = (ev.value, ev.implicit)
+                if ck in scalars:
+                    value = scalars[ck]
+                else:
+                    tag = loader.resolve(yaml.ScalarNode, ev.value, ev.implicit)
+                    if tag == _STR:
+                        value = ev.value
+                    elif tag == "tag:yaml.org,2002:merge":
+                        raise _NotSimple
+                    else:
+                        node = yaml.ScalarNode(tag, ev.value, style=ev.style)
+                        value = loader.construct_object(node, deep=True)
+                    scalars[ck] = value
+            elif isinstance(ev, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                if ev.anchor is not None or ev.tag is not None:
+                    raise _NotSimple
+                stack.append([{} if isinstance(ev, yaml.MappingStartEvent) else [], _no_key])
+                continue
+            elif isinstance(ev, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                value = stack.pop()[0]
+            elif isinstance(ev, yaml.StreamEndEvent):
+                break
+            elif isinstance(ev, yaml.StreamStartEvent | yaml.DocumentStartEvent):
+                if root:
+                    raise _NotSimple  # a second document: the full loader refuses it
+                continue
+            elif isinstance(ev, yaml.DocumentEndEvent):
+                continue
+            else:
+                raise _NotSimple  # an alias
+            if not stack:
+                root.append(value)
+                continue
+            top = stack[-1]
+            if isinstance(top[0], list):
+                top[0].append(value)
+            elif top[1] is _no_key:
+                if isinstance(value, dict | list) or value in top[0]:
+                    raise _NotSimple
+                top[1] = value
+            else:
+                top[0][top[1]] = value
+                top[1] = _no_key
+    finally:
+        loader.dispose()
+    return root[0] if root else None
+
+
 def _path_to_line(node: yaml.Node, line: int, loc: tuple[str | int, ...] = ()) -> tuple[Any, ...]:
     """The key path of the mapping key written on ``line`` (1-based), or ()."""
     if isinstance(node, yaml.MappingNode):
@@ -742,14 +813,20 @@ def _read_yaml(
         problems.append(f"{label}: (file): not UTF-8 text; save the file as UTF-8")
         return None, None
     if fast:
-        fast_loader = _FastLoader(text)
         try:
-            data = fast_loader.get_single_data()
+            data = _simple_yaml(text)
+        except _NotSimple:
+            fast_loader = _FastLoader(text)
+            try:
+                data = fast_loader.get_single_data()
+            except yaml.YAMLError:
+                problems.append(f"{label}: (syntax): unreadable YAML")
+                return None, None
+            finally:
+                fast_loader.dispose()
         except yaml.YAMLError:
             problems.append(f"{label}: (syntax): unreadable YAML")
             return None, None
-        finally:
-            fast_loader.dispose()
         if data is None:
             problems.append(f"{label}: (top level): the file is empty")
         return data, None

@@ -533,3 +533,39 @@ def test_a_problem_found_on_the_fast_reading_is_located(tmp_path: Path) -> None:
     problems = _problems(_write(tmp_path, FEEDS, {"0301-oslo.yaml": dup}))
     assert len(problems) == 1 and "the key appears twice" in problems[0]
     assert re.search(r"\(lines \d+ and \d+\)", problems[0])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        SCALARS + "j: 2024-01-02\nk: [1, {x: y}]\nl: {}\nm: []\nn: .inf\no: null\np: True\n",
+        "",
+        "# only a comment\n",
+        "- a\n- b: [c, d]\n",
+        "x",
+        "a: &x 1\nb: *x\n",
+        "a: 1\na: 2\n",
+        "<<: {a: 1}\nb: 2\n",
+        "a: !!str 1\n",
+        "--- 1\n--- 2\n",
+        "? [a]\n: 1\n",
+        "a: {b: 1, b: 2}\n",
+    ],
+)
+def test_the_event_reader_builds_what_the_loader_builds_or_steps_aside(text: str) -> None:
+    import yaml
+
+    from certbot.config import _Loader, _NotSimple, _simple_yaml
+
+    try:
+        expected: Any = ("data", yaml.load(text, Loader=_Loader))
+    except yaml.YAMLError as exc:
+        expected = ("error", type(exc).__name__)
+    try:
+        got: Any = ("data", _simple_yaml(text))
+    except _NotSimple:  # anchors, tags, merge keys, duplicates, several documents
+        assert any(mark in text for mark in ("&", "!!", "<<", "---", "?", "a: 1\na:", "b: 1, b"))
+        return
+    except yaml.YAMLError as exc:
+        got = ("error", type(exc).__name__)
+    assert got == expected
