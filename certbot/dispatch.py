@@ -79,7 +79,7 @@ class Dispatcher:
         self.paused_until: dict[tuple[str, str], datetime] = {}
         self.limiters: dict[tuple[str, str], AsyncLimiter] = {}
         self.rate_limits = rate_limits
-        self._recovered = False
+        self._round = asyncio.Lock()
         self.wake = asyncio.Event()
 
     def _limiter(self, key: tuple[str, str], channel: str) -> AsyncLimiter | None:
@@ -90,13 +90,21 @@ class Dispatcher:
         return self.limiters[key]
 
     async def run_once(self, *, limit: int = 1000) -> DispatchSummary:
-        """Send everything that is due now; return what happened."""
+        """Send everything that is due now; return what happened.
+
+        Rounds never overlap (the scheduler's tick and a wake-up after a poll share a lock), so
+        a row still ``sending`` when a round starts was interrupted: by a crash before this
+        process started, or by a failure to record (a full disk) in an earlier round. It is
+        sent again and counted; nothing stays stuck in ``sending``.
+        """
+        async with self._round:
+            return await self._run_once(limit)
+
+    async def _run_once(self, limit: int) -> DispatchSummary:
         summary = DispatchSummary()
-        if not self._recovered:
-            n = await self.store.recover_inflight(self.clock())
-            if n:
-                log.warning("%d deliveries were interrupted mid-send; re-sending (counted)", n)
-            self._recovered = True
+        n = await self.store.recover_inflight(self.clock())
+        if n:
+            log.warning("%d deliveries were interrupted mid-send; re-sending (counted)", n)
         await self.store.run(build_digests, self.store.store, self.config, self.clock())
         rows = await self.store.due(self.clock(), limit)
         by_target: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)

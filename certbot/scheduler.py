@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sqlite3
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,14 @@ def guarded(name: str, fn: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitab
             await fn()
         except asyncio.CancelledError:
             raise
+        except sqlite3.OperationalError as exc:
+            FAILURES[name] += 1
+            if "full" in str(exc):
+                # Nothing can be recorded, so nothing new is taken on; what was acknowledged
+                # stays in the database and every job retries on its next tick.
+                log.critical("job %s: disk full; no new work until space is freed", name)
+            else:
+                log.exception("job %s failed (database); the service carries on", name)
         except Exception:
             FAILURES[name] += 1
             log.exception(

@@ -52,3 +52,31 @@ def test_disk_full_while_ingesting_keeps_nothing_half_done_and_resumes(store):
     result = p._ingest_and_plan(FEED, many(200), SourceState(etag='"v1"'))
     assert result.planned == 200
     assert store.store.feed_state(FEED.id).etag == '"v1"'
+
+
+async def test_disk_full_while_sending_resends_counted_and_resumes(store, monkeypatch):
+    clock = Clock()
+    cfg = config([fortios_sub()])
+    p = Pipeline(cfg, store, http=None, clock=clock)
+    p._ingest_and_plan(FEED, [kev("CVE-2024-21762", "Fortinet", "FortiOS")], SourceState())
+    channel = RecordingChannel()
+    d = Dispatcher(
+        cfg, store, {"file": channel}, clock=clock, rng=random.Random(1), rate_limits=False
+    )
+    real = store.store.finish_sent
+
+    def full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store.store, "finish_sent", full)
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        await d.run_once()  # sent, but the record could not be written
+    assert len(channel.sent) == 1
+    (row,) = store.store.deliveries()
+    assert row["status"] == "sending"  # not lost: still owed
+    monkeypatch.setattr(store.store, "finish_sent", real)  # space is back
+    summary = await d.run_once()
+    assert summary.sent == 1 and summary.ambiguous_resends == 1
+    (row,) = store.store.deliveries()
+    assert row["status"] == "sent" and row["ambiguous_resends"] == 1
+    assert store.store.integrity_ok()

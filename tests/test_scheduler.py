@@ -43,7 +43,10 @@ async def test_jobs_have_the_promised_settings(tmp_path):
         for job_id in ("poll:nsm-varsler", "poll:cisa-kev"):
             job = jobs[job_id]
             assert job.coalesce is True and job.max_instances == 1
-            assert job.trigger.jitter and job.misfire_grace_time == job.trigger.interval.total_seconds()
+            assert (
+                job.trigger.jitter
+                and job.misfire_grace_time == job.trigger.interval.total_seconds()
+            )
         assert str(sched.timezone) == "UTC"
         app.wake_task.cancel()  # type: ignore[attr-defined]
         await asyncio.gather(app.wake_task, return_exceptions=True)  # type: ignore[attr-defined]
@@ -52,9 +55,19 @@ async def test_jobs_have_the_promised_settings(tmp_path):
 def test_sigterm_stops_the_service_cleanly(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with subprocess.Popen(
-        [sys.executable, "-m", "certbot", "--config-dir", str(ROOT / "examples" / "demo"),
-         "--db", str(tmp_path / "c.db"), "run"],
-        stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "certbot",
+            "--config-dir",
+            str(ROOT / "examples" / "demo"),
+            "--db",
+            str(tmp_path / "c.db"),
+            "run",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     ) as proc:
         assert proc.stderr is not None
         for line in proc.stderr:  # wait for the service to say it runs: no sleeps
@@ -64,3 +77,14 @@ def test_sigterm_stops_the_service_cleanly(tmp_path):
         rest = proc.stderr.read()
         assert proc.wait(timeout=30) == 0
     assert "stopped" in rest
+
+
+async def test_disk_full_is_logged_as_critical_and_survived(caplog):
+    import sqlite3
+
+    async def full() -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with caplog.at_level(logging.CRITICAL, logger="certbot.scheduler"):
+        await scheduler.guarded("poll:x", full)()
+    assert "disk full" in caplog.text
