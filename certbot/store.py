@@ -368,15 +368,14 @@ class Store:
                 ]
                 or "{}"
             )
-        # Plain SQL, as sqlite-utils' upsert did it (every column given is overwritten, so a
-        # changed advisory's first_seen becomes NULL), without its per-call schema queries.
+        # Plain SQL rather than sqlite-utils' upsert (no per-call schema queries); a changed
+        # advisory keeps the first_seen of its first version.
         self.db.execute(
             "INSERT INTO advisories (key, feed_id, source_id, case_id, content_hash, data, "
             "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE "
             "SET feed_id = excluded.feed_id, source_id = excluded.source_id, "
             "case_id = excluded.case_id, content_hash = excluded.content_hash, "
-            "data = excluded.data, first_seen = excluded.first_seen, "
-            "last_seen = excluded.last_seen",
+            "data = excluded.data, last_seen = excluded.last_seen",
             [
                 adv.key,
                 adv.source,
@@ -384,7 +383,7 @@ class Store:
                 case_id,
                 digest,
                 json.dumps(data, ensure_ascii=False, default=str),
-                iso(now) if not row else None,
+                iso(now),
                 iso(now),
             ],
         )

@@ -280,3 +280,15 @@ async def test_one_bad_document_is_rejected_and_reported_others_go_on(store, mon
     ]
     assert any("hash mismatch" in n for n in notices) and any("not CSAF" in n for n in notices)
     assert (await store.feed_state("csaf")).cursor["since"] == "2026-01-01"
+
+
+def test_a_changed_advisory_keeps_its_first_seen(store):
+    clock = Clock()
+    p = Pipeline(config([fortios_sub()]), store, http=None, clock=clock)
+    ingest(p, kev("CVE-2024-21762", "Fortinet", "FortiOS"))
+    clock.advance(3600)
+    ingest(p, kev("CVE-2024-21762", "Fortinet", "FortiOS", summary="changed"))
+    first, last, versions = store.store.db.execute(
+        "SELECT first_seen, last_seen, versions FROM advisories"
+    ).fetchone()
+    assert first < last and versions == 2
