@@ -86,6 +86,7 @@ class App:
 
     async def _open(self) -> None:
         stack = self._stack
+        _register_secrets(self.config, self.environ)
         self.store = AsyncStore(Store(self.db_path))
         stack.callback(self.store.close)
         self.http = await stack.enter_async_context(Http(base_dir=self.config.root))
@@ -126,3 +127,30 @@ class App:
 
     async def dispatch(self) -> DispatchSummary:
         return await self.dispatcher.run_once()
+
+
+def _register_secrets(config: Config, environ: dict[str, str] | None) -> None:
+    """Tell the log redactor every secret the configuration names, so none is ever logged."""
+    from certbot.config import read_secret
+    from certbot.errors import ConfigError
+    from certbot.redact import register_secret
+
+    svc = config.service
+    refs = [
+        svc.slack_token,
+        svc.telegram_token,
+        svc.smtp.password,
+        svc.telegram_webhook_secret,
+        svc.slack_signing_secret,
+        svc.link_secret,
+    ]
+    refs += [t.secret for s in config.subscribers for t in s.targets]
+    refs += [t.secret for t in svc.operator_targets]
+    refs += [ref for f in config.feeds for ref in (f.token, f.client_cert)]
+    for ref in refs:
+        if ref is None:
+            continue
+        try:
+            register_secret(read_secret(ref.env, environ))
+        except ConfigError:  # an unreadable *_FILE is reported by check-config
+            continue

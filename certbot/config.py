@@ -185,6 +185,7 @@ class FeedConfig(Strict):
     fingerprints: tuple[str, ...] = ()  # pinned OpenPGP key fingerprints (CSAF)
     token: SecretRef | None = None  # bearer token for access-protected feeds
     username: str | None = None  # basic auth user (password from `token`)
+    client_cert: SecretRef | None = None  # PEM with certificate and key (TLS client auth)
     collection: str | None = None  # TAXII collection id
     enrich_nvd: bool = False
 
@@ -1131,5 +1132,7 @@ def missing_secrets(config: Config, environ: Mapping[str, str] | None = None) ->
     for i, f in enumerate(config.feeds):
         if f.token and f.enabled:
             checks.append((f"feeds.yaml: feeds[{i}].token.env", f.token))
+        if f.client_cert and f.enabled:
+            checks.append((f"feeds.yaml: feeds[{i}].client_cert.env", f.client_cert))
     warnings = (_secret_warning(where, ref, environ) for where, ref in checks)
     return [w for w in warnings if w]

@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import hashlib
 import ipaddress
 import logging
+import os
 import socket
 import ssl
+import tempfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -203,6 +206,7 @@ class Http:
         resolver: AbstractResolver | None = None,
         trusted_hosts: Iterable[str] = (),
         ssl_context: ssl.SSLContext | None = None,
+        cafile: str | None = None,
     ) -> None:
         self.session = session
         self._owns_session = session is None
@@ -211,6 +215,36 @@ class Http:
         self.resolver = GuardedResolver(resolver)
         self.trusted_hosts = frozenset(h.lower() for h in trusted_hosts)
         self.ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
+        if ssl_context is None and cafile is not None:
+            self.ssl = ssl.create_default_context(cafile=cafile)
+        self.cafile = cafile  # an extra CA bundle (a private PKI or a test CA)
+        self._client_contexts: dict[str, ssl.SSLContext] = {}
+
+    def _client_context(self, pem: str) -> ssl.SSLContext:
+        """A TLS context that trusts what this client trusts and presents ``pem``'s
+        certificate. The key is written to a private temporary file only for as long as
+        ``load_cert_chain`` reads it (the ssl module takes no in-memory keys)."""
+        digest = hashlib.sha256(pem.encode()).hexdigest()
+        ctx = self._client_contexts.get(digest)
+        if ctx is not None:
+            return ctx
+        ctx = ssl.create_default_context()
+        if self.cafile is not None:
+            ctx.load_verify_locations(cafile=self.cafile)
+        fd, path = tempfile.mkstemp(prefix="certbot-client-", suffix=".pem")
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(pem)
+            ctx.load_cert_chain(path)
+        except (ssl.SSLError, OSError) as exc:
+            raise FetchError(
+                f"client certificate could not be loaded ({type(exc).__name__})"
+            ) from None
+        finally:
+            os.unlink(path)
+        self._client_contexts[digest] = ctx
+        return ctx
 
     async def __aenter__(self) -> Http:
         self._session()
@@ -273,8 +307,12 @@ class Http:
         etag: str | None = None,
         last_modified: str | None = None,
         headers: dict[str, str] | None = None,
+        client_cert: str | None = None,
     ) -> Fetched:
-        """Conditional GET under one total deadline; 304 -> ``Fetched(304, None)``."""
+        """Conditional GET under one total deadline; 304 -> ``Fetched(304, None)``.
+
+        ``client_cert`` is a PEM holding a certificate and its key, presented for TLS client
+        authentication (access-protected CSAF feeds)."""
         origin = URL(url)
         host = origin.host or "(no host)"
         hdrs = {"Accept-Encoding": "gzip, deflate", **(headers or {})}
@@ -285,7 +323,7 @@ class Http:
         token = _POLICY.set(_Policy(allow_private, self.trusted_hosts))
         try:
             async with asyncio.timeout(timeout):
-                fetched = await self._follow(origin, hdrs, allow_private, max_bytes)
+                fetched = await self._follow(origin, hdrs, allow_private, max_bytes, client_cert)
         except TimeoutError:
             raise DeadlineExceeded(f"{host}: no complete answer within {timeout:g} s") from None
         except (ssl.SSLError, aiohttp.ClientSSLError) as exc:
@@ -305,7 +343,12 @@ class Http:
         return replace(fetched, url=url)  # never a redirect target
 
     async def _follow(
-        self, url: URL, hdrs: dict[str, str], allow_private: bool, max_bytes: int
+        self,
+        url: URL,
+        hdrs: dict[str, str],
+        allow_private: bool,
+        max_bytes: int,
+        client_cert: str | None = None,
     ) -> Fetched:
         session = self._session()
         origin_host = url.host or ""
@@ -318,7 +361,11 @@ class Http:
                 raise AddressBlocked(f"{origin_host}: redirect refused: {exc}") from None
             host = url.host or ""
             async with session.get(
-                url, headers=hdrs, allow_redirects=False, auto_decompress=False, ssl=self.ssl
+                url,
+                headers=hdrs,
+                allow_redirects=False,
+                auto_decompress=False,
+                ssl=self._client_context(client_cert) if client_cert else self.ssl,
             ) as resp:
                 self._check_peer(resp, host.lower(), allow_private)
                 if resp.status in REDIRECTS:
@@ -326,8 +373,9 @@ class Http:
                     if not location:
                         raise FetchError(f"{host}: HTTP {resp.status} without Location")
                     target = url.join(URL(location))
-                    if target.host != url.host:
+                    if target.host != url.host:  # credentials stay with their own host
                         hdrs = {k: v for k, v in hdrs.items() if k.lower() not in _SENSITIVE}
+                        client_cert = None
                     log.debug("redirect %s -> %s", host, target.host)
                     url = target
                     continue

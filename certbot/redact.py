@@ -35,6 +35,14 @@ def register_secret(value: str | None) -> None:
     if value and len(value) >= 6:
         with _lock:
             _secrets.add(value)
+            # A multi-line secret (a PEM key) is masked line by line too: a log line or a
+            # traceback may carry one line of it.
+            if "\n" in value:
+                _secrets.update(
+                    line.strip()
+                    for line in value.splitlines()
+                    if len(line.strip()) >= 16 and not line.startswith("-----")
+                )
 
 
 def redact(text: str) -> str:

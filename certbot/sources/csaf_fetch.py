@@ -79,6 +79,7 @@ class _Client:
         self.feed, self.http = feed, http
         self.host = urlsplit(feed.url or "").netloc.lower()
         self.auth = auth_headers(feed)
+        self.client_cert = read_secret(feed.client_cert.env) if feed.client_cert else None
 
     async def get(self, url: str) -> bytes:
         same_host = urlsplit(url).netloc.lower() == self.host
@@ -88,6 +89,7 @@ class _Client:
             max_bytes=self.feed.max_bytes,
             timeout=self.feed.timeout,
             headers=self.auth if same_host else None,
+            client_cert=self.client_cert if same_host else None,
         )
         return fetched.body or b""
 
