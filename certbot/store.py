@@ -753,6 +753,18 @@ class Store:
         )
         return int(row["n"])
 
+    def backup(self, dest: str | Path) -> None:
+        """A consistent copy through SQLite's online backup API (safe during writes); the copy
+        is checked with integrity_check before this returns."""
+        target = sqlite3.connect(str(dest))
+        try:
+            with self._lock:
+                self.db.conn.backup(target)
+            if target.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError(f"backup {dest} failed its integrity check")
+        finally:
+            target.close()
+
     def integrity_ok(self) -> bool:
         return next(self.db.query("PRAGMA integrity_check"))["integrity_check"] == "ok"
 
