@@ -19,10 +19,12 @@ a declared version outside the affected range does not match.
 
 from __future__ import annotations
 
+import gc
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -55,6 +57,7 @@ def norm(text: str) -> str:
     return " ".join(w for w in words if w and w not in _STOP)
 
 
+@lru_cache(maxsize=65536)
 def _cpe_parts(cpe: str) -> tuple[str, str, str] | None:
     """cpe:2.3:o:fortinet:fortios:7.2.4:... -> ('fortinet', 'fortios', '7.2.4')."""
     parts = re.split(r"(?<!\\):", cpe)
@@ -63,6 +66,7 @@ def _cpe_parts(cpe: str) -> tuple[str, str, str] | None:
     return parts[3].lower(), parts[4].lower(), parts[5]
 
 
+@lru_cache(maxsize=65536)
 def _purl_key(purl: str) -> tuple[str, str | None] | None:
     from packageurl import PackageURL
 
@@ -81,27 +85,62 @@ class _Ref:
     item: InventoryItem
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Building the index allocates one small acyclic object per inventory item (120,000 at
+    national load); the cyclic collector would rescan the whole heap several times meanwhile."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 class Matcher:
     """An index over every municipality's inventory."""
 
     def __init__(self, subscribers: Iterable[SubscriberConfig]):
+        with _gc_paused():
+            self._build(subscribers)
+
+    def _build(self, subscribers: Iterable[SubscriberConfig]) -> None:
         self.by_name: dict[str, list[_Ref]] = defaultdict(list)
         self.by_cpe: dict[str, list[_Ref]] = defaultdict(list)
         self.by_purl: dict[str, list[_Ref]] = defaultdict(list)
         self.text_names: dict[str, list[_Ref]] = defaultdict(list)
-        self.max_words = 1
+        # Keys are computed once per distinct (vendor, product, aliases), CPE and PURL string
+        # (400 municipalities declare the same few thousand products over and over); what is
+        # kept per distinct value is the index lists an item with it joins.
+        named: dict[tuple[str, str, tuple[str, ...]], list[list[_Ref]]] = {}
+        cpes: dict[str, list[_Ref] | None] = {}
+        purls: dict[str, list[_Ref] | None] = {}
         for sub in subscribers:
+            sid = sub.id
             for i, item in enumerate(sub.inventory):
-                ref = _Ref(sub.id, i, item)
-                for key in self._name_keys(item):
-                    self.by_name[key].append(ref)
-                if item.cpe and (parts := _cpe_parts(item.cpe)):
-                    self.by_cpe[f"{parts[0]}:{parts[1]}"].append(ref)
-                if item.purl and (pk := _purl_key(item.purl)):
-                    self.by_purl[pk[0]].append(ref)
-                for name in self._text_keys(item):
-                    self.text_names[name].append(ref)
-                    self.max_words = max(self.max_words, len(name.split()))
+                ref = _Ref(sid, i, item)
+                ident = (item.vendor, item.product, item.aliases)
+                if (lists := named.get(ident)) is None:
+                    lists = named[ident] = [
+                        *(self.by_name[k] for k in self._name_keys(item)),
+                        *(self.text_names[n] for n in self._text_keys(item)),
+                    ]
+                for lst in lists:
+                    lst.append(ref)
+                if cpe := item.cpe:
+                    if cpe not in cpes:
+                        parts = _cpe_parts(cpe)
+                        cpes[cpe] = self.by_cpe[f"{parts[0]}:{parts[1]}"] if parts else None
+                    if (by_cpe := cpes[cpe]) is not None:
+                        by_cpe.append(ref)
+                if purl := item.purl:
+                    if purl not in purls:
+                        pk = _purl_key(purl)
+                        purls[purl] = self.by_purl[pk[0]] if pk else None
+                    if (by_purl := purls[purl]) is not None:
+                        by_purl.append(ref)
+        self.max_words = max((len(n.split()) for n in self.text_names), default=1)
 
     @staticmethod
     def _name_keys(item: InventoryItem) -> set[str]:
