@@ -11,10 +11,11 @@ Everything here is plain data: no I/O, no database, no SDK.
 
 from __future__ import annotations
 
+import copy
 import enum
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -62,6 +63,33 @@ class Priority(enum.IntEnum):
         if isinstance(value, int):
             return cls(value)
         return cls[str(value).strip().upper()]
+
+
+_ATOMS = (str, int, float, bool, type(None), datetime, date, enum.Enum)
+_ATOM_TYPES = {str, int, float, bool, type(None)}
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(obj: Any) -> Any:
+    """What `dataclasses.asdict` makes of ``obj``, without deep-copying immutable leaves
+    (asdict deep-copies every string: it was half of the time of ingesting an advisory)."""
+    cls = type(obj)
+    if cls in _ATOM_TYPES or isinstance(obj, _ATOMS):
+        return obj
+    if hasattr(cls, "__dataclass_fields__"):
+        names = _FIELD_NAMES.get(cls)
+        if names is None:
+            names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(obj))
+        return {n: _plain(getattr(obj, n)) for n in names}
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        return cls(*[_plain(v) for v in obj])
+    if cls is tuple or cls is list:
+        return cls([_plain(v) for v in obj])
+    if isinstance(obj, list | tuple):
+        return cls(_plain(v) for v in obj)
+    if isinstance(obj, dict):
+        return cls((_plain(k), _plain(v)) for k, v in obj.items())
+    return copy.deepcopy(obj)
 
 
 ProductStatus = Literal["affected", "not_affected", "fixed", "under_investigation"]
@@ -134,7 +162,7 @@ class Advisory:
         return [*self.cves, *self.aliases]
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data: dict[str, Any] = _plain(self)
         for k in ("published", "updated", "due_date"):
             if data[k] is not None:
                 data[k] = data[k].isoformat()
