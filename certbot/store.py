@@ -238,6 +238,8 @@ class Store:
             self.db.execute(f"PRAGMA {pragma}")
         MIGRATIONS.apply(self.db)
         self._lock = threading.RLock()
+        # (advisory key, content hash) -> the advisory, for ingest's fingerprints only.
+        self._siblings: dict[tuple[str, str], Advisory] = {}
 
     def close(self) -> None:
         self.db.close()
@@ -361,13 +363,11 @@ class Store:
                 [case_id, adv.title, iso(now), iso(now)],
             )
             old_fp: dict[str, Any] = {}
+            revision = 0
         else:
-            old_fp = json.loads(
-                next(self.db.query("SELECT fingerprint FROM cases WHERE id = ?", [case_id]))[
-                    "fingerprint"
-                ]
-                or "{}"
-            )
+            cur = self.db.execute("SELECT fingerprint, revision FROM cases WHERE id = ?", [case_id])
+            fp_text, revision = cur.fetchone()
+            old_fp = json.loads(fp_text or "{}")
         # Plain SQL rather than sqlite-utils' upsert (no per-call schema queries); a changed
         # advisory keeps the first_seen of its first version.
         self.db.execute(
@@ -395,8 +395,7 @@ class Store:
             self.db.execute(
                 "INSERT OR IGNORE INTO aliases(alias, case_id) VALUES (?, ?)", [alias, case_id]
             )
-        case = self.load_case(case_id)
-        assert case is not None
+        case = self._case_with(case_id, adv, digest, revision)
         new_fp = _fingerprint(case)
         diff = material_changes(old_fp, new_fp) if not new_case else []
         material = new_case or bool(diff)
@@ -417,6 +416,28 @@ class Store:
                 [json.dumps(new_fp), iso(now), case_id],
             )
         return CaseChange(case_id, new_case, material, diff, adv.key)
+
+    def _case_with(self, case_id: str, adv: Advisory, digest: str, revision: int) -> Case:
+        """The case as `load_case` would read it right after ``adv`` was stored, for its
+        fingerprint and title only: ``adv`` itself, and its siblings parsed once per content
+        hash rather than re-read and re-parsed for every advisory ingested. Every field either
+        reads is part of the content hash (only ``extra`` is not, and neither reads it)."""
+        memo = self._siblings
+        if len(memo) > 50_000:
+            memo.clear()
+        memo[(adv.key, digest)] = adv
+        advisories = []
+        for key, content_hash in self.db.execute(
+            "SELECT key, content_hash FROM advisories WHERE case_id = ? ORDER BY key", [case_id]
+        ).fetchall():
+            sibling = memo.get((key, content_hash))
+            if sibling is None:
+                data = self.db.execute("SELECT data FROM advisories WHERE key = ?", [key])
+                sibling = memo[(key, content_hash)] = Advisory.from_json(
+                    json.loads(data.fetchone()[0])
+                )
+            advisories.append(sibling)
+        return Case(id=case_id, advisories=advisories, revision=revision)
 
     def load_case(self, case_id: str) -> Case | None:
         rows = list(self.db.query("SELECT * FROM cases WHERE id = ?", [case_id]))
