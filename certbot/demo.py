@@ -60,8 +60,10 @@ def run_demo(out: Path, *, fakes: bool = False) -> int:
     print(f"\n  JSON Lines: {alerts}")
     print(f"  Database:   {db}")
     print("\n  Try:")
-    print(f"    python -m certbot --config-dir examples/demo --db {db} advisories")
-    print(f"    python -m certbot --config-dir examples/demo --db {db} explain CVE-2024-21762")
+    py = _python()
+    shown_db = db.relative_to(Path.cwd()) if db.is_relative_to(Path.cwd()) else db
+    print(f"    {py} -m certbot --config-dir examples/demo --db {shown_db} advisories")
+    print(f"    {py} -m certbot --config-dir examples/demo --db {shown_db} explain CVE-2024-21762")
     ok = by_priority.get("P1", 0) > 0 and digest_lines > 0
     if fakes:
         from certbot.demo_fakes import print_payloads
@@ -78,6 +80,15 @@ async def _cycle(config: Config, db: Path, alerts: Path) -> dict[str, Any]:
 
     async with App(config, db, redirect_to=str(alerts), echo=True, rate_limits=False) as app:
         return await run_cycle(app, config)
+
+
+def _python() -> str:
+    """How the user ran us, so the suggested commands work as typed (``.venv/bin/python``)."""
+    exe = Path(sys.executable)
+    try:
+        return str(exe.relative_to(Path.cwd()))
+    except ValueError:
+        return "python"
 
 
 async def run_cycle(app: Any, config: Config) -> dict[str, Any]:
