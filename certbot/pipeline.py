@@ -262,7 +262,7 @@ def plan_case(
         return result
     previous = store.alert_states(case.id)
     by_sub = matcher.match(case)
-    subs = {s.id: s for s in config.subscribers}
+    subs = _subscribers_by_id(config)
     targets_of = set(by_sub) | ({k for k in previous} if "withdrawn" in change.changes else set())
     for sub_id in sorted(targets_of):
         sub = subs.get(sub_id)
@@ -296,6 +296,18 @@ def plan_case(
             now=now,
         )
     return result
+
+
+_by_id: tuple[Config, dict[str, SubscriberConfig]] | None = None
+
+
+def _subscribers_by_id(config: Config) -> dict[str, SubscriberConfig]:
+    """id -> subscriber, built once per configuration rather than once per case planned."""
+    global _by_id
+    cached = _by_id
+    if cached is None or cached[0] is not config:
+        cached = _by_id = (config, {s.id: s for s in config.subscribers})
+    return cached[1]
 
 
 def _match_row(m: Match, d: Decision | None) -> dict[str, Any]:

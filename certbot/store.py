@@ -222,6 +222,19 @@ def material_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return out
 
 
+_MATCH_COLUMNS = (
+    "item",
+    "item_index",
+    "rule",
+    "confidence",
+    "source",
+    "entry",
+    "detail",
+    "priority",
+    "deadline",
+)
+
+
 class Store:
     def __init__(self, path: str | Path):
         self.path = str(path)
@@ -546,31 +559,27 @@ class Store:
         Returns how many deliveries were newly planned (re-planning the same thing is a no-op).
         """
         planned = 0
+        at = iso(now)
         with self.tx():
-            for m in matches:
-                self.db.table("matches").insert(
-                    {
-                        **m,
-                        "case_id": case_id,
-                        "revision": revision,
-                        "subscriber_id": subscriber_id,
-                        "created_at": iso(now),
-                    }
-                )
-            self.db.table("alerts").upsert(
-                {
-                    "case_id": case_id,
-                    "subscriber_id": subscriber_id,
-                    "revision": revision,
-                    "priority": priority,
-                    "state": "open",
-                    "updated_at": iso(now),
-                },
-                pk=("case_id", "subscriber_id"),
+            # Plain SQL, one executemany: sqlite-utils' insert/upsert re-read the schema on
+            # every call (most of the plan stage's time at national load).
+            self.db.conn.executemany(
+                f"INSERT INTO matches ({', '.join(_MATCH_COLUMNS)}, case_id, revision, "  # noqa: S608
+                f"subscriber_id, created_at) VALUES ({', '.join('?' * len(_MATCH_COLUMNS))}, "
+                "?, ?, ?, ?)",
+                [
+                    [*(m.get(c) for c in _MATCH_COLUMNS), case_id, revision, subscriber_id, at]
+                    for m in matches
+                ],
             )
             self.db.execute(
-                "UPDATE alerts SET created_at = coalesce(created_at, ?) WHERE case_id = ? AND subscriber_id = ?",
-                [iso(now), case_id, subscriber_id],
+                "INSERT INTO alerts (case_id, subscriber_id, revision, priority, state, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, 'open', ?, ?) "
+                "ON CONFLICT(case_id, subscriber_id) DO UPDATE SET revision = excluded.revision, "
+                "priority = excluded.priority, state = excluded.state, "
+                "created_at = coalesce(alerts.created_at, excluded.created_at), "
+                "updated_at = excluded.updated_at",
+                [case_id, subscriber_id, revision, priority, at, at],
             )
             for d in deliveries:
                 planned += self.add_delivery(d, now=now)
