@@ -285,6 +285,8 @@ class Matcher:
             if adv.structured:
                 continue
             for ref, name in self._text_hits(f"{adv.title}\n{adv.summary}"):
+                if self._decided_by_versions(ref.item, versioned):
+                    continue  # a structured source already said whether this version is hit
                 self._keep(
                     best,
                     Match(
@@ -304,6 +306,12 @@ class Matcher:
         ):
             out[m.subscriber_id].append(m)
         return dict(out)
+
+    @staticmethod
+    def _decided_by_versions(item: InventoryItem, versioned: set[str]) -> bool:
+        vendor = norm(item.vendor)
+        names = {norm(item.product), *(norm(a) for a in item.aliases)}
+        return any(f"{vendor}|{n}" in versioned for n in names)
 
     @staticmethod
     def _keep(best: dict[tuple[str, int], Match], m: Match) -> None:

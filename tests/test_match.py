@@ -225,3 +225,15 @@ def test_version_information_from_one_source_beats_a_versionless_one():
     )
     assert sorted(result) == ["0301"]
     assert result["0301"][0].rule == "product_version"
+
+
+def test_a_prose_mention_does_not_override_version_information():
+    subs = [fortios_sub("0301", "7.2.4"), fortios_sub("5001", "7.2.10")]
+    result = _match(
+        subs,
+        prose("nsm-1", "Sårbarhet i Fortinet FortiOS"),
+        structured(
+            "csaf", [AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/<7.2.7")]
+        ),
+    )
+    assert sorted(result) == ["0301"]
