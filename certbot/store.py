@@ -251,7 +251,8 @@ class Store:
             self.db.execute(f"PRAGMA {pragma}")
         MIGRATIONS.apply(self.db)
         self._lock = threading.RLock()
-        # (advisory key, content hash) -> the advisory, for ingest's fingerprints only.
+        # (advisory key, content hash) -> the advisory, for the fingerprints of one
+        # `ingest` call only (emptied when it returns: no advisory outlives its poll here).
         self._siblings: dict[tuple[str, str], Advisory] = {}
 
     def close(self) -> None:
@@ -337,18 +338,21 @@ class Store:
         the case gets a new revision.
         """
         changes: dict[str, CaseChange] = {}
-        with self.tx():
-            for adv in advisories:
-                change = self._ingest_one(adv, now)
-                if change is None:
-                    continue
-                prev = changes.get(change.case_id)
-                if prev is None:
-                    changes[change.case_id] = change
-                else:
-                    prev.new = prev.new or change.new
-                    prev.material = prev.material or change.material
-                    prev.changes = sorted(set(prev.changes) | set(change.changes))
+        try:
+            with self.tx():
+                for adv in advisories:
+                    change = self._ingest_one(adv, now)
+                    if change is None:
+                        continue
+                    prev = changes.get(change.case_id)
+                    if prev is None:
+                        changes[change.case_id] = change
+                    else:
+                        prev.new = prev.new or change.new
+                        prev.material = prev.material or change.material
+                        prev.changes = sorted(set(prev.changes) | set(change.changes))
+        finally:
+            self._siblings.clear()
         return [c for c in changes.values() if c.new or c.material]
 
     def _ingest_one(self, adv: Advisory, now: datetime) -> CaseChange | None:
@@ -436,8 +440,6 @@ class Store:
         hash rather than re-read and re-parsed for every advisory ingested. Every field either
         reads is part of the content hash (only ``extra`` is not, and neither reads it)."""
         memo = self._siblings
-        if len(memo) > 50_000:
-            memo.clear()
         memo[(adv.key, digest)] = adv
         advisories = []
         for key, content_hash in self.db.execute(
