@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from certbot.errors import ConfigError
 from certbot.model import TLP, Priority
@@ -626,6 +634,7 @@ class Config(BaseModel):
     service: ServiceConfig
     feeds: tuple[FeedConfig, ...]
     subscribers: tuple[SubscriberConfig, ...]
+    _targets: dict[tuple[str, str], TargetConfig] = PrivateAttr(default_factory=dict)
     files: dict[str, str] = Field(default_factory=dict)  # subscriber id -> file label
 
     def feed(self, feed_id: str) -> FeedConfig:
@@ -641,13 +650,14 @@ class Config(BaseModel):
         raise KeyError(sub_id)
 
     def target(self, sub_id: str, target_id: str) -> TargetConfig | None:
-        if sub_id == OPERATOR:
-            return next((t for t in self.service.operator_targets if t.id == target_id), None)
-        try:
-            sub = self.subscriber(sub_id)
-        except KeyError:
-            return None
-        return next((t for t in sub.targets if t.id == target_id), None)
+        """The target of a municipality (or of the operator); one dict look-up."""
+        if self._targets.get(("", "")) is not self:  # empty, or shared by a model_copy
+            self._targets = {("", ""): self}  # type: ignore[dict-item]
+            self._targets.update(
+                {(OPERATOR, t.id): t for t in self.service.operator_targets}
+                | {(s.id, t.id): t for s in self.subscribers for t in s.targets}
+            )
+        return self._targets.get((sub_id, target_id))
 
     def resolve_path(self, path: str) -> Path:
         p = Path(path)

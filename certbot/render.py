@@ -8,6 +8,7 @@ names, rule names) live here, in bokmål and English.
 
 from __future__ import annotations
 
+import functools
 import os
 from datetime import datetime
 from pathlib import Path
@@ -76,6 +77,7 @@ class Renderer:
             "trim_blocks": True,
             "lstrip_blocks": True,
             "keep_trailing_newline": True,
+            "auto_reload": False,  # templates are read once; no stat per render
         }
         self.text = jinja2.Environment(autoescape=False, **common)  # noqa: S701 - channels escape
         self.html = jinja2.Environment(autoescape=True, **common)
@@ -89,10 +91,14 @@ class Renderer:
                 lang, CONFIDENCE_NAMES["en"]
             ).get(c, c)
 
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - one Renderer per process
+    def _has_lang(self, channel: str, lang: str) -> bool:
+        return (self.root / channel / lang).is_dir()
+
     def render(
         self, channel: str, name: str, n: Notification, *, html: bool = False, **extra: Any
     ) -> str:
-        lang = n.language if (self.root / channel / n.language).is_dir() else "nb"
+        lang = n.language if self._has_lang(channel, n.language) else "nb"
         env = self.html if html else self.text
         template = env.get_template(f"{channel}/{lang}/{name}")
         return template.render(n=n, lang=lang, TLP=TLP, **extra)
