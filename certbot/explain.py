@@ -55,17 +55,7 @@ def explain(
                 "deadline": d.deadline.isoformat() if d.deadline else None,
                 "reasons": list(d.reasons),
                 "actions": list(d.actions),
-                "matches": [
-                    {
-                        "item": m.item,
-                        "rule": m.rule,
-                        "confidence": m.confidence,
-                        "source": m.source,
-                        "entry": m.entry,
-                        "detail": m.detail,
-                    }
-                    for m in ms
-                ],
+                "matches": [m.summary() for m in ms],
                 "deliveries": deliveries,
             }
         )

@@ -312,6 +312,17 @@ class Match:
     def confidence(self) -> str:
         return RULE_CONFIDENCE[self.rule]
 
+    def summary(self) -> dict[str, str]:
+        """What a message and `explain` show of a match."""
+        return {
+            "item": self.item,
+            "rule": self.rule,
+            "confidence": self.confidence,
+            "source": self.source,
+            "entry": self.entry,
+            "detail": self.detail,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:

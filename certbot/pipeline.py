@@ -454,17 +454,7 @@ def build_notification(
         revision=case.revision,
         cves=list(case.cves),
         deadline=decision.deadline if decision else None,
-        matched=[
-            {
-                "item": m.item,
-                "rule": m.rule,
-                "confidence": m.confidence,
-                "source": m.source,
-                "entry": m.entry,
-                "detail": m.detail,
-            }
-            for m in matches
-        ],
+        matched=[m.summary() for m in matches],
         reasons=list(decision.reasons) if decision else [],
         actions=list(decision.actions) if decision else [],
         links=case.urls[:5],
