@@ -17,6 +17,7 @@ from certbot.channels import Channel, ChannelContext, Payload, Sent, channel_cla
 from certbot.config import Config, TargetConfig
 from certbot.dispatch import Dispatcher, DispatchSummary
 from certbot.fetch import Http
+from certbot.match import Matcher
 from certbot.model import Notification
 from certbot.pipeline import FeedResult, Pipeline
 from certbot.render import Renderer
@@ -94,7 +95,7 @@ class App:
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
         )
         self.session = session  # shared by the channels and the inbound side
-        ctx = ChannelContext(
+        self.channel_ctx = ctx = ChannelContext(
             config=self.config,
             renderer=Renderer(),
             http=session,
@@ -127,6 +128,25 @@ class App:
 
     async def dispatch(self) -> DispatchSummary:
         return await self.dispatcher.run_once()
+
+    def reload(self, config: Config) -> list[str]:
+        """Take a new configuration (SIGHUP): municipalities, inventories, targets, people,
+        priorities and routing apply from the next poll, delivery and command. Returns what
+        still needs a restart (feeds and their intervals, inbound settings)."""
+        needs_restart = []
+        if config.feeds != self.config.feeds:
+            needs_restart.append("feeds (the polling schedule)")
+        if config.service.inbound != self.config.service.inbound:
+            needs_restart.append("service.inbound")
+        _register_secrets(config, self.environ)
+        self.config = config
+        self.channel_ctx.config = config
+        self.pipeline.config = config
+        self.pipeline.matcher = Matcher(config.subscribers)
+        self.dispatcher.config = config
+        if self.inbound is not None:
+            self.inbound[0].ctx.config = config  # shared by Telegram, Slack and the links
+        return needs_restart
 
 
 def _register_secrets(config: Config, environ: dict[str, str] | None) -> None:

@@ -133,6 +133,10 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass
+    try:
+        loop.add_signal_handler(signal.SIGHUP, reload_config, app)
+    except (NotImplementedError, RuntimeError):
+        pass
     sched = build_scheduler(app)
     sched.start()
     log.info(
@@ -150,3 +154,24 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         log.info("stopped")
+
+
+def reload_config(app: App) -> bool:
+    """SIGHUP: read the configuration again; a broken one is reported and the old one kept."""
+    from certbot.config import load_config
+    from certbot.errors import ConfigError
+
+    try:
+        config = load_config(app.config.root)
+    except ConfigError as exc:
+        log.error(
+            "configuration not reloaded; %d problem(s), the old one stays in force:\n  %s",
+            len(exc.problems),
+            "\n  ".join(exc.problems),
+        )
+        return False
+    later = app.reload(config)
+    log.info("configuration reloaded: %d municipalities", len(config.subscribers))
+    if later:
+        log.warning("changed settings that apply after a restart: %s", ", ".join(later))
+    return True

@@ -161,3 +161,37 @@ async def test_run_refuses_to_start_without_the_slack_signing_secret(tmp_path, f
     with pytest.raises(ConfigError, match="slack_signing_secret"):
         async with App(make(tmp_path, urls), tmp_path / "c.db", serve_inbound=True):
             pass
+
+
+async def test_reload_applies_people_at_once_and_keeps_the_old_config_when_broken(
+    tmp_path, fakes, monkeypatch, caplog
+):
+    from certbot.scheduler import reload_config
+
+    fake, urls = fakes
+    for k, v in SECRETS.items():
+        monkeypatch.setenv(k, v)
+    cfg = make(tmp_path, urls)
+    async with App(cfg, tmp_path / "c.db", serve_inbound=True) as app:
+        assert app.inbound is not None
+        _, base = app.inbound
+        await app.store.run(
+            app.pipeline._ingest_and_plan, FEED, [kev(CVE, "Fortinet", "FortiOS")], SourceState()
+        )
+        # Oslo's responder is removed from the configuration and the service is told (SIGHUP).
+        oslo = cfg.subscriber("0301").model_copy(update={"people": ()})
+        subs = tuple(oslo if s.id == "0301" else s for s in cfg.subscribers)
+        assert app.reload(cfg.model_copy(update={"subscribers": subs})) == []
+        hook = {"X-Telegram-Bot-Api-Secret-Token": SECRETS["TG_HOOK"]}
+        async with aiohttp.ClientSession() as http:
+            async with http.post(
+                f"{base}/telegram/webhook", json=update(7, 111, f"/kvitter {CVE}"), headers=hook
+            ) as r:
+                assert r.status == 200
+        assert "tilgang" in fake.telegram.sent[-1]["text"]  # denied on the very next command
+        denied = [a for a in await app.store.audit_rows() if a["actor"] == "telegram:111"]
+        assert denied and denied[0]["decision"] == "denied"
+        # A broken configuration on disk is reported and the one in force stays.
+        before = app.config
+        assert reload_config(app) is False  # tmp_path has no feeds.yaml
+        assert app.config is before and "not reloaded" in caplog.text
