@@ -260,6 +260,9 @@ def plan_case(
     result = PlanResult()
     if case is None:
         return result
+    if case.epss is None and (known := store.epss_for(case.cves)) is not None:
+        case.enrichment["epss"], case.enrichment["epss_percentile"] = known
+        store.set_enrichment(case.id, "epss", known[0])
     previous = store.alert_states(case.id)
     by_sub = matcher.match(case)
     subs = _subscribers_by_id(config)

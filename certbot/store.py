@@ -156,6 +156,17 @@ def m002_inbound(db: sqlite_utils.Database) -> None:
         )""")
 
 
+@MIGRATIONS()
+def m003_epss(db: sqlite_utils.Database) -> None:
+    """EPSS scores per CVE (the whole daily file), so a case created after the day's EPSS poll
+    still gets its score when it is planned."""
+    db.execute("""
+        CREATE TABLE epss (
+            cve TEXT PRIMARY KEY, epss REAL NOT NULL, percentile REAL,
+            score_date TEXT, model_version TEXT
+        )""")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -796,6 +807,36 @@ class Store:
                 raise sqlite3.DatabaseError(f"backup {dest} failed its integrity check")
         finally:
             target.close()
+
+    def replace_epss(
+        self,
+        rows: list[tuple[str, float, float | None]],
+        score_date: str | None,
+        model_version: str | None,
+    ) -> None:
+        """Today's EPSS file replaces yesterday's (one transaction)."""
+        with self.tx():
+            self.db.execute("DELETE FROM epss")
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO epss (cve, epss, percentile, score_date, model_version) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(cve, e, p, score_date, model_version) for cve, e, p in rows],
+            )
+
+    def epss_for(self, cves: list[str] | tuple[str, ...]) -> tuple[float, float | None] | None:
+        """The highest EPSS score (and its percentile) of these CVEs, if any is known."""
+        if not cves:
+            return None
+        marks = ",".join("?" * len(cves))
+        row = next(
+            self.db.query(
+                f"SELECT epss, percentile FROM epss WHERE cve IN ({marks}) "  # noqa: S608
+                "ORDER BY epss DESC LIMIT 1",
+                list(cves),
+            ),
+            None,
+        )
+        return (row["epss"], row["percentile"]) if row else None
 
     def integrity_ok(self) -> bool:
         return next(self.db.query("PRAGMA integrity_check"))["integrity_check"] == "ok"

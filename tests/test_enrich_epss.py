@@ -73,27 +73,27 @@ def test_garbage_and_gzip_bomb_rejected(monkeypatch) -> None:
         parse_scores(bomb)
 
 
-def test_enrich_hook_writes_case_enrichment() -> None:
-    import sqlite_utils
+def test_enrich_hook_stores_scores_per_cve_and_on_known_cases(tmp_path) -> None:
+    from datetime import UTC, datetime
 
-    class Store:  # the two things the hook uses from certbot.store
-        def __init__(self) -> None:
-            self.db = sqlite_utils.Database(memory=True)
-            self.db["aliases"].insert_all(
-                [
-                    {"alias": "CVE-2024-3400", "case_id": "c1"},
-                    {"alias": "GHSA-xxxx", "case_id": "c1"},
-                    {"alias": "CVE-1999-0001", "case_id": "c2"},
-                ]
-            )
-            self.set: dict[tuple[str, str], object] = {}
+    from certbot.store import Store
+    from tests.factory import kev
 
-        def set_enrichment(self, case_id: str, key: str, value: object) -> None:
-            self.set[(case_id, key)] = value
-
-    store = Store()
+    store = Store(tmp_path / "c.db")
+    store.ingest(
+        [
+            kev("CVE-2024-3400", "Palo Alto Networks", "PAN-OS"),
+            kev("CVE-1999-0001", "Old", "Thing"),
+        ],
+        now=datetime(2026, 1, 1, tzinfo=UTC),
+    )
     feed = FeedConfig(id="epss", kind="epss", url="https://example.org/epss.csv.gz")
     assert EpssSource().enrich(store, gzip.compress(CSV), feed) == 1
-    assert store.set[("c1", "epss")] == 0.95731
-    assert store.set[("c1", "epss_percentile")] == 0.9995
-    assert ("c2", "epss") not in store.set
+    case = store.load_case("CVE-2024-3400")
+    assert case is not None and case.epss == 0.95731
+    assert case.enrichment["epss_percentile"] == 0.9995
+    other = store.load_case("CVE-1999-0001")
+    assert other is not None and other.epss is None
+    # Every score is kept per CVE, for cases that appear after today's EPSS poll.
+    assert store.epss_for(["CVE-2024-3400", "CVE-2099-0001"]) == (0.95731, 0.9995)
+    store.close()

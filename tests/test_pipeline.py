@@ -292,3 +292,29 @@ def test_a_changed_advisory_keeps_its_first_seen(store):
         "SELECT first_seen, last_seen, versions FROM advisories"
     ).fetchone()
     assert first < last and versions == 2
+
+
+def test_epss_known_before_the_case_raises_its_priority(store):
+    import gzip
+
+    from certbot.sources.epss import EpssSource
+
+    doc = gzip.compress(
+        b"#model_version:v2025.03.14,score_date:2026-03-10T00:00:00+0000\n"
+        b"cve,epss,percentile\nCVE-2026-0777,0.42,0.99\n"
+    )
+    EpssSource().enrich(store.store, doc, FeedConfig(id="epss", kind="epss", path="e.csv.gz"))
+    p = Pipeline(config([fortios_sub()]), store, http=None, clock=Clock())
+    # A CVE the EPSS file already scored: its case, created later, is P2 through EPSS >= 0.1.
+    ingest(
+        p,
+        structured(
+            "x",
+            [AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/<7.2.9")],
+            cves=("CVE-2026-0777",),
+            cvss=5.0,
+        ),
+    )
+    (row,) = rows(store)
+    assert row["priority"] == Priority.P2 and row["status"] == "pending"
+    assert any("EPSS" in r for r in json.loads(row["notification"])["reasons"])

@@ -132,6 +132,11 @@ class EpssSource(Source):
         its case's enrichment (``epss``, ``epss_percentile``, ``epss_date``); return how many
         cases were updated."""
         result = parse_scores(doc)
+        store.replace_epss(
+            [(cve, score[0], score[1]) for cve, score in result.scores.items()],
+            result.score_date,
+            result.model_version,
+        )
         rows = store.db.query("SELECT alias, case_id FROM aliases WHERE alias LIKE 'CVE-%'")
         updated = 0
         for row in list(rows):
