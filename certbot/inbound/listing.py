@@ -13,6 +13,10 @@ from certbot.store import Store
 
 def add_parsers(sub: Any) -> None:
     for name, help_ in (
+        (
+            "sector",
+            "the whole sector at a glance: per case, affected, acknowledged, patched, overdue",
+        ),
         ("acks", "acknowledgements and statuses from municipalities"),
         ("incidents", "incident reports from municipalities"),
         ("audit", "the audit trail (commands allowed and denied, TLP blocks, escalations)"),
@@ -28,9 +32,11 @@ def _print(rows: list[dict[str, Any]], as_json: bool, cols: list[tuple[str, int]
     if as_json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
-    print(" ".join(f"{c:<{w}}" for c, w in cols))
+    widths = [(c, max(w, len(c))) for c, w in cols]
+    print(" ".join(f"{c:<{w}}" for c, w in widths).rstrip())
     for r in rows:
-        print(" ".join(f"{str(r.get(c) or '')[:w]:<{w}}" for c, w in cols))
+        cells = ("" if r.get(c) is None else str(r[c]) for c, _ in widths)
+        print(" ".join(f"{v[:w]:<{w}}" for v, (_, w) in zip(cells, widths, strict=True)).rstrip())
     return 0
 
 
@@ -71,4 +77,28 @@ def audit(args: argparse.Namespace, config: Config, db: str) -> int:
     return _print(rows, args.json, cols)
 
 
-COMMANDS = {"acks": acks, "incidents": incidents, "audit": audit}
+def sector(args: argparse.Namespace, config: Config, db: str) -> int:
+    from certbot.store import iso, utcnow
+
+    rows = records.sector(Store(db), iso(utcnow()) or "", args.limit)
+    for r in rows:
+        r["priority"] = f"P{r['priority']}"
+    cols = [
+        ("case_id", 20),
+        ("priority", 4),
+        ("municipalities", 5),
+        ("acknowledged", 5),
+        ("patched", 5),
+        ("not_affected", 5),
+        ("overdue", 5),
+        ("title", 60),
+    ]
+    if not args.json:
+        print(
+            "municipalities / acknowledged / patched / not affected / overdue (past the "
+            "deadline without a fix)"
+        )
+    return _print(rows, args.json, cols)
+
+
+COMMANDS = {"sector": sector, "acks": acks, "incidents": incidents, "audit": audit}
