@@ -260,6 +260,17 @@ def plan_case(
     result = PlanResult()
     if case is None:
         return result
+    if case.tlp is None:  # DOMAIN.md: routed as RED, and the operator is told (once per case)
+        plan_operator(
+            store,
+            config,
+            f"{case.id} carries no TLP label or one certbot does not know "
+            f"({', '.join(case.sources)}); it is routed as TLP:RED",
+            now,
+            key=f"tlp-unknown:{case.id}",
+            tlp=TLP.RED,
+            title=case.title,
+        )
     if case.epss is None and (known := store.epss_for(case.cves)) is not None:
         case.enrichment["epss"], case.enrichment["epss_percentile"] = known
         store.set_enrichment(case.id, "epss", known[0])

@@ -160,12 +160,40 @@ def test_red_advisory_never_planned_to_a_shared_target(store):
     assert "Hemmelig" not in notice["title"] and "Hemmelig" not in notice["summary"]
 
 
-def test_unknown_label_is_routed_as_red(store):
-    cfg = config([fortios_sub()])
+def test_unknown_label_is_routed_as_red_and_the_operator_is_told(store):
+    sub = fortios_sub(
+        targets=[
+            {"id": "kanal", "kind": "file", "address": "out/a.jsonl", "tlp_max": "AMBER"},
+            {
+                "id": "leder",
+                "kind": "email",
+                "address": "leder@oslo.kommune.example",
+                "tlp_max": "RED",
+                "personal": True,
+            },
+        ]
+    )
+    cfg = config(
+        [sub],
+        service={
+            "operator_targets": [
+                {
+                    "id": "vakt",
+                    "kind": "file",
+                    "address": "op.jsonl",
+                    "tlp_max": "RED",
+                    "personal": True,
+                }
+            ]
+        },
+    )
     p = Pipeline(cfg, store, http=None, clock=Clock())
     ingest(p, structured("x", [AffectedProduct("Fortinet", "FortiOS")], tlp=None, exploited=True))
-    (row,) = rows(store, subscriber_id="0301")
-    assert row["status"] == "blocked" and row["tlp"] == int(TLP.RED)
+    by_target = {r["target_id"]: r for r in rows(store, subscriber_id="0301")}
+    assert by_target["kanal"]["status"] == "blocked" and by_target["kanal"]["tlp"] == int(TLP.RED)
+    assert by_target["leder"]["status"] == "pending"  # a named person may receive RED
+    notices = [json.loads(r["notification"]) for r in rows(store, subscriber_id="operator")]
+    assert any("routed as TLP:RED" in n["summary"] for n in notices)
 
 
 def test_amber_goes_only_to_the_municipality_concerned(store):
