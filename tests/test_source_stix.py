@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from pathlib import Path
 
@@ -155,14 +154,7 @@ def _bundle(n_vulns: int) -> bytes:
     return json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objs}).encode()
 
 
-@pytest.mark.slow
-def test_throughput_at_least_50k_objects_per_second() -> None:
+def test_a_large_bundle_yields_every_vulnerability() -> None:
     doc = _bundle(20_000)  # 60,000 objects, a third of them vulnerabilities
-    best = 0.0
-    for _ in range(3):
-        start = time.perf_counter()
-        n = sum(1 for _ in parse_bundle(doc, "x"))
-        best = max(best, 60_000 / (time.perf_counter() - start))
-    assert n == 20_000
-    print(f"STIX parse: {best:,.0f} objects/s")
-    assert best >= 50_000
+    # (its speed is measured by `python -m bench`, never asserted in a test)
+    assert sum(1 for _ in parse_bundle(doc, "x")) == 20_000
