@@ -195,3 +195,80 @@ async def test_reload_applies_people_at_once_and_keeps_the_old_config_when_broke
         before = app.config
         assert reload_config(app) is False  # tmp_path has no feeds.yaml
         assert app.config is before and "not reloaded" in caplog.text
+
+
+async def test_operator_updates_reach_the_reporter_across_platforms(tmp_path, fakes, monkeypatch):
+    """An operator on Slack updates a report made on Telegram, and one on Telegram updates a
+    report made on Slack: each reporter is told on their own platform."""
+    from datetime import UTC, datetime
+
+    from certbot.fakes import FAKE_SLACK_TOKEN
+    from certbot.inbound import records
+
+    fake, urls = fakes
+    for k, v in {**SECRETS, "SLACK_BOT_TOKEN": FAKE_SLACK_TOKEN}.items():
+        monkeypatch.setenv(k, v)
+    cfg = make(tmp_path, urls)
+    svc = cfg.service.model_copy(
+        update={
+            "slack_base_url": urls["slack"],
+            "operators": (
+                *cfg.service.operators,
+                cfg.service.operators[0].model_copy(
+                    update={"platform": "slack", "user_id": "U0OPS"}
+                ),
+            ),
+        }
+    )
+    cfg = cfg.model_copy(update={"service": svc})
+    now = datetime.now(UTC)
+    async with App(cfg, tmp_path / "c.db", serve_inbound=True) as app:
+        assert app.inbound is not None
+        _, base = app.inbound
+        store = app.store.store
+        with store.tx():
+            from_tg = records.create_incident(
+                store,
+                municipality="0301",
+                reporter="telegram:111",
+                reporter_chat="111",
+                fields={"what_happened": "x"},
+                now=now,
+            )
+            from_slack = records.create_incident(
+                store,
+                municipality="4601",
+                reporter="slack:U0BERGEN",
+                reporter_chat="C0BERGEN",
+                fields={"what_happened": "y"},
+                now=now,
+            )
+        async with aiohttp.ClientSession() as http:
+            body = urlencode(
+                {
+                    "command": "/certbot",
+                    "text": f"oppdater {from_tg} pågår sjekker",
+                    "user_id": "U0OPS",
+                    "team_id": "T0",
+                    "trigger_id": "t-9",
+                }
+            ).encode()
+            ts = int(time.time())
+            headers = {
+                "X-Slack-Request-Timestamp": str(ts),
+                "X-Slack-Signature": sign(SECRETS["SLACK_SIGNING"], ts, body),
+                "Content-Type": "application/x-www-form-urlencoded",
+            }
+            async with http.post(f"{base}/slack/commands", data=body, headers=headers) as r:
+                assert r.status == 200
+            hook = {"X-Telegram-Bot-Api-Secret-Token": SECRETS["TG_HOOK"]}
+            async with http.post(
+                f"{base}/telegram/webhook",
+                headers=hook,
+                json=update(11, 999, f"/oppdater {from_slack} løst ferdig"),
+            ) as r:
+                assert r.status == 200
+    to_telegram = [m for m in fake.telegram.sent if str(m.get("chat_id")) == "111"]
+    assert to_telegram and from_tg in to_telegram[-1]["text"]
+    to_slack = [r.body for r in fake.slack.requests if r.path.endswith("chat.postMessage")]
+    assert to_slack and to_slack[-1]["channel"] == "C0BERGEN" and from_slack in to_slack[-1]["text"]

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from certbot.config import read_secret
 from certbot.errors import ConfigError
-from certbot.inbound.commands import Context
+from certbot.inbound.commands import Context, Notice
 from certbot.inbound.slack import SlackInbound
 from certbot.inbound.telegram import TelegramInbound
 from certbot.inbound.web import InboundWeb
@@ -24,6 +24,35 @@ if TYPE_CHECKING:
     from certbot.app import App
 
 log = logging.getLogger("certbot.inbound")
+
+
+class Relay:
+    """Sends notices (an operator's incident update to its reporter) on the reporter's platform,
+    whatever platform the operator used: Telegram through the bot, Slack through the Slack
+    channel's client (``chat.postMessage`` to the reporter's conversation)."""
+
+    def __init__(self, app: App, telegram: TelegramInbound | None):
+        self.app, self.telegram = app, telegram
+
+    async def __call__(self, notices: list[Notice]) -> None:
+        for notice in notices:
+            try:
+                if notice.platform == "telegram" and self.telegram is not None:
+                    await self.telegram.app.bot.send_message(
+                        chat_id=int(notice.chat_id), text=notice.text
+                    )
+                elif notice.platform == "slack" and "slack" in self.app.channels:
+                    client = self.app.channels["slack"].client()  # type: ignore[attr-defined]
+                    await client.chat_postMessage(channel=notice.chat_id, text=notice.text)
+                else:
+                    log.warning(
+                        "no way to reach a %s reporter; notice kept in the incident history",
+                        notice.platform,
+                    )
+            except Exception as exc:  # a failed relay must not fail the command that caused it
+                log.error(
+                    "relay to the %s reporter failed (%s)", notice.platform, type(exc).__name__
+                )
 
 
 async def start_inbound(app: App, stack: AsyncExitStack) -> tuple[InboundWeb, str] | None:
@@ -48,6 +77,10 @@ async def start_inbound(app: App, stack: AsyncExitStack) -> tuple[InboundWeb, st
             raise ConfigError(
                 ["feeds.yaml: service.link_secret: signed links need a key (refusing to start)"]
             )
+    relay = Relay(app, telegram)
+    for part in (telegram, slack):
+        if part is not None:
+            part.relay = relay
     site = InboundWeb(ctx, app.store, telegram=telegram, slack=slack, link_secret=link_secret)
     runner = web.AppRunner(site.app(), access_log=None)
     await runner.setup()

@@ -29,7 +29,7 @@ import aiohttp
 
 from certbot.config import Config, read_secret
 from certbot.errors import ConfigError
-from certbot.inbound.commands import Command, Context, Reply, handle
+from certbot.inbound.commands import Command, Context, Notice, Reply, handle
 from certbot.redact import register_secret
 from certbot.store import AsyncStore
 
@@ -123,6 +123,7 @@ class SlackInbound:
         register_secret(secret)
         self.verifier = SlackVerifier(secret, clock)
         self.ctx, self.store, self.http, self.budget = ctx, store, http, budget
+        self.relay: Callable[[list[Notice]], Awaitable[None]] | None = None  # set by the service
         self.origins = response_origins(ctx.config) if origins is None else origins
         # The command's work; a test may wrap it (a gate that holds it past the budget).
         self.work: Callable[[Command], Awaitable[Reply | None]] = self._work
@@ -178,7 +179,7 @@ class SlackInbound:
     async def run(self, cmd: Command, response_url: str | None = None) -> Reply | None:
         """The command within Slack's budget; if it takes longer, the request is answered
         at once and the reply follows to ``response_url`` when the work is done."""
-        task = asyncio.ensure_future(self.work(cmd))
+        task = asyncio.ensure_future(self._work_and_relay(cmd))
         done, _ = await asyncio.wait({task}, timeout=self.budget)
         if task in done:
             return task.result()
@@ -186,6 +187,12 @@ class SlackInbound:
         self._background.add(follow)
         follow.add_done_callback(self._background.discard)
         return Reply("Mottatt – svaret kommer.")
+
+    async def _work_and_relay(self, cmd: Command) -> Reply | None:
+        reply = await self.work(cmd)
+        if reply is not None and reply.notices and self.relay is not None:
+            await self.relay(reply.notices)
+        return reply
 
     async def _follow_up(self, task: asyncio.Future[Reply | None], url: str | None) -> None:
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -21,7 +22,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from certbot.config import read_secret
 from certbot.errors import ConfigError
 from certbot.inbound import records
-from certbot.inbound.commands import Command, Context, Reply, handle
+from certbot.inbound.commands import Command, Context, Notice, Reply, handle
 from certbot.model import Notification
 from certbot.redact import register_secret
 from certbot.store import AsyncStore
@@ -82,6 +83,7 @@ class TelegramInbound:
             register_secret(self.secret)
         register_secret(token)
         self.ctx, self.store, self.mode = ctx, store, mode
+        self.relay: Callable[[list[Notice]], Awaitable[None]] | None = None  # set by the service
         builder = Application.builder().token(token)
         builder = builder.base_url(svc.telegram_base_url or "https://api.telegram.org/bot")
         if mode == "webhook":
@@ -154,9 +156,10 @@ class TelegramInbound:
         await self.app.bot.send_message(chat_id=chat_id, text=reply.text)
         if cmd.update_id is not None:
             await self.store.run(records.mark_replied, self.ctx.store, "telegram", cmd.update_id)
-        for notice in reply.notices:
-            if notice.platform == "telegram":
-                await self.app.bot.send_message(chat_id=int(notice.chat_id), text=notice.text)
-            else:
-                log.info("relay to %s reporter is not supported yet", notice.platform)
+        if reply.notices and self.relay is not None:
+            await self.relay(reply.notices)
+        else:
+            for notice in reply.notices:
+                if notice.platform == "telegram":
+                    await self.app.bot.send_message(chat_id=int(notice.chat_id), text=notice.text)
         return reply
