@@ -198,3 +198,34 @@ def test_allowed_origins(tmp_path: Path) -> None:
     assert follow_allowed("http://127.0.0.1:8701/response/x", fake)
     assert not follow_allowed("http://127.0.0.1:8702/response/x", fake)
     assert follow_allowed("https://hooks.slack.com/commands/T0/1/abc", fake)
+
+
+def test_the_interim_answer_speaks_the_municipality_language(tmp_path) -> None:
+    from certbot.inbound.commands import Command, Context
+    from certbot.inbound.slack import SlackInbound
+    from certbot.store import AsyncStore, Store
+    from tests.factory import config as make_config
+    from tests.factory import fortios_sub
+
+    cfg = make_config(
+        [
+            fortios_sub(
+                "4601",
+                county="Vestland",
+                language="en",
+                people=[{"platform": "slack", "user_id": "U0EN", "role": "responder"}],
+            ),
+            fortios_sub(
+                "0301", people=[{"platform": "slack", "user_id": "U0NB", "role": "responder"}]
+            ),
+        ],
+        service={"slack_signing_secret": {"env": "SLACK_SIGNING"}},
+    )
+    store = AsyncStore(Store(tmp_path / "c.db"))
+    slack = SlackInbound(
+        Context(store.store, cfg), store, environ={"SLACK_SIGNING": "s3cret-signing"}
+    )
+    assert slack._lang(Command("slack", "U0EN", "mine", [], "")) == "en"
+    assert slack._lang(Command("slack", "U0NB", "mine", [], "")) == "nb"
+    assert slack._lang(Command("slack", "U0NOBODY", "mine", [], "")) == "nb"
+    store.close()

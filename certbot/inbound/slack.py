@@ -29,7 +29,9 @@ import aiohttp
 
 from certbot.config import Config, read_secret
 from certbot.errors import ConfigError
-from certbot.inbound.commands import Command, Context, Notice, Reply, handle
+from certbot.inbound.auth import roles
+from certbot.inbound.commands import Command, Context, Notice, Reply, handle, language
+from certbot.inbound.texts import t
 from certbot.redact import register_secret
 from certbot.store import AsyncStore
 
@@ -183,10 +185,10 @@ class SlackInbound:
         done, _ = await asyncio.wait({task}, timeout=self.budget)
         if task in done:
             return task.result()
-        follow = asyncio.ensure_future(self._follow_up(task, response_url))
+        follow = asyncio.ensure_future(self._follow_up(task, response_url, self._lang(cmd)))
         self._background.add(follow)
         follow.add_done_callback(self._background.discard)
-        return Reply("Mottatt – svaret kommer.")
+        return Reply(t(self._lang(cmd), "slack_received"))
 
     async def _work_and_relay(self, cmd: Command) -> Reply | None:
         reply = await self.work(cmd)
@@ -194,12 +196,18 @@ class SlackInbound:
             await self.relay(reply.notices)
         return reply
 
-    async def _follow_up(self, task: asyncio.Future[Reply | None], url: str | None) -> None:
+    def _lang(self, cmd: Command) -> str:
+        """The language of the municipality the Slack user acts for (nb when unknown)."""
+        return language(self.ctx, roles(self.ctx.config, cmd.platform, cmd.user_id))
+
+    async def _follow_up(
+        self, task: asyncio.Future[Reply | None], url: str | None, lang: str
+    ) -> None:
         try:
             reply = await task
         except Exception as exc:  # the command failed after the budget; say so
             log.error("slack command failed in the background: %s", type(exc).__name__)
-            reply = Reply("Kommandoen feilet – prøv igjen senere.", ok=False)
+            reply = Reply(t(lang, "slack_failed"), ok=False)
         if reply is None:
             return  # a duplicate whose reply was already given
         if not url:

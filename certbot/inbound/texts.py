@@ -6,6 +6,8 @@ from typing import Any
 
 TEXT: dict[str, dict[str, str]] = {
     "nb": {
+        "slack_received": "Mottatt – svaret kommer.",
+        "slack_failed": "Kommandoen feilet – prøv igjen senere.",
         "unknown_user": "Du har ikke tilgang. Be sektorresponsmiljøet legge til bruker-id {user}.",
         "denied": "Ikke tillatt: {why}.",
         "not_yours": "varselet gjelder ikke en kommune du svarer for",
@@ -48,6 +50,8 @@ TEXT: dict[str, dict[str, str]] = {
         "affected_none": "Ingen kommuner er varslet om {case}.",
     },
     "en": {
+        "slack_received": "Received – the answer follows.",
+        "slack_failed": "The command failed – try again later.",
         "unknown_user": "You have no access. Ask the response team to add user id {user}.",
         "denied": "Not allowed: {why}.",
         "not_yours": "the alert is not for a municipality you act for",
