@@ -8,7 +8,8 @@ single conditional GET; CSAF and TAXII override ``fetch`` because they walk an i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -38,6 +39,27 @@ class Source:
 
     def parse(self, doc: bytes, feed: FeedConfig) -> Iterator[Advisory]:
         raise NotImplementedError
+
+
+def each_entry(
+    entries: Iterable[Any],
+    feed: FeedConfig,
+    convert: Callable[[Any, FeedConfig], Advisory | None],
+    why_none: str,
+    log: logging.Logger,
+) -> Iterator[Advisory]:
+    """The seam's rule for entries: a bad one is logged (on the source's own logger) and
+    skipped; the feed goes on."""
+    for index, entry in enumerate(entries):
+        try:
+            advisory = convert(entry, feed)
+        except Exception as exc:  # one bad entry never stops the feed
+            log.warning("feed %s: entry %d skipped (%s)", feed.id, index, type(exc).__name__)
+            continue
+        if advisory is None:
+            log.warning("feed %s: entry %d skipped (%s)", feed.id, index, why_none)
+            continue
+        yield advisory
 
 
 def _registry() -> dict[str, Source]:

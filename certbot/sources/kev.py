@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from certbot.errors import ParseError
 from certbot.model import Advisory, AffectedProduct, Remediation
-from certbot.sources import Source
+from certbot.sources import Source, each_entry
 from certbot.sources.jsonload import load_json
 
 if TYPE_CHECKING:
@@ -96,13 +96,4 @@ class KevSource(Source):
         return self._entries(data["vulnerabilities"], feed)
 
     def _entries(self, entries: list[Any], feed: FeedConfig) -> Iterator[Advisory]:
-        for index, entry in enumerate(entries):
-            try:
-                advisory = _entry(entry, feed)
-            except Exception as exc:  # one bad entry never stops the catalogue
-                log.warning("feed %s: entry %d skipped (%s)", feed.id, index, type(exc).__name__)
-                continue
-            if advisory is None:
-                log.warning("feed %s: entry %d skipped (no valid cveID)", feed.id, index)
-                continue
-            yield advisory
+        return each_entry(entries, feed, _entry, "no valid cveID", log)

@@ -28,7 +28,7 @@ import feedparser
 
 from certbot.errors import ParseError
 from certbot.model import Advisory
-from certbot.sources import Source
+from certbot.sources import Source, each_entry
 
 if TYPE_CHECKING:
     from certbot.config import FeedConfig
@@ -178,13 +178,4 @@ class RssSource(Source):
         return self._entries(parsed.get("entries", []), feed)
 
     def _entries(self, entries: list[Any], feed: FeedConfig) -> Iterator[Advisory]:
-        for index, entry in enumerate(entries):
-            try:
-                advisory = _entry(entry, feed)
-            except Exception as exc:  # one bad entry never stops the feed
-                log.warning("feed %s: entry %d skipped (%s)", feed.id, index, type(exc).__name__)
-                continue
-            if advisory is None:
-                log.warning("feed %s: entry %d skipped (no title and no link)", feed.id, index)
-                continue
-            yield advisory
+        return each_entry(entries, feed, _entry, "no title and no link", log)
