@@ -17,8 +17,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from certbot.app import App
 from certbot.config import Config, load_config, missing_secrets
+from certbot.demo.run import run_demo
+from certbot.demo.sendtest import send_test
 from certbot.errors import ConfigError
+from certbot.explain import explain, format_explain
+from certbot.inbound.listing import COMMANDS as _INBOUND_COMMANDS
+from certbot.inbound.listing import add_parsers  # acks, incidents, audit (issue 5)
+from certbot.redact import install_redaction
+from certbot.scheduler import serve
+from certbot.store import Store
 
 log = logging.getLogger("certbot")
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,8 +89,6 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("subscriber", help="kommunenummer, e.g. 0301")
     bk = sub.add_parser("backup", help="a consistent copy of the database, safe while running")
     bk.add_argument("dest", help="where to write the copy (must not exist)")
-    from certbot.inbound.listing import add_parsers  # acks, incidents, audit (issue 5)
-
     add_parsers(sub)
     return p
 
@@ -95,14 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     global _redaction_installed
     if not _redaction_installed:  # once per process: HTTP loggers quiet, secrets masked
-        from certbot.redact import install_redaction
-
         install_redaction()
         _redaction_installed = True
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if args.command == "demo":
-        from certbot.demo import run_demo
-
         return run_demo(Path(args.out), fakes=args.fakes)
     try:
         config = load_config(args.config_dir)
@@ -129,8 +132,6 @@ def _check_config(args: argparse.Namespace, config: Config, db: str) -> int:
 
 
 def _poll(args: argparse.Namespace, config: Config, db: str) -> int:
-    from certbot.app import App
-
     async def go() -> dict[str, Any]:
         async with App(config, db) as app:
             results = await app.poll(args.feed)
@@ -189,9 +190,6 @@ def print_poll_summary(summary: dict[str, Any]) -> None:
 
 
 def _run(args: argparse.Namespace, config: Config, db: str) -> int:
-    from certbot.app import App
-    from certbot.scheduler import serve
-
     for w in missing_secrets(config):
         log.warning("%s", w)
 
@@ -207,9 +205,7 @@ def _run(args: argparse.Namespace, config: Config, db: str) -> int:
     return 0
 
 
-def _store(db: str) -> Any:
-    from certbot.store import Store
-
+def _store(db: str) -> Store:
     if not Path(db).exists():
         print(
             f"no database at {db}; run 'poll --once' or 'demo' first, or pass --db", file=sys.stderr
@@ -219,8 +215,6 @@ def _store(db: str) -> Any:
 
 
 def _explain(args: argparse.Namespace, config: Config, db: str) -> int:
-    from certbot.explain import explain
-
     store = _store(db)
     report = explain(
         store, config, args.advisory, subscriber=args.subscriber, now=datetime.now(UTC)
@@ -231,8 +225,6 @@ def _explain(args: argparse.Namespace, config: Config, db: str) -> int:
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False, default=str))
     else:
-        from certbot.explain import format_explain
-
         print(format_explain(report))
     return 0
 
@@ -288,8 +280,6 @@ def _backup(args: argparse.Namespace, db: str) -> int:
 
 
 def _send_test(args: argparse.Namespace, config: Config, db: str) -> int:
-    from certbot.sendtest import send_test
-
     try:
         config.subscriber(args.subscriber)
     except KeyError:
@@ -313,6 +303,4 @@ COMMANDS = {
     "send-test": _send_test,
     "backup": lambda args, config, db: _backup(args, db),
 }
-from certbot.inbound.listing import COMMANDS as _INBOUND_COMMANDS  # noqa: E402
-
 COMMANDS.update(_INBOUND_COMMANDS)

@@ -11,7 +11,7 @@ from typing import Any
 
 from certbot.channels import ChannelContext
 from certbot.config import Config, ServiceConfig, TargetConfig
-from certbot.fakes import FAKES, Fakes, serve_fakes
+from certbot.demo.fakes import FAKES, Fakes, serve_fakes
 from certbot.model import Notification
 from certbot.render import Renderer
 from tests.notifications import HOSTILE_TITLES as BASE_HOSTILE

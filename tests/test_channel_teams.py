@@ -9,7 +9,7 @@ import pytest
 
 from certbot.channels.teams import MAX_BYTES, TeamsChannel, encode
 from certbot.errors import DeliveryError
-from certbot.fakes import TEAMS_MAX_BYTES, Resp
+from certbot.demo.fakes import TEAMS_MAX_BYTES, Resp
 from tests.chat_helpers import chat_env, make_alert, make_digest, make_huge, make_update, target
 
 

@@ -46,7 +46,7 @@ def test_demo_with_fakes_shows_one_advisory_in_three_formats(tmp_path, capsys):
 
 def test_examples_fakes_config_points_every_chat_target_at_the_local_fakes():
     from certbot.config import load_config
-    from certbot.demo import DEMO_DIR
+    from certbot.demo.cycle import DEMO_DIR
 
     config = load_config(DEMO_DIR.parent / "fakes")
     svc = config.service

@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from certbot.fakes import FAKES, SlackFake, serve_fakes, start_fake
+from certbot.demo.fakes import FAKES, SlackFake, serve_fakes, start_fake
 from certbot.inbound import records
 from certbot.inbound.commands import Command, Reply
 from certbot.inbound.slack import SlackInbound, follow_allowed, response_origins, sign

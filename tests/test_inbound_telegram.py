@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from certbot.errors import ConfigError
-from certbot.fakes import FAKE_TELEGRAM_TOKEN, TelegramFake, start_fake
+from certbot.demo.fakes import FAKE_TELEGRAM_TOKEN, TelegramFake, start_fake
 from certbot.inbound import records
 from certbot.inbound.telegram import TelegramInbound, alert_buttons
 from certbot.inbound.web import InboundWeb

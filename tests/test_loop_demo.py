@@ -14,7 +14,7 @@ import pytest
 from certbot.app import App
 from certbot.config import Config
 from certbot.errors import ConfigError
-from certbot.fakes import FAKE_TELEGRAM_TOKEN, FAKES, serve_fakes
+from certbot.demo.fakes import FAKE_TELEGRAM_TOKEN, FAKES, serve_fakes
 from certbot.inbound.slack import sign
 from certbot.sources import SourceState
 from tests.factory import config, fortios_sub, kev
@@ -202,7 +202,7 @@ async def test_operator_updates_reach_the_reporter_across_platforms(tmp_path, fa
     report made on Slack: each reporter is told on their own platform."""
     from datetime import UTC, datetime
 
-    from certbot.fakes import FAKE_SLACK_TOKEN
+    from certbot.demo.fakes import FAKE_SLACK_TOKEN
     from certbot.inbound import records
 
     fake, urls = fakes

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from certbot.cli import main
-from certbot.fakes import FAKES, Fakes, serve_fakes, slack_error, telegram_error
+from certbot.demo.fakes import FAKES, Fakes, serve_fakes, slack_error, telegram_error
 
 
 @pytest.fixture

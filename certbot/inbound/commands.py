@@ -5,97 +5,19 @@ a `Reply` (DESIGN.md 9). Nothing here imports a chat SDK.
 de-duplication mark are ONE transaction, and the reply exists only after it commits
 (RELIABILITY.md I3). A duplicate update (same platform and update id) has no effect; if the
 first one's reply was never confirmed sent, the stored reply is returned again.
+
+The data types live in `certbot.inbound.messages` and are re-exported here for the platforms.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
-
-from certbot.config import Config
 from certbot.inbound import records
-from certbot.inbound.auth import RateLimiter, Roles, roles
+from certbot.inbound.auth import Roles, roles
+from certbot.inbound.handlers import dispatch  # the actions, kept in their own module
+from certbot.inbound.messages import ALIASES, Command, Context, Notice, Outcome, Reply
 from certbot.inbound.texts import t
-from certbot.store import Store, utcnow
 
-ALIASES = {
-    "kvitter": "ack",
-    "ack": "ack",
-    "status": "status",
-    "mine": "mine",
-    "hendelse": "incident",
-    "incident": "incident",
-    "hjelp": "help",
-    "help": "help",
-    "start": "help",
-    "berorte": "affected",
-    "berørte": "affected",
-    "affected": "affected",
-    "hendelser": "incidents",
-    "incidents": "incidents",
-    "oppdater": "update",
-    "update": "update",
-}
-STATUS_WORDS = {
-    "patched": "remediation_done",
-    "patchet": "remediation_done",
-    "in-progress": "remediation_in_progress",
-    "pågår": "remediation_in_progress",
-    "pagar": "remediation_in_progress",
-    "not-affected": "not_affected",
-    "ikke-berørt": "not_affected",
-    "ikke-berort": "not_affected",
-}
-
-
-@dataclass
-class Command:
-    platform: str  # telegram | slack | web
-    user_id: str
-    name: str  # as typed; normalised by `handle`
-    args: list[str] = field(default_factory=list)
-    text: str = ""  # everything after the command word, as given
-    chat_id: str | None = None
-    update_id: str | None = None  # platform update / request id, for de-duplication
-    at: datetime | None = None
-    link_subscriber: str | None = None  # set by web.py after a signed link verified
-
-
-@dataclass
-class Notice:
-    """A message to someone other than the sender (the reporter of an incident)."""
-
-    platform: str
-    chat_id: str
-    text: str
-
-
-@dataclass
-class Reply:
-    text: str
-    ok: bool = True
-    buttons: list[tuple[str, str]] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
-    duplicate: bool = False
-
-
-@dataclass
-class Context:
-    store: Store
-    config: Config
-    limiter: RateLimiter = field(default_factory=RateLimiter)
-    clock: Callable[[], datetime] = utcnow
-    crash: Callable[[str], None] = lambda point: None  # fault injection in tests
-
-
-@dataclass
-class Outcome:
-    reply: Reply
-    decision: str = "allowed"  # allowed | denied | rate_limited
-    subscriber_id: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
+__all__ = ["Command", "Context", "Notice", "Outcome", "Reply", "handle", "language", "who"]
 
 
 def who(cmd: Command, ctx: Context) -> Roles:
@@ -114,8 +36,6 @@ def language(ctx: Context, r: Roles) -> str:
 
 def handle(ctx: Context, cmd: Command) -> Reply | None:
     """Run one command; None means a duplicate whose reply was already sent."""
-    from certbot.inbound.handlers import dispatch  # the actions, kept in their own module
-
     store = ctx.store
     now = cmd.at or ctx.clock()
     if cmd.update_id is not None:

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from certbot.inbound import records
 from certbot.inbound.auth import Roles
-from certbot.inbound.commands import ALIASES, STATUS_WORDS, Command, Context, Notice, Outcome, Reply
 from certbot.inbound.incidents import conversation_step, incident_command, update_incident
+from certbot.inbound.messages import ALIASES, STATUS_WORDS, Command, Context, Notice, Outcome, Reply
 from certbot.inbound.texts import status_label, t
 
 CANCEL = {"avbryt", "cancel"}

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from certbot.inbound import records
 from certbot.inbound.auth import Roles
-from certbot.inbound.commands import Command, Context, Notice, Outcome, Reply
+from certbot.inbound.messages import Command, Context, Notice, Outcome, Reply
 from certbot.inbound.texts import t
 from certbot.model import TLP
 from certbot.pipeline import plan_operator

@@ -8,7 +8,7 @@ from typing import Any
 
 from certbot.config import Config
 from certbot.inbound import records
-from certbot.store import Store
+from certbot.store import Store, iso, utcnow
 
 
 def add_parsers(sub: Any) -> None:
@@ -78,8 +78,6 @@ def audit(args: argparse.Namespace, config: Config, db: str) -> int:
 
 
 def sector(args: argparse.Namespace, config: Config, db: str) -> int:
-    from certbot.store import iso, utcnow
-
     rows = records.sector(Store(db), iso(utcnow()) or "", args.limit)
     for r in rows:
         r["priority"] = f"P{r['priority']}"

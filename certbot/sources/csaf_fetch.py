@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,7 +37,8 @@ from certbot.config import read_secret
 from certbot.errors import FetchError, IntegrityError, ParseError
 from certbot.model import Fetched
 from certbot.sources import csaf_verify
-from certbot.sources.csaf import parse_document, parse_time
+from certbot.sources.csaf_document import parse_document
+from certbot.sources.csaf_meta import parse_time
 from certbot.sources.jsonload import load_json
 
 if TYPE_CHECKING:
@@ -216,8 +218,6 @@ def _changes(doc: bytes, url: str) -> list[Entry]:
 
 
 def _dump(data: Any) -> bytes:
-    import json
-
     return json.dumps(data).encode()
 
 

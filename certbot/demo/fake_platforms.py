@@ -1,151 +1,28 @@
-"""Local protocol fakes for Slack, Microsoft Teams (Workflows webhook) and Telegram.
+"""The three platform fakes: Slack Web API, a Teams Workflows webhook and the Telegram Bot API.
 
-Each fake is a small aiohttp app that speaks enough of the platform's wire format for the
-real SDKs (slack_sdk, python-telegram-bot) and the Teams channel to talk to it on 127.0.0.1.
-Every request is recorded (`Recorded`: method, path, headers, JSON body), and each fake can be
-scripted with canned answers that are used, in order, before it answers normally::
-
-    fake.script([Resp(429, {"ok": False, "error": "ratelimited"},
-                      headers={"Retry-After": "600"})] * 3)
-    fake.script([Resp.connection_reset()])                   # connection reset, no answer
-    teams.script([Resp(200, "Microsoft Teams endpoint returned HTTP error 429 ...")])
-
-Scripts apply to the fake's sending endpoint (``chat.postMessage``, ``sendMessage``, the
-webhook) unless ``endpoint=`` names another, so PTB's ``getMe`` handshake never eats them.
-
-``python -m certbot.fakes`` starts all three on 127.0.0.1:8701 (Slack), 8702 (Teams) and 8703
-(Telegram) and prints the settings to point certbot at them.
+Each speaks enough of its platform's wire format on 127.0.0.1 for the real SDKs
+(slack_sdk, python-telegram-bot) and the Teams channel to talk to it; recording and scripting
+come from `Fake` (certbot.demo.fake_base).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import socket
-import struct
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-TEAMS_MAX_BYTES = 28 * 1024
-FAKE_SLACK_TOKEN = "xoxb-fake-certbot-token"  # noqa: S105 - a fake's own credential
-FAKE_TELEGRAM_TOKEN = "123456789:FAKEfakeFAKEfakeFAKEfakeFAKEfake123"  # noqa: S105
-FAKE_TEAMS_SIG = "fake-signature"
-
-
-@dataclass
-class Resp:
-    """A canned answer: a status with a JSON (dict) or text (str) body, or a reset."""
-
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    reset: bool = False
-
-    @classmethod
-    def connection_reset(cls) -> Resp:
-        return cls(reset=True)
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any  # parsed JSON or form fields; None if empty
-    raw: bytes
-
-
-def slack_error(error: str, status: int = 200, retry_after: int | None = None) -> Resp:
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-    return Resp(status, {"ok": False, "error": error}, headers)
-
-
-def telegram_error(code: int, description: str, retry_after: int | None = None) -> Resp:
-    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
-    if retry_after is not None:
-        body["parameters"] = {"retry_after": retry_after}
-    return Resp(code, body)
-
-
-class Fake:
-    """Recording and scripting shared by the three fakes."""
-
-    name = ""
-    default_endpoint = ""
-
-    def __init__(self) -> None:
-        self.requests: list[Recorded] = []
-        self._scripts: dict[str, deque[Resp]] = defaultdict(deque)
-
-    def script(self, responses: list[Resp], *, endpoint: str | None = None) -> None:
-        self._scripts[endpoint or self.default_endpoint].extend(responses)
-
-    def calls(self, endpoint: str) -> list[Recorded]:
-        return [r for r in self.requests if r.path.endswith("/" + endpoint)]
-
-    async def record(self, request: web.Request) -> Recorded:
-        raw = await request.read()
-        body: Any = None
-        if raw and request.content_type == "application/json":
-            body = json.loads(raw)
-        elif raw:
-            body = {k: _maybe_json(str(v)) for k, v in (await request.post()).items()}
-        rec = Recorded(
-            request.method, request.path, dict(request.query), dict(request.headers), body, raw
-        )
-        self.requests.append(rec)
-        return rec
-
-    def scripted(self, request: web.Request, endpoint: str) -> web.StreamResponse | None:
-        queue = self._scripts.get(endpoint)
-        if not queue:
-            return None
-        resp = queue.popleft()
-        if resp.reset:
-            _reset(request)
-            raise asyncio.CancelledError  # nothing more is written to the aborted transport
-        if isinstance(resp.body, dict | list):
-            return web.json_response(resp.body, status=resp.status, headers=resp.headers)
-        return web.Response(status=resp.status, text=resp.body or "", headers=resp.headers)
-
-    def routes(self, app: web.Application) -> None:
-        async def dump(request: web.Request) -> web.Response:
-            return web.json_response(
-                [{"method": r.method, "path": r.path, "body": r.body} for r in self.requests]
-            )
-
-        app.router.add_get("/_requests", dump)
-
-    def app(self) -> web.Application:
-        app = web.Application(client_max_size=8 * 1024 * 1024)
-        self.routes(app)
-        return app
-
-
-def _maybe_json(value: str) -> Any:
-    if value[:1] in "{[":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def _reset(request: web.Request) -> None:
-    """Abort the connection with a TCP RST (SO_LINGER 0), as a crashing proxy would."""
-    transport = request.transport
-    if transport is None:
-        return
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    transport.abort()
+from certbot.demo.fake_base import (
+    FAKE_SLACK_TOKEN,
+    FAKE_TEAMS_SIG,
+    FAKE_TELEGRAM_TOKEN,
+    TEAMS_MAX_BYTES,
+    Fake,
+    Recorded,
+)
 
 
 class SlackFake(Fake):
@@ -367,85 +244,3 @@ class TelegramFake(Fake):
 
 def _ok(result: Any) -> web.Response:
     return web.json_response({"ok": True, "result": result})
-
-
-@dataclass
-class Fakes:
-    slack: SlackFake = field(default_factory=SlackFake)
-    teams: TeamsFake = field(default_factory=TeamsFake)
-    telegram: TelegramFake = field(default_factory=TelegramFake)
-
-
-FAKES = web.AppKey("fakes", Fakes)
-
-
-def urls_for(base: dict[str, str], fakes: Fakes) -> dict[str, str]:
-    return {
-        "slack": f"{base['slack']}/api/",
-        "telegram": f"{base['telegram']}/bot",
-        "teams": f"{base['teams']}/webhook/demo?api-version=1&sig={fakes.teams.sig}",
-    }
-
-
-async def serve_fakes(
-    host: str = "127.0.0.1", port: int = 0
-) -> tuple[web.AppRunner, dict[str, str]]:
-    """All three fakes in one app on one port, under /slack, /teams and /telegram.
-
-    Returns the runner (``runner.app[FAKES]`` holds the `Fakes`; ``await runner.cleanup()``
-    stops it) and the URLs: slack and telegram base URLs for ServiceConfig, teams webhook URL.
-    """
-    fakes = Fakes()
-    app = web.Application()
-    app[FAKES] = fakes
-    for fake in (fakes.slack, fakes.teams, fakes.telegram):
-        app.add_subapp(f"/{fake.name}", fake.app())
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    root = f"http://{host}:{bound}"
-    base = {name: f"{root}/{name}" for name in ("slack", "teams", "telegram")}
-    return runner, urls_for(base, fakes)
-
-
-async def start_fake(
-    fake: Fake, host: str = "127.0.0.1", port: int = 0
-) -> tuple[web.AppRunner, str]:
-    """One fake on its own port; returns the runner and ``http://host:port``."""
-    runner = web.AppRunner(fake.app(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://{host}:{bound}"
-
-
-async def _main(host: str = "127.0.0.1") -> None:
-    fakes = Fakes()
-    runners, base = [], {}
-    for fake, port in ((fakes.slack, 8701), (fakes.teams, 8702), (fakes.telegram, 8703)):
-        runner, base[fake.name] = await start_fake(fake, host, port)
-        runners.append(runner)
-    urls = urls_for(base, fakes)
-    print("certbot protocol fakes are running (Ctrl-C to stop); recorded requests at /_requests")
-    print(
-        f"  slack     {base['slack']}\n  teams     {base['teams']}\n  telegram  {base['telegram']}"
-    )
-    print("\nfeeds.yaml, service:")
-    print(f"  slack_base_url: {urls['slack']}\n  telegram_base_url: {urls['telegram']}")
-    print("\nenvironment:")
-    print(f"  export SLACK_BOT_TOKEN={fakes.slack.token}")
-    print(f"  export TELEGRAM_BOT_TOKEN={fakes.telegram.token}")
-    print(f"  export TEAMS_WEBHOOK_DEMO='{urls['teams']}'", flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        for runner in runners:
-            await runner.cleanup()
-
-
-if __name__ == "__main__":
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_main())

@@ -1,5 +1,5 @@
 """`demo --fakes`: the demo cycle with the Slack, Teams and Telegram targets of the shipped
-municipalities sent through the REAL channels to the local protocol fakes (certbot.fakes),
+municipalities sent through the REAL channels to the local protocol fakes (certbot.demo.fakes),
 started in-process on 127.0.0.1. E-mail and file targets still go to the JSON Lines file.
 
 Each chat channel is wrapped in a tap that remembers which request the fake received for
@@ -14,9 +14,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from certbot.app import App
 from certbot.channels import Channel, Payload, Sent, channel_classes
 from certbot.config import Config, TargetConfig
-from certbot.fakes import FAKES, Fake, Fakes, serve_fakes
+from certbot.demo.cycle import run_cycle
+from certbot.demo.fakes import FAKES, Fake, Fakes, serve_fakes
+from certbot.demo.loop import ack_round, with_inbound
 from certbot.model import Notification
 
 CHAT = ("slack", "teams", "telegram")
@@ -68,15 +71,10 @@ def point_at_fakes(config: Config, urls: dict[str, str], fakes: Fakes) -> tuple[
 async def cycle_with_fakes(config: Config, db: Path, alerts: Path) -> tuple[dict, dict]:
     """Run the demo cycle against the fakes; return the summary and, for one advisory that
     reached all three platforms, what each fake received ({} if none did)."""
-    from certbot.app import App
-    from certbot.demo import run_cycle
-
     runner, urls = await serve_fakes()
     try:
         fakes = runner.app[FAKES]
         cfg, environ = point_at_fakes(config, urls, fakes)
-        from certbot.demo_loop import ack_round, with_inbound
-
         cfg = with_inbound(cfg, environ)
         os.environ.update({k: environ[k] for k in environ if k.startswith("CERTBOT_DEMO_")})
         async with App(

@@ -21,7 +21,7 @@ from certbot.inbound.slack import sign
 
 if TYPE_CHECKING:
     from certbot.app import App
-    from certbot.fakes import Fakes
+    from certbot.demo.fakes import Fakes
 
 OPERATOR_ID = "7000000001"  # the demo's operator on Telegram (service.operators)
 ENV = {

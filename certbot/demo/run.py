@@ -16,14 +16,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from certbot.config import Config, ConfigError, load_config
-
-DEMO_DIR = Path(__file__).resolve().parent.parent / "examples" / "demo"
+from certbot.config import ConfigError, load_config
+from certbot.demo.cycle import DEMO_DIR, offline_cycle
+from certbot.demo.with_fakes import cycle_with_fakes, print_payloads
 
 
 def run_demo(out: Path, *, fakes: bool = False) -> int:
     """The demo; with ``fakes``, Slack, Teams and Telegram targets go to the local protocol
-    fakes (certbot.demo_fakes) instead of the JSON Lines file."""
+    fakes (certbot.demo.with_fakes) instead of the JSON Lines file."""
     try:
         config = load_config(DEMO_DIR)
     except ConfigError as exc:
@@ -37,11 +37,9 @@ def run_demo(out: Path, *, fakes: bool = False) -> int:
         stale.unlink(missing_ok=True)
     shown: dict[str, Any] = {}
     if fakes:
-        from certbot.demo_fakes import cycle_with_fakes
-
         summary, shown = asyncio.run(cycle_with_fakes(config, db, alerts))
     else:
-        summary = asyncio.run(_cycle(config, db, alerts))
+        summary = asyncio.run(offline_cycle(config, db, alerts))
     lines = [json.loads(line) for line in alerts.read_text(encoding="utf-8").splitlines() if line]
     by_priority = Counter(line["priority"] for line in lines)
     digest_lines = sum(1 for line in lines if line.get("digest"))
@@ -66,20 +64,11 @@ def run_demo(out: Path, *, fakes: bool = False) -> int:
     print(f"    {py} -m certbot --config-dir examples/demo --db {shown_db} explain CVE-2024-21762")
     ok = by_priority.get("P1", 0) > 0 and digest_lines > 0
     if fakes:
-        from certbot.demo_fakes import print_payloads
-
         print_payloads(shown)
         ok = ok and "case_id" in shown
     if not ok:
         print("demo did not produce both a P1 alert and a digest-level alert", file=sys.stderr)
     return 0 if ok else 1
-
-
-async def _cycle(config: Config, db: Path, alerts: Path) -> dict[str, Any]:
-    from certbot.app import App
-
-    async with App(config, db, redirect_to=str(alerts), echo=True, rate_limits=False) as app:
-        return await run_cycle(app, config)
 
 
 def _python() -> str:
@@ -89,24 +78,3 @@ def _python() -> str:
         return str(exe.relative_to(Path.cwd()))
     except ValueError:
         return "python"
-
-
-async def run_cycle(app: Any, config: Config) -> dict[str, Any]:
-    """Poll, send, fold every digest at once, send again; summarise."""
-    from certbot.dispatch import build_digests
-
-    results = await app.poll()
-    await app.dispatch()
-    await app.store.run(build_digests, app.store.store, config, app.clock(), force=True)
-    await app.dispatch()
-    statuses = await app.store.status_counts()
-    cases = await app.store.list_cases(10_000)
-    rows = await app.store.deliveries(limit=1_000_000)
-    return {
-        "feeds": [(r.feed_id, r.status, r.advisories) for r in results],
-        "cases": len(cases),
-        "municipalities": len(
-            {r["subscriber_id"] for r in rows if r["subscriber_id"] != "operator"}
-        ),
-        "statuses": ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())),
-    }
