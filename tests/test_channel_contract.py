@@ -27,8 +27,8 @@ from certbot.channels import ChannelContext, channel_classes
 from certbot.channels.teams import encode
 from certbot.channels.telegram import utf16_len
 from certbot.config import Config, SecretRef, ServiceConfig, SmtpConfig, TargetConfig
-from certbot.errors import DeliveryError
 from certbot.demo.fakes import Resp
+from certbot.errors import DeliveryError
 from certbot.redact import install_redaction
 from certbot.render import Renderer
 from tests.chat_helpers import CANARY, HOSTILE_TITLES, ROOT, chat_env, make_alert, target

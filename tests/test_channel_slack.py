@@ -7,8 +7,8 @@ import json
 import pytest
 
 from certbot.channels.slack import MAX_BLOCKS, MAX_SECTION, SlackChannel
-from certbot.errors import DeliveryError
 from certbot.demo.fakes import Resp, slack_error
+from certbot.errors import DeliveryError
 from tests.chat_helpers import (
     chat_env,
     make_alert,

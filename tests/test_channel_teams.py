@@ -8,8 +8,8 @@ import socket
 import pytest
 
 from certbot.channels.teams import MAX_BYTES, TeamsChannel, encode
-from certbot.errors import DeliveryError
 from certbot.demo.fakes import TEAMS_MAX_BYTES, Resp
+from certbot.errors import DeliveryError
 from tests.chat_helpers import chat_env, make_alert, make_digest, make_huge, make_update, target
 
 

@@ -9,8 +9,8 @@ import pytest
 from telegram.error import NetworkError, TimedOut
 
 from certbot.channels.telegram import MAX_CHARS, TelegramChannel, map_error, utf16_len
-from certbot.errors import DeliveryError
 from certbot.demo.fakes import Resp, telegram_error
+from certbot.errors import DeliveryError
 from tests.chat_helpers import (
     chat_env,
     make_alert,

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from certbot.errors import ConfigError
 from certbot.demo.fakes import FAKE_TELEGRAM_TOKEN, TelegramFake, start_fake
+from certbot.errors import ConfigError
 from certbot.inbound import records
 from certbot.inbound.telegram import TelegramInbound, alert_buttons
 from certbot.inbound.web import InboundWeb

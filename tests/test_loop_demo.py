@@ -13,8 +13,8 @@ import pytest
 
 from certbot.app import App
 from certbot.config import Config
-from certbot.errors import ConfigError
 from certbot.demo.fakes import FAKE_TELEGRAM_TOKEN, FAKES, serve_fakes
+from certbot.errors import ConfigError
 from certbot.inbound.slack import sign
 from certbot.sources import SourceState
 from tests.factory import config, fortios_sub, kev
