@@ -30,7 +30,6 @@ from certbot.scheduler import serve
 from certbot.store import Store
 
 log = logging.getLogger("certbot")
-ROOT = Path(__file__).resolve().parent.parent
 _redaction_installed = False
 
 

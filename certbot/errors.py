@@ -8,8 +8,7 @@
     │   └── DeadlineExceeded   the total deadline ran out (slow drip, no answer)
     ├── ParseError             a whole document could not be parsed (hostile or broken XML/JSON)
     │   └── IntegrityError     CSAF hash or signature did not verify (fail closed)
-    ├── DeliveryError          a channel could not deliver; ``retryable`` decides what dispatch does
-    └── TLPViolation           a delivery would put an advisory where its TLP forbids
+    └── DeliveryError          a channel could not deliver; ``retryable`` decides what dispatch does
 
 Messages never contain secrets: channels build them from status codes and platform error
 names, never from URLs or tokens.
@@ -72,10 +71,6 @@ class DeliveryError(CertbotError):
         self.retryable = retryable
         self.retry_after = retry_after
         self.ambiguous = ambiguous
-
-
-class TLPViolation(CertbotError):
-    pass
 
 
 def classify_status(status: int) -> bool | None:

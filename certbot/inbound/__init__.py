@@ -1,13 +1,6 @@
 """Inbound: chat platforms and signed links talking back to certbot (issue 5).
 
-``INBOUND`` maps a platform name to the module that turns its events into `Command`s
-(DESIGN.md: one module and one registry line per platform).
+A platform module (`telegram`, `slack`, `web`) turns its events into `Command`s; `commands`
+authorises, runs and audits them and returns a `Reply`; `service` starts the platforms the
+configuration enables. There is no registry here: `service.start_inbound` names the three.
 """
-
-from __future__ import annotations
-
-INBOUND: dict[str, str] = {
-    "telegram": "certbot.inbound.telegram",
-    "slack": "certbot.inbound.slack",
-    "web": "certbot.inbound.web",
-}

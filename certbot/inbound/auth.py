@@ -26,9 +26,6 @@ class Roles:
     def can_act(self, sub_id: str) -> bool:
         return self.operator or self.municipalities.get(sub_id) == "responder"
 
-    def can_view(self, sub_id: str) -> bool:
-        return self.operator or sub_id in self.municipalities
-
     @property
     def known(self) -> bool:
         return self.operator or bool(self.municipalities)
