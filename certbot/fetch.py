@@ -12,14 +12,14 @@ demos and tests). The rules (RELIABILITY.md, "Hostile input"):
   returned `Fetched.url` is always the URL we were asked for, never a redirect target.
 - The address guard refuses loopback, private, link-local, multicast, reserved, unspecified,
   CGNAT and IPv4-mapped IPv6 addresses, once before connecting and again at connection time
-  (`GuardedResolver` filters what the connector may dial, so DNS rebinding does not help).
+  (`GuardedResolver` filters what the connector may dial, so DNS rebinding does not help;
+  both live in `certbot.address_guard`).
 - Error messages name hosts, never paths or query strings (they may carry secrets).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import hashlib
 import ipaddress
 import logging
@@ -29,15 +29,16 @@ import ssl
 import tempfile
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.abc import AbstractResolver
 from yarl import URL
 
+from certbot.address_guard import POLICY, GuardedResolver, Policy, is_blocked_address
 from certbot.errors import AddressBlocked, DeadlineExceeded, FetchError, TooLarge
 from certbot.model import Fetched
 
@@ -51,70 +52,9 @@ for _name in ("aiohttp", "aiohttp.client", "aiohttp.internal", "urllib3", "urlli
 MAX_REDIRECTS = 5
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 CHUNK = 64 * 1024
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _SENSITIVE = ("authorization", "cookie", "proxy-authorization")
 # Response headers a source may need (TAXII paging); nothing else is passed on.
 _PASSED_ON = {"x-taxii-date-added-first", "x-taxii-date-added-last", "content-type", "date"}
-
-
-def is_blocked_address(address: str) -> bool:
-    """True for any address a feed may not reach without ``allow_private``."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0].strip("[]"))
-    except ValueError:
-        return True  # not an address at all: refuse rather than guess
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None or ip.sixtofour is not None or ip.teredo is not None:
-            return True  # IPv4 hidden in IPv6: refuse outright
-        if ip.is_site_local:
-            return True
-    elif ip in _CGNAT:
-        return True
-    return (
-        not ip.is_global
-        or ip.is_loopback
-        or ip.is_private
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
-
-
-@dataclass(frozen=True)
-class _Policy:
-    allow_private: bool = False
-    trusted_hosts: frozenset[str] = frozenset()
-
-
-_POLICY: contextvars.ContextVar[_Policy] = contextvars.ContextVar("certbot_fetch_policy")
-
-
-class GuardedResolver(AbstractResolver):
-    """Resolves through ``inner`` and drops every address the current request may not reach.
-
-    The policy comes from a context variable that `Http.get` sets around each request, so one
-    shared connector serves feeds with and without ``allow_private``. With no policy set
-    (someone else using the session) the strict default applies.
-    """
-
-    def __init__(self, inner: AbstractResolver | None = None) -> None:
-        self.inner = inner if inner is not None else aiohttp.DefaultResolver()
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        results = await self.inner.resolve(host, port, family)
-        policy = _POLICY.get(_Policy())
-        if policy.allow_private or host in policy.trusted_hosts:
-            return results
-        allowed = [r for r in results if not is_blocked_address(r["host"])]
-        if not allowed:
-            raise AddressBlocked(f"{host}: resolves only to blocked addresses (at connect time)")
-        return allowed
-
-    async def close(self) -> None:
-        await self.inner.close()
 
 
 class _Inflater:
@@ -320,7 +260,7 @@ class Http:
             hdrs["If-None-Match"] = etag
         if last_modified:
             hdrs["If-Modified-Since"] = last_modified
-        token = _POLICY.set(_Policy(allow_private, self.trusted_hosts))
+        token = POLICY.set(Policy(allow_private, self.trusted_hosts))
         try:
             async with asyncio.timeout(timeout):
                 fetched = await self._follow(origin, hdrs, allow_private, max_bytes, client_cert)
@@ -333,7 +273,7 @@ class Http:
         except aiohttp.ClientError as exc:
             raise FetchError(f"{host}: request failed ({type(exc).__name__})") from None
         finally:
-            _POLICY.reset(token)
+            POLICY.reset(token)
         if fetched.status == 304:
             fetched = replace(
                 fetched,

@@ -6,91 +6,36 @@ One advisory travels as:
     -> Match (case x municipality x inventory item) -> Decision (priority, deadline, actions)
     -> Notification (what a channel renders) -> Payload (what a channel sends)
 
-Everything here is plain data: no I/O, no database, no SDK.
+Everything here is plain data: no I/O, no database, no SDK. The two ordered scales, `TLP`
+and `Priority`, live in `certbot.levels` and are re-exported here.
 """
 
 from __future__ import annotations
 
-import copy
-import enum
 import hashlib
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from certbot.levels import TLP, Priority
+from certbot.plain import plain
 
-class TLP(enum.IntEnum):
-    """TLP 2.0 labels, ordered from least to most restricted. WHITE (TLP 1) is CLEAR."""
-
-    CLEAR = 0
-    GREEN = 1
-    AMBER = 2
-    AMBER_STRICT = 3
-    RED = 4
-
-    @property
-    def label(self) -> str:
-        return "TLP:" + self.name.replace("_", "+")
-
-    @classmethod
-    def parse(cls, value: str | None) -> TLP | None:
-        """Parse 'TLP:AMBER+STRICT', 'amber', 'WHITE'...; None when unknown or missing."""
-        if value is None:
-            return None
-        text = str(value).strip().upper()
-        if text.startswith("TLP:"):
-            text = text[4:]
-        text = text.replace("+", "_").replace(" ", "_").replace("-", "_")
-        if text == "WHITE":
-            return cls.CLEAR
-        try:
-            return cls[text]
-        except KeyError:
-            return None
-
-
-class Priority(enum.IntEnum):
-    """P1 is the most urgent; a lower number means more urgent."""
-
-    P1 = 1
-    P2 = 2
-    P3 = 3
-    P4 = 4
-
-    @classmethod
-    def parse(cls, value: str | int) -> Priority:
-        if isinstance(value, int):
-            return cls(value)
-        return cls[str(value).strip().upper()]
-
-
-_ATOMS = (str, int, float, bool, type(None), datetime, date, enum.Enum)
-_ATOM_TYPES = {str, int, float, bool, type(None)}
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _plain(obj: Any) -> Any:
-    """What `dataclasses.asdict` makes of ``obj``, without deep-copying immutable leaves
-    (asdict deep-copies every string: it was half of the time of ingesting an advisory)."""
-    cls = type(obj)
-    if cls in _ATOM_TYPES or isinstance(obj, _ATOMS):
-        return obj
-    if hasattr(cls, "__dataclass_fields__"):
-        names = _FIELD_NAMES.get(cls)
-        if names is None:
-            names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(obj))
-        return {n: _plain(getattr(obj, n)) for n in names}
-    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
-        return cls(*[_plain(v) for v in obj])
-    if cls is tuple or cls is list:
-        return cls([_plain(v) for v in obj])
-    if isinstance(obj, list | tuple):
-        return cls(_plain(v) for v in obj)
-    if isinstance(obj, dict):
-        return cls((_plain(k), _plain(v)) for k, v in obj.items())
-    return copy.deepcopy(obj)
-
+__all__ = [
+    "RULE_CONFIDENCE",
+    "TLP",
+    "Advisory",
+    "AffectedProduct",
+    "Case",
+    "Decision",
+    "Fetched",
+    "Match",
+    "MatchRule",
+    "Notification",
+    "Priority",
+    "ProductStatus",
+    "Remediation",
+]
 
 ProductStatus = Literal["affected", "not_affected", "fixed", "under_investigation"]
 
@@ -162,7 +107,7 @@ class Advisory:
         return [*self.cves, *self.aliases]
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = _plain(self)
+        data: dict[str, Any] = plain(self)
         for k in ("published", "updated", "due_date"):
             if data[k] is not None:
                 data[k] = data[k].isoformat()
