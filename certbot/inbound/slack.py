@@ -111,7 +111,6 @@ class SlackInbound:
         clock: Callable[[], float] = time.time,
         http: aiohttp.ClientSession | None = None,
         budget: float = BUDGET,
-        origins: frozenset[tuple[str, str]] | None = None,
     ):
         ref = ctx.config.service.slack_signing_secret
         secret = read_secret(ref.env, environ) if ref else None
@@ -126,7 +125,7 @@ class SlackInbound:
         self.verifier = SlackVerifier(secret, clock)
         self.ctx, self.store, self.http, self.budget = ctx, store, http, budget
         self.relay: Callable[[list[Notice]], Awaitable[None]] | None = None  # set by the service
-        self.origins = response_origins(ctx.config) if origins is None else origins
+        self.origins = response_origins(ctx.config)
         # The command's work; a test may wrap it (a gate that holds it past the budget).
         self.work: Callable[[Command], Awaitable[Reply | None]] = self._work
         self._background: set[asyncio.Task[Any]] = set()
