@@ -19,11 +19,6 @@ from typing import Any
 
 from aiohttp import web
 
-TEAMS_MAX_BYTES = 28 * 1024
-FAKE_SLACK_TOKEN = "xoxb-fake-certbot-token"  # noqa: S105 - a fake's own credential
-FAKE_TELEGRAM_TOKEN = "123456789:FAKEfakeFAKEfakeFAKEfakeFAKEfake123"  # noqa: S105
-FAKE_TEAMS_SIG = "fake-signature"
-
 
 @dataclass
 class Resp:

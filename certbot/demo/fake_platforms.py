@@ -15,14 +15,12 @@ from typing import Any
 
 from aiohttp import web
 
-from certbot.demo.fake_base import (
-    FAKE_SLACK_TOKEN,
-    FAKE_TEAMS_SIG,
-    FAKE_TELEGRAM_TOKEN,
-    TEAMS_MAX_BYTES,
-    Fake,
-    Recorded,
-)
+from certbot.demo.fake_base import Fake, Recorded
+
+TEAMS_MAX_BYTES = 28 * 1024
+FAKE_SLACK_TOKEN = "xoxb-fake-certbot-token"  # noqa: S105 - a fake's own credential
+FAKE_TELEGRAM_TOKEN = "123456789:FAKEfakeFAKEfakeFAKEfakeFAKEfake123"  # noqa: S105
+FAKE_TEAMS_SIG = "fake-signature"
 
 
 class SlackFake(Fake):

@@ -25,18 +25,16 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from certbot.demo.fake_base import (
+from certbot.demo.fake_base import Fake, Recorded, Resp, slack_error, telegram_error
+from certbot.demo.fake_platforms import (
     FAKE_SLACK_TOKEN,
     FAKE_TEAMS_SIG,
     FAKE_TELEGRAM_TOKEN,
     TEAMS_MAX_BYTES,
-    Fake,
-    Recorded,
-    Resp,
-    slack_error,
-    telegram_error,
+    SlackFake,
+    TeamsFake,
+    TelegramFake,
 )
-from certbot.demo.fake_platforms import SlackFake, TeamsFake, TelegramFake
 
 __all__ = [
     "FAKES",
