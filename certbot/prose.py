@@ -87,7 +87,8 @@ def split_detail(detail: str) -> tuple[str, str | None]:
 def _fold(text: str) -> str:
     """Lower-case ASCII words separated by single spaces ('SQL Server®' -> 'sql server')."""
     t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return " ".join(re.sub(r"[^a-z0-9.+]+", " ", t).split())
+    words = (w.strip(".") for w in re.sub(r"[^a-z0-9.+]+", " ", t).split())
+    return " ".join(w for w in words if w)
 
 
 def names_longer(
@@ -177,6 +178,8 @@ def _constraints(name: str, m: re.Match[str]) -> tuple[list[str], list[str]]:
         return [f">={_v(g[0])}", f"<{_v(g[1])}"], []
     if name == "between":
         return [f">={_v(g[0])}", f"<={_v(g[2])}"], []
+    if name == "dash":
+        return [f">={_v(g[0])}", f"<={_v(g[1])}"], []
     if name == "before":
         return [f"<{_v(g[0])}"], []
     return [f"<={_v(g[0])}"], []  # through, and_earlier
@@ -201,11 +204,14 @@ def _scan(scope: str) -> tuple[list[str], list[str], bool]:
         if name == "between" and m.group(2).lower() in f.BARE_BETWEEN:
             # "upgrade FortiOS 7.2.4 to 7.2.7" is a from/to, not an affected range
             readable = readable and not f.UPGRADE_WORD.search(scope[: m.start()])
+        if name == "dash" and _parts(m.group(1))[0] != _parts(m.group(2))[0]:
+            readable = False  # "13.1-49.15" is a Citrix build, not the range 13.1 to 49.15
         c, x = _constraints(name, m)
         cons += c
         fixed += x
         used.append(m.span())
         pos = m.end()
+    used += [m.span() for m in f.CVSS.finditer(scope)]  # "(CVSS 9.8)" is not a version
     for v in f.NUMBER.finditer(scope):
         if not any(a <= v.start() < b for a, b in used):
             readable = False  # a version no form explains: do not guess

@@ -32,7 +32,7 @@ _BEFORE = (
 )
 _AFTER = r"(?:nyere\s+enn|nyare\s+enn|etter|later\s+than|newer\s+than|after|above)"
 _THROUGH = r"(?:til\s+og\s+med|t\.o\.m\.|up\s+to\s+and\s+including|through|thru)"
-_BETWEEN_INCL = rf"(?:{_THROUGH}|til|to|[-–])"
+_BETWEEN_INCL = rf"(?:{_THROUGH}|til|to)"
 _BETWEEN_EXCL = (
     r"(?:til,?\s+men\s+ikke\s+med|til,?\s+men\s+ikkje\s+med|up\s+to\s+but\s+not\s+including|"
     r"up\s+to\s+but\s+excluding|up\s+to,?\s+excluding)"
@@ -62,8 +62,13 @@ RANGE_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("after_before", rf"\b{_AFTER}\s+{_VWORD}{_V}\s*(?:,|og|and)?\s*{_BEFORE}\s+{_VWORD}{_V}"),
         # "2.0.0 up to but not including 2.1.0", "2.0.0 til, men ikke med 2.1.0"
         ("between_excl", rf"{_FROM}{_VWORD}{_V}\s*{_BETWEEN_EXCL}\s+{_VWORD}{_V}"),
-        # "2.0.0 til og med 2.0.7", "fra og med 6.0 til 6.4.14", "2.0.0 through 2.0.7", "7.2.0-7.2.6"
+        # "2.0.0 til og med 2.0.7", "fra og med 6.0 til 6.4.14", "2.0.0 through 2.0.7"
         ("between", rf"{_FROM}{_VWORD}{_V}\s*({_BETWEEN_INCL})\s*{_VWORD}{_V}"),
+        # "7.2.0-7.2.6", "7.2.0 – 7.2.6" (same major version on both sides, else unreadable)
+        (
+            "dash",
+            rf"(?<![\w.\-/])v?(\d+(?:\.\d+)+)\s*[-–]\s*v?(\d+(?:\.\d+)+)(?![\w/]|\.\d){_QUALIFIER}",
+        ),
         # "versjoner før 3.4.1", "eldre enn 3.4.1", "versions prior to 3.4.1", "before 3.4.1"
         ("before", rf"\b{_BEFORE}\s+{_VWORD}{_V}"),
         # "til og med 7.2.6", "up to and including 7.2.6", "through 7.2.6"
