@@ -286,6 +286,18 @@ class Matcher:
                         detail,
                     ),
                 )
+        self._text_matches(case, best, versioned)
+        out: dict[str, list[Match]] = defaultdict(list)
+        for m in sorted(
+            best.values(), key=lambda m: (m.subscriber_id, RULE_ORDER[m.rule], m.item_index)
+        ):
+            out[m.subscriber_id].append(m)
+        return dict(out)
+
+    def _text_matches(
+        self, case: Case, best: dict[tuple[str, int], Match], versioned: set[str]
+    ) -> None:
+        """The text rule over the case's prose advisories (a withdrawn one matches nobody)."""
         by_prose: dict[tuple[str, int], bool] = {}  # items whose version prose decided
         for adv in case.advisories:
             if adv.structured or adv.withdrawn:
@@ -310,12 +322,6 @@ class Matcher:
                     detail,
                 )
                 prose_match.keep_text(best, by_prose, m, verdict, self._keep)
-        out: dict[str, list[Match]] = defaultdict(list)
-        for m in sorted(
-            best.values(), key=lambda m: (m.subscriber_id, RULE_ORDER[m.rule], m.item_index)
-        ):
-            out[m.subscriber_id].append(m)
-        return dict(out)
 
     @staticmethod
     def _decided_by_versions(item: InventoryItem, versioned: set[str]) -> bool:
