@@ -10,6 +10,7 @@ from typing import Any
 from certbot.config import Config
 from certbot.match import Matcher
 from certbot.priority import decide
+from certbot.prose import split_detail
 from certbot.render import RULE_NAMES, fmt_time
 from certbot.store import Store
 
@@ -82,11 +83,14 @@ def format_explain(r: dict[str, Any]) -> str:
             )
         )
         for x in m["matches"]:
+            detail, sentence = split_detail(x["detail"])
             lines.append(
                 f"  - {x['item']}: rule {x['rule']} ({RULE_NAMES['en'][x['rule']]}), "
                 f"confidence {x['confidence']}; from {x['source']} entry {x['entry']}"
-                + (f"; {x['detail']}" if x["detail"] else "")
+                + (f"; {detail}" if detail else "")
             )
+            if sentence:
+                lines.append(f"    evidence (the advisory's sentence): {sentence}")
         lines.append("  why: " + "; ".join(m["reasons"]) if m["reasons"] else "  why: matched")
         for d in m["deliveries"]:
             lines.append(

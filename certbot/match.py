@@ -11,7 +11,9 @@ Rules, strongest first (DOMAIN.md "Matching"):
 2. ``product_version``: vendor/product (normalised, aliases) plus version inside the range;
 3. ``product_no_version``: vendor/product, but a version is missing or unreadable on one side
    ("possibly affected");
-4. ``text``: the product name or an alias appears in a prose advisory's title or summary.
+4. ``text``: the product name or an alias appears in a prose advisory's title or summary
+   (not as the start of a longer product name); when the sentence gives versions, fixed
+   versions or a negation (`certbot.prose_match`), it decides affected or not affected.
 
 A product listed as ``fixed`` or ``not_affected`` for the declared version never matches, and
 a declared version outside the affected range does not match.
@@ -28,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
+from certbot import prose, prose_match
 from certbot.config import InventoryItem, SubscriberConfig
 from certbot.model import AffectedProduct, Case, Match
 from certbot.versions import parse_range, same_version, version_in
@@ -100,6 +103,8 @@ def _gc_paused() -> Iterator[None]:
 
 class Matcher:
     """An index over every municipality's inventory."""
+
+    longer_names: frozenset[str] = prose.KNOWN_LONGER_NAMES  # text rule: names that are not ours
 
     def __init__(self, subscribers: Iterable[SubscriberConfig]):
         with _gc_paused():
@@ -281,31 +286,42 @@ class Matcher:
                         detail,
                     ),
                 )
-        for adv in case.advisories:
-            if adv.structured:
-                continue
-            for ref, name in self._text_hits(f"{adv.title}\n{adv.summary}"):
-                if self._decided_by_versions(ref.item, versioned):
-                    continue  # a structured source already said whether this version is hit
-                self._keep(
-                    best,
-                    Match(
-                        case.id,
-                        ref.subscriber,
-                        ref.item.display,
-                        ref.index,
-                        "text",
-                        adv.source,
-                        "title/summary",
-                        f"'{name}' in the text",
-                    ),
-                )
+        self._text_matches(case, best, versioned)
         out: dict[str, list[Match]] = defaultdict(list)
         for m in sorted(
             best.values(), key=lambda m: (m.subscriber_id, RULE_ORDER[m.rule], m.item_index)
         ):
             out[m.subscriber_id].append(m)
         return dict(out)
+
+    def _text_matches(
+        self, case: Case, best: dict[tuple[str, int], Match], versioned: set[str]
+    ) -> None:
+        """The text rule over the case's prose advisories (a withdrawn one matches nobody)."""
+        by_prose: dict[tuple[str, int], bool] = {}  # items whose version prose decided
+        for adv in case.advisories:
+            if adv.structured or adv.withdrawn:
+                continue
+            text = f"{adv.title}\n{adv.summary}"
+            readings: dict[str, prose.ProseReading | None] = {}
+            for ref, name in self._text_hits(text):
+                if self._decided_by_versions(ref.item, versioned):
+                    continue  # a structured source already said whether this version is hit
+                reading = prose_match.item_reading(text, ref.item, readings)
+                verdict, detail = prose_match.text_verdict(
+                    ref.item, name, reading, self._version_verdict
+                )
+                m = Match(
+                    case.id,
+                    ref.subscriber,
+                    ref.item.display,
+                    ref.index,
+                    "text",
+                    adv.source,
+                    "title/summary",
+                    detail,
+                )
+                prose_match.keep_text(best, by_prose, m, verdict, self._keep)
 
     @staticmethod
     def _decided_by_versions(item: InventoryItem, versioned: set[str]) -> bool:
@@ -321,6 +337,8 @@ class Matcher:
             best[key] = m
 
     def _text_hits(self, text: str) -> list[tuple[_Ref, str]]:
+        """Inventory names in the text, except where the words after a name continue it into
+        a longer product ("SQL Server Management Studio" is not "SQL Server")."""
         words = norm(text).split()
         hits: list[tuple[_Ref, str]] = []
         seen: set[tuple[str, int]] = set()
@@ -329,7 +347,10 @@ class Matcher:
                 if i + n > len(words):
                     break
                 phrase = " ".join(words[i : i + n])
-                for ref in self.text_names.get(phrase, ()):
+                refs = self.text_names.get(phrase, ())
+                if refs and prose.names_longer(words, i + n, self.longer_names, start=i):
+                    continue
+                for ref in refs:
                     if (ref.subscriber, ref.index) not in seen:
                         seen.add((ref.subscriber, ref.index))
                         hits.append((ref, phrase))

@@ -5,7 +5,9 @@ laughs, quadratic blow-up and external entities raise `ParseError` before anythi
 then hands them to feedparser as a stream (never a URL or a file name). Each entry becomes an
 `Advisory` with plain-text title and summary, CVE ids found by regex, and the revision marker
 some publishers put in titles (CERT-Bund ``[UPDATE]``, NCSC-NL ``[1.01]``). Products stay
-empty: prose is matched on text later (match.py).
+empty: prose is matched on text later (match.py, which reads versions through certbot.prose).
+At parse time certbot.prose fills ``cvss`` from a score written in the text ("CVSS 9.8",
+"CVSS-score 8,1") and ``withdrawn`` when the item announces a withdrawn or rejected CVE.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import defusedxml
 import defusedxml.ElementTree
 import feedparser
 
+from certbot import prose
 from certbot.errors import ParseError
 from certbot.model import Advisory
 from certbot.sources import Source, each_entry
@@ -160,6 +163,8 @@ def _entry(entry: Any, feed: FeedConfig) -> Advisory | None:
         language=feed.language,
         structured=False,
         revision=marker.group(1).upper() if marker else None,
+        cvss=prose.read_cvss(f"{title}\n{summary}"),
+        withdrawn=prose.withdrawn(title, summary),
     )
 
 

@@ -1,0 +1,314 @@
+"""Reading prose advisories: versions, fixes, negations, CVSS scores and withdrawals.
+
+Contract:
+
+- ``read(text, product)`` finds the sentences that name ``product`` (not as part of a longer
+  product name) and reads them. It returns None when the product is not named, else one
+  `ProseReading`: ``affected`` is a ``vers:generic/...`` range string that
+  `certbot.versions.parse_range` understands (or None), ``fixed`` the fixed versions (one per
+  branch), ``negated`` whether the text takes the product out ("gjelder ikke X"), and
+  ``sentence`` the sentence it came from. Every reading carries its sentence.
+- A sentence that cannot be read yields no range, never a wrong one: a version number in the
+  product's part of the sentence that no form accounts for makes ``affected`` None.
+- ``read_cvss(text)`` returns the highest CVSS base score written in the text, or None.
+- ``withdrawn(title, summary)`` says whether the item announces a withdrawn or rejected CVE.
+- ``names_longer(words, end)`` says whether the normalised words after an inventory name
+  continue it into a longer product name ("SQL Server" + "Management Studio").
+
+The phrase forms are in `certbot.prose_forms`. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from certbot import prose_forms as f
+from certbot.versions import normalise_version, parse_range, same_version, version_in
+
+__all__ = [
+    "KNOWN_LONGER_NAMES",
+    "SENTENCE_MARK",
+    "ProseReading",
+    "names_longer",
+    "quote",
+    "read",
+    "read_all",
+    "read_cvss",
+    "split_detail",
+    "withdrawn",
+]
+
+KNOWN_LONGER_NAMES = f.KNOWN_LONGER_NAMES
+SENTENCE_MARK = "; sentence: "  # how a match's detail carries the sentence it came from
+QUOTE_MAX = 300
+_JOINERS = {"and", "og", "&"}
+
+
+@dataclass(frozen=True, slots=True)
+class ProseReading:
+    """What one sentence says about one product."""
+
+    sentence: str
+    affected: str | None = None  # a vers: range string, or None when not stated or unreadable
+    fixed: tuple[str, ...] = ()  # fixed versions, one per branch
+    negated: bool = False  # the sentence says the product is not affected
+
+    @property
+    def has_versions(self) -> bool:
+        return self.affected is not None or bool(self.fixed)
+
+    def verdict(self, version: str) -> bool | None:
+        """Is ``version`` affected according to this sentence? None: the sentence cannot tell."""
+        if self.negated:
+            return False
+        if self.affected is not None:
+            return version_in(version, self.affected)
+        return _fixed_verdict(version, self.fixed)
+
+
+def quote(sentence: str) -> str:
+    """The suffix a match's detail gets for the sentence it was read from ("" for none)."""
+    if not sentence:
+        return ""
+    s = sentence if len(sentence) <= QUOTE_MAX else sentence[: QUOTE_MAX - 1].rstrip() + "…"
+    return f'{SENTENCE_MARK}"{s}"'
+
+
+def split_detail(detail: str) -> tuple[str, str | None]:
+    """A match's detail -> (the verdict part, the quoted sentence or None)."""
+    head, mark, sentence = detail.partition(SENTENCE_MARK)
+    return (head, sentence) if mark else (detail, None)
+
+
+def _fold(text: str) -> str:
+    """Lower-case ASCII words separated by single spaces ('SQL Server®' -> 'sql server')."""
+    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    words = (w.strip(".") for w in re.sub(r"[^a-z0-9.+]+", " ", t).split())
+    return " ".join(w for w in words if w)
+
+
+def names_longer(
+    words: Sequence[str], end: int, longer: Iterable[str] = f.KNOWN_LONGER_NAMES, start: int = 0
+) -> bool:
+    """Do ``words[end:]`` continue ``words[start:end]`` into a longer product name?
+
+    Yes when the next word is a continuation word (`prose_forms.CONTINUATION_WORDS`) or the
+    words from ``start`` begin one of the ``longer`` names (normalised, space-separated)."""
+    if end < len(words) and words[end] in f.CONTINUATION_WORDS:
+        return True
+    name = " ".join(words[start:end])
+    tail = " ".join(words[start : end + 4])
+    return any(n.startswith(name + " ") and (tail + " ").startswith(n + " ") for n in longer)
+
+
+@lru_cache(maxsize=4096)
+def _mention(product: str) -> re.Pattern[str] | None:
+    words = [w for w in re.split(r"[\W_]+", product) if w and w.lower() not in _JOINERS]
+    if not words:
+        return None
+    sep = r"[\W_]+(?:(?:and|og)[\W_]+)?"
+    return re.compile(r"(?<!\w)" + sep.join(map(re.escape, words)) + r"(?!\w)", re.IGNORECASE)
+
+
+def _mentions(sentence: str, product: str) -> list[re.Match[str]]:
+    """Where the sentence names the product itself, not a longer product containing it."""
+    pattern = _mention(product)
+    if pattern is None:
+        return []
+    out = []
+    for m in pattern.finditer(sentence):
+        name = _fold(m.group(0)).split()
+        rest = _fold(sentence[m.end() : m.end() + 80]).split()
+        if not names_longer([*name, *rest], len(name)):
+            out.append(m)
+    return out
+
+
+def sentences(text: str) -> list[str]:
+    """Split prose into sentences (a period after a version number ends one too)."""
+    return [s.strip() for s in f.SENTENCE_END.split(text) if s and s.strip()]
+
+
+def _segment(sentence: str, at: int) -> tuple[int, int]:
+    """The part of the sentence about the product named at ``at``: up to where it moves on
+    to another product ("..., og FortiProxy 7.0.0 til 7.0.15")."""
+    start, end = 0, len(sentence)
+    for m in f.OTHER_PRODUCT.finditer(sentence):
+        if m.end() <= at:
+            start = m.end()
+        elif m.start() > at:
+            end = m.start()
+            break
+    return start, end
+
+
+def _clause(sentence: str, start: int, end: int) -> str:
+    left = 0
+    right = len(sentence)
+    for m in f.CLAUSE_END.finditer(sentence):
+        if m.end() <= start:
+            left = m.end()
+        elif m.start() >= end:
+            right = m.start()
+            break
+    return sentence[left:right]
+
+
+def _negated(sentence: str, m: re.Match[str]) -> bool:
+    clause = _clause(sentence, m.start(), m.end())
+    return bool(f.NEGATION.search(clause) or f.NOT_BEFORE.search(sentence[: m.start()]))
+
+
+def _v(text: str) -> str:
+    return normalise_version(text)
+
+
+def _constraints(name: str, m: re.Match[str]) -> tuple[list[str], list[str]]:
+    """(vers constraints, fixed versions) of one matched form."""
+    g = m.groups()
+    if name in ("fixed", "upgrade"):
+        return [], [_v(x) for x in f.VERSION.findall(g[0])]
+    if name == "after_before":
+        return [f">{_v(g[0])}", f"<{_v(g[1])}"], []
+    if name == "between_excl":
+        return [f">={_v(g[0])}", f"<{_v(g[1])}"], []
+    if name == "between":
+        return [f">={_v(g[0])}", f"<={_v(g[2])}"], []
+    if name == "dash":
+        return [f">={_v(g[0])}", f"<={_v(g[1])}"], []
+    if name == "before":
+        return [f"<{_v(g[0])}"], []
+    return [f"<={_v(g[0])}"], []  # through, and_earlier
+
+
+def _scan(scope: str) -> tuple[list[str], list[str], bool]:
+    """Read every form in the scope, left to right: (constraints, fixed, all accounted for)."""
+    cons: list[str] = []
+    fixed: list[str] = []
+    used: list[tuple[int, int]] = []
+    readable = True
+    pos = 0
+    while pos < len(scope):
+        best: tuple[int, str, re.Match[str]] | None = None
+        for name, pattern in f.RANGE_FORMS:
+            m = pattern.search(scope, pos)
+            if m and (best is None or m.start() < best[0]):
+                best = (m.start(), name, m)
+        if best is None:
+            break
+        _, name, m = best
+        if name == "between" and m.group(2).lower() in f.BARE_BETWEEN:
+            # "upgrade FortiOS 7.2.4 to 7.2.7" is a from/to, not an affected range
+            readable = readable and not f.UPGRADE_WORD.search(scope[: m.start()])
+        if name == "dash" and _parts(m.group(1))[0] != _parts(m.group(2))[0]:
+            readable = False  # "13.1-49.15" is a Citrix build, not the range 13.1 to 49.15
+        c, x = _constraints(name, m)
+        cons += c
+        fixed += x
+        used.append(m.span())
+        pos = m.end()
+    used += [m.span() for m in f.CVSS.finditer(scope)]  # "(CVSS 9.8)" is not a version
+    for v in f.NUMBER.finditer(scope):
+        if not any(a <= v.start() < b for a, b in used):
+            readable = False  # a version no form explains: do not guess
+    return cons, fixed, readable
+
+
+def _range(cons: list[str]) -> str | None:
+    if not cons:
+        return None
+    text = "vers:generic/" + "|".join(cons)
+    return text if parse_range(text) is not None else None
+
+
+def _read_sentence(sentence: str, m: re.Match[str]) -> ProseReading:
+    start, end = _segment(sentence, m.start())
+    scope = sentence[start:end]
+    if _negated(sentence, m):
+        # "FortiOS 7.4 er ikke berørt" names versions: not a statement about the product.
+        clause = _clause(sentence, m.start(), m.end())
+        if f.VERSION.search(clause):
+            return ProseReading(sentence)
+        return ProseReading(sentence, negated=True)
+    cons, fixed, readable = _scan(scope)
+    affected = _range(cons) if readable else None
+    if readable and not cons and f.ALL_VERSIONS.search(scope):
+        affected = "vers:generic/*"
+    return ProseReading(sentence, affected=affected, fixed=tuple(dict.fromkeys(fixed)))
+
+
+def read_all(text: str, product: str) -> list[ProseReading]:
+    """One reading per sentence that names the product (in text order)."""
+    out = []
+    for sentence in sentences(text):
+        found = _mentions(sentence, product)
+        if found:
+            out.append(_read_sentence(sentence, found[0]))
+    return out
+
+
+def read(text: str, product: str) -> ProseReading | None:
+    """The reading that decides: a sentence with a range, else one with fixed versions, else
+    a negation, else the first mention. None when the text does not name the product."""
+    readings = read_all(text, product)
+    if not readings:
+        return None
+    for test in (
+        lambda r: r.affected is not None,
+        lambda r: bool(r.fixed),
+        lambda r: r.negated,
+    ):
+        for r in readings:
+            if test(r):
+                return r
+    return readings[0]
+
+
+def _parts(version: str) -> list[str]:
+    return normalise_version(version).split(".")
+
+
+def _below(version: str, fixed: str) -> bool | None:
+    return version_in(version, f"vers:generic/<{fixed}")
+
+
+def _fixed_verdict(version: str, fixed: tuple[str, ...]) -> bool | None:
+    """Fixed versions alone: below the fix of its own branch is affected, at or above it not.
+
+    With one fixed version every older version is affected ("oppdater til 12.1 eller nyere").
+    With several ("7.4.3, 7.2.7, 7.0.14"), the version's branch is the fix that shares all
+    but its last number; a version newer than every fix is not affected; a version on a
+    branch no fix names cannot be told."""
+    if not fixed:
+        return None
+    if len(fixed) == 1:
+        return _below(version, fixed[0])
+    if any(same_version(version, x) for x in fixed):
+        return False
+    parts = _parts(version)
+    for x in fixed:
+        branch = _parts(x)[:-1]
+        if branch and parts[: len(branch)] == branch:
+            return _below(version, x)
+    if all(_below(version, x) is False for x in fixed):
+        return False
+    return None
+
+
+def read_cvss(text: str) -> float | None:
+    """The highest CVSS base score written in the text ("CVSS 9.8", "CVSS-score 8,1")."""
+    scores = []
+    for m in f.CVSS.finditer(text):
+        value = float(m.group(1).replace(",", "."))
+        if 0.0 <= value <= 10.0:
+            scores.append(value)
+    return max(scores) if scores else None
+
+
+def withdrawn(title: str, summary: str = "") -> bool:
+    """Does the item announce a withdrawn or rejected CVE ("trukket tilbake", "REJECT")?"""
+    return any(p.search(title) or p.search(summary) for p in f.WITHDRAWN)

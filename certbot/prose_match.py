@@ -1,0 +1,97 @@
+"""The text rule's version verdict: what a prose advisory's sentences say about one item.
+
+Used by `certbot.match` for the ``text`` rule. Contract:
+
+- ``item_reading`` reads the text for the item's product name, then its aliases, and returns
+  the first reading that gives versions or a negation (else the first mention, else None).
+- ``text_verdict`` turns a reading into (affected?, detail): True or False when the sentence
+  gives a range or fixed versions and the item declares a version, or negates the product;
+  None when the item is only "possibly affected". The detail always quotes the sentence
+  (`prose.quote`), so `explain` can show it.
+- ``keep_text`` records a text match: prose that decides the version decides over a source
+  without versions ("prose over nothing", DOMAIN.md "Matching").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from certbot import prose
+from certbot.config import InventoryItem
+from certbot.model import AffectedProduct, Match
+
+VersionVerdict = Callable[[InventoryItem, AffectedProduct], tuple[bool | None, str]]
+Key = tuple[str, int]
+
+
+def item_reading(
+    text: str, item: InventoryItem, cache: dict[str, prose.ProseReading | None]
+) -> prose.ProseReading | None:
+    """What the text's sentences say about the item (product name first, then aliases)."""
+    found = None
+    for name in (item.product, *item.aliases):
+        if name not in cache:
+            cache[name] = prose.read(text, name)
+        reading = cache[name]
+        if reading is not None and (reading.has_versions or reading.negated):
+            return reading
+        found = found or reading
+    return found
+
+
+def text_verdict(
+    item: InventoryItem,
+    name: str,
+    reading: prose.ProseReading | None,
+    version_verdict: VersionVerdict,
+) -> tuple[bool | None, str]:
+    """(affected?, detail) of one text hit; ``version_verdict`` compares a range (match.py)."""
+    detail = f"'{name}' in the text"
+    if reading is None:
+        return None, detail
+    quoted = prose.quote(reading.sentence)
+    if reading.negated:
+        return False, f"the text says the product is not affected{quoted}"
+    if reading.affected is not None:
+        p = AffectedProduct(
+            item.vendor, item.product, versions=reading.affected, evidence=reading.sentence
+        )
+        verdict, why = version_verdict(item, p)
+        return verdict, f"{why}{quoted}"
+    if reading.fixed and item.version:
+        verdict = reading.verdict(item.version)
+        fixes = ", ".join(reading.fixed)
+        if verdict is not None:
+            how = "below" if verdict else "at or above"
+            return verdict, f"{item.version} {how} the fixed version {fixes}{quoted}"
+        return None, f"{item.version} on no branch fixed in {fixes}{quoted}"
+    return None, f"{detail}{quoted}"
+
+
+def keep_text(
+    best: dict[Key, Match],
+    by_prose: dict[Key, bool],
+    m: Match,
+    verdict: bool | None,
+    keep: Callable[[dict[Key, Match], Match], None],
+) -> None:
+    """Record text match ``m``. "Not affected" removes a possible match (product named, no
+    versions); "affected" replaces a bare mention, or is added to a versionless structured
+    match's detail (that match keeps its rule and source). Between two prose sentences,
+    "affected" wins; a mention without versions never undoes a prose verdict."""
+    key = (m.subscriber_id, m.item_index)
+    old = best.get(key)
+    if verdict is None:
+        if key not in by_prose:
+            keep(best, m)
+    elif verdict:
+        by_prose[key] = True
+        if old is None or old.rule == "text":
+            best[key] = m
+        elif old.rule == "product_no_version" and m.source not in old.detail:
+            best[key] = replace(old, detail=f"{old.detail}; confirmed by {m.source}: {m.detail}")
+    elif by_prose.get(key) is not True:
+        by_prose[key] = False
+        if old is not None and old.rule in ("product_no_version", "text"):
+            del best[key]
