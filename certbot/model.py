@@ -113,6 +113,7 @@ class AffectedProduct:
     status: ProductStatus = "affected"
     fixed_version: str | None = None
     entry: str = ""
+    evidence: str = ""  # the record range or prose sentence the versions came from
 
 
 @dataclass(frozen=True, slots=True)
