@@ -139,8 +139,8 @@ def _inside(version: str, seg: Segment) -> bool:
 
 
 def _fixed(seg: Segment, element: Element, candidates: list[str]) -> str | None:
-    if seg.status != "affected" or seg.exact:
-        return None
+    if seg.status != "affected" or seg.exact or seg.note == "branch":
+        return None  # a "5.x" branch's end is not a fix
     if seg.hi is not None and not seg.hi_incl:
         return seg.hi
     if seg.hi is None:
@@ -211,7 +211,7 @@ def _element_products(
 
 
 def _container_products(
-    container: dict[str, Any], cve: str, where: str, who: str, cna: dict[str, Any]
+    container: dict[str, Any], cve: str, where: str, who: str, cna: dict[str, Any], fallback: str
 ) -> list[AffectedProduct]:
     elements = container.get("affected")
     elements = [e for e in elements if isinstance(e, dict)] if isinstance(elements, list) else []
@@ -219,7 +219,7 @@ def _container_products(
     candidates = fix_candidates(cna, [n for n in names if n])
     out: list[AffectedProduct] = []
     for i, element in enumerate(elements):
-        element_who = who or _name(element.get("vendor"))
+        element_who = who or _name(element.get("vendor")) or fallback
         out.extend(
             _element_products(element, f"{cve} {where}.affected[{i}]", element_who, candidates)
         )
@@ -274,10 +274,10 @@ def parse_record(record: Any, source: str = "cve") -> Advisory:
         )
     if not cna:
         raise ParseError(f"{cve}: published record without a CNA container")
-    products = _container_products(cna, cve, "cna", "", cna)
+    products = _container_products(cna, cve, "cna", "", cna, cna_name)
     extra["adp_affected"] = False
     if not any(p.versions for p in products) and (cisa := _cisa(adps)) is not None:
-        adp_products = _container_products(cisa, cve, "adp", "CISA ADP", cna)
+        adp_products = _container_products(cisa, cve, "adp", "CISA ADP", cna, cna_name)
         if any(p.versions for p in adp_products):
             products, extra["adp_affected"] = products + adp_products, True
     facts = ssvc_facts(record)
