@@ -71,10 +71,22 @@ TABLE = [
     ("CVE-2024-54085", "MegaRAC-SPx", "11.0", N, None),
     ("vulnrichment/CVE-2023-34048", "VMware vCenter Server", "7.0U3n", A, "7.0U3o"),
     ("vulnrichment/CVE-2023-34048", "VMware vCenter Server", "7.0U3o", N, None),
-    ("vulnrichment/CVE-2023-34048", "VMware Cloud Foundation (VMware vCenter Server)", "5.1", A, None),
+    (
+        "vulnrichment/CVE-2023-34048",
+        "VMware Cloud Foundation (VMware vCenter Server)",
+        "5.1",
+        A,
+        None,
+    ),
     # n/a and prose: no range, never a wrong one
     ("CVE-2019-9621", None, "8.8.10", U, None),
-    ("CVE-2024-24919", "Check Point Quantum Gateway, Spark Gateway and CloudGuard Network", "81.20", U, None),
+    (
+        "CVE-2024-24919",
+        "Check Point Quantum Gateway, Spark Gateway and CloudGuard Network",
+        "81.20",
+        U,
+        None,
+    ),
     ("CVE-2023-27532", "Veeam Backup & Replication", "12.0.0.1420", U, None),
     ("CVE-2019-6693", "FortiGate", "5.6.8", U, None),  # "5.6.9 and below"
     ("CVE-2019-6693", "FortiGate", "6.2.0", A, None),
@@ -86,8 +98,20 @@ TABLE = [
     ("CVE-2025-6558", "Chrome", "138.0.7204.156", A, "138.0.7204.157"),
     ("CVE-2025-6558", "Chrome", "138.0.7204.157", U, None),
     # leading zeros ("15.02.0") and "N/A"
-    ("CVE-2024-21410", "Microsoft Exchange Server 2019 Cumulative Update 13", "15.2.1258.12", A, "15.2.1544.4"),
-    ("CVE-2024-21410", "Microsoft Exchange Server 2016 Cumulative Update 23", "15.1.2507.6", U, None),
+    (
+        "CVE-2024-21410",
+        "Microsoft Exchange Server 2019 Cumulative Update 13",
+        "15.2.1258.12",
+        A,
+        "15.2.1544.4",
+    ),
+    (
+        "CVE-2024-21410",
+        "Microsoft Exchange Server 2016 Cumulative Update 23",
+        "15.1.2507.6",
+        U,
+        None,
+    ),
     # version == lessThanOrEqual: that version for certain, earlier ones possibly
     ("CVE-2023-46805", "ICS", "9.1R18", A, None),
     ("CVE-2023-46805", "ICS", "9.1R17", U, None),
@@ -100,7 +124,9 @@ TABLE = [
 
 
 @pytest.mark.parametrize(("name", "product", "version", "expected", "fixed"), TABLE)
-def test_cna_table(name: str, product: str | None, version: str, expected: str, fixed: str | None) -> None:
+def test_cna_table(
+    name: str, product: str | None, version: str, expected: str, fixed: str | None
+) -> None:
     ps = products(name, product)
     assert verdict(ps, version) == expected
     assert fixed_for(ps, version) == fixed
@@ -149,10 +175,18 @@ def test_adp_cpe_entries_are_secondary() -> None:
 
 def test_ssvc_and_kev() -> None:
     facts = ssvc_facts(record("CVE-2024-21762"))
-    assert (facts.exploitation, facts.automatable, facts.technical_impact) == ("active", True, "total")
+    assert (facts.exploitation, facts.automatable, facts.technical_impact) == (
+        "active",
+        True,
+        "total",
+    )
     assert facts.kev and facts.kev_date_added == "2024-02-09" and facts.provider == "CISA-ADP"
     capital = ssvc_facts(record("vulnrichment/CVE-2024-21410"))  # "Active", "Yes", "Total"
-    assert (capital.exploitation, capital.automatable, capital.technical_impact) == ("active", True, "total")
+    assert (capital.exploitation, capital.automatable, capital.technical_impact) == (
+        "active",
+        True,
+        "total",
+    )
     only_kev = ssvc_facts(record("CVE-2025-43200"))
     assert only_kev.kev and only_kev.exploitation is None
     no_kev = ssvc_facts(record("CVE-2025-6554"))
@@ -205,7 +239,9 @@ def test_fix_phrases(sentence: str, versions: list[str]) -> None:
 def test_rejected_record_withdraws() -> None:
     rec = copy.deepcopy(record("CVE-2025-6558"))
     rec["cveMetadata"]["state"] = "REJECTED"
-    rec["containers"] = {"cna": {"rejectedReasons": [{"lang": "en", "value": "Duplicate of CVE-2025-0001."}]}}
+    rec["containers"] = {
+        "cna": {"rejectedReasons": [{"lang": "en", "value": "Duplicate of CVE-2025-0001."}]}
+    }
     adv = parse_record(rec, "cve-feed")
     assert adv.withdrawn and adv.products == () and adv.source == "cve-feed"
     assert adv.summary == "Duplicate of CVE-2025-0001." and adv.cves == ("CVE-2025-6558",)
@@ -213,7 +249,13 @@ def test_rejected_record_withdraws() -> None:
 
 @pytest.mark.parametrize(
     "doc",
-    [b"{", b"[]", b'{"cveMetadata": {}}', b'{"cveMetadata": {"cveId": "CVE-2024-1"}}', b"x" * 3_000_000],
+    [
+        b"{",
+        b"[]",
+        b'{"cveMetadata": {}}',
+        b'{"cveMetadata": {"cveId": "CVE-2024-1"}}',
+        b"x" * 3_000_000,
+    ],
 )
 def test_not_a_record(doc: bytes) -> None:
     with pytest.raises(ParseError):
@@ -222,7 +264,12 @@ def test_not_a_record(doc: bytes) -> None:
 
 def test_advisory_shape() -> None:
     adv = parse_record(record("CVE-2024-21762"), "cve")
-    assert (adv.source, adv.source_id, adv.cves, adv.structured) == ("cve", "CVE-2024-21762", ("CVE-2024-21762",), True)
+    assert (adv.source, adv.source_id, adv.cves, adv.structured) == (
+        "cve",
+        "CVE-2024-21762",
+        ("CVE-2024-21762",),
+        True,
+    )
     assert adv.exploited and adv.revision == "2026-08-04T03:55:55.226Z"
     assert adv.updated is not None and adv.updated.tzinfo is not None
     assert adv.url == "https://www.cve.org/CVERecord?id=CVE-2024-21762"
@@ -235,7 +282,9 @@ def test_advisory_shape() -> None:
 def test_golden(path: Path, golden) -> None:  # type: ignore[no-untyped-def]
     adv = parse_record(json.loads(path.read_text(encoding="utf-8")))
     data = adv.to_json()
-    out = {k: data[k] for k in ("source_id", "title", "cvss", "cvss_vector", "exploited", "withdrawn")}
+    out = {
+        k: data[k] for k in ("source_id", "title", "cvss", "cvss_vector", "exploited", "withdrawn")
+    }
     out["products"] = data["products"]
     out["remediations"] = data["remediations"]
     out["extra"] = data["extra"]

@@ -59,7 +59,15 @@ class SsvcFacts:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SsvcFacts:
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+        return cls(
+            exploitation=data.get("exploitation"),
+            automatable=data.get("automatable"),
+            technical_impact=data.get("technical_impact"),
+            kev=bool(data.get("kev")),
+            kev_date_added=data.get("kev_date_added"),
+            timestamp=data.get("timestamp"),
+            provider=data.get("provider"),
+        )
 
 
 def _lower(value: Any) -> str:
@@ -138,7 +146,7 @@ class CvssFacts:
 
 
 def _vectors(container: dict[str, Any]) -> list[tuple[str, str, Any]]:
-    out = []
+    out: list[tuple[str, str, Any]] = []
     metrics = container.get("metrics")
     for metric in metrics if isinstance(metrics, list) else []:
         for key in _CVSS_KEYS:
@@ -182,7 +190,7 @@ def cvss_facts(cna: dict[str, Any], adps: list[dict[str, Any]]) -> CvssFacts:
 
 
 def _lines(items: Any) -> list[str]:
-    out = []
+    out: list[str] = []
     for item in items if isinstance(items, list) else []:
         value = item.get("value") if isinstance(item, dict) else None
         lang = _lower(item.get("lang")) if isinstance(item, dict) else ""

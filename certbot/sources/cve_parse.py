@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cmp_to_key
 from typing import Any, Literal
@@ -170,15 +171,15 @@ def _element_products(
     read = element_segments(
         versions if isinstance(versions, list) else [], element.get("defaultStatus")
     )
-    base = {"vendor": vendor, "product": product, "cpe": _cpe(element), "purl": _purl(element)}
+    base = AffectedProduct(vendor, product, cpe=_cpe(element), purl=_purl(element))
     label = f"CVE record ({who})"
     out = []
     for j, seg in enumerate(read.segments):
         tail = {"affected": "", "unaffected": " (not affected)", "unknown": " (status unknown)"}
         note = f"; read as {seg.note}" if seg.note in ("prior to", "written in version") else ""
         out.append(
-            AffectedProduct(
-                **base,
+            replace(
+                base,
                 versions=seg.vers(),
                 status=_STATUS[seg.status],
                 fixed_version=_fixed(seg, read, candidates.get(product, [])),
@@ -189,8 +190,8 @@ def _element_products(
     for k, raw in enumerate(read.raw):
         if raw.status != "unaffected":
             out.append(
-                AffectedProduct(
-                    **base,
+                replace(
+                    base,
                     versions=None,
                     status=_STATUS[raw.status],
                     entry=f"{entry}.raw[{k}]",
@@ -199,8 +200,8 @@ def _element_products(
             )
     if read.default != "unaffected":
         out.append(
-            AffectedProduct(
-                **base,
+            replace(
+                base,
                 versions="vers:generic/*" if read.default == "affected" else None,
                 status=_STATUS[read.default],
                 entry=f"{entry}.defaultStatus",
@@ -238,46 +239,55 @@ def _cisa(adps: list[dict[str, Any]]) -> dict[str, Any] | None:
     )
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def parse_record(record: Any, source: str = "cve") -> Advisory:
     """A CVE JSON 5.x record (dict) -> Advisory; ParseError if it is not one."""
-    meta = record.get("cveMetadata") if isinstance(record, dict) else None
-    cve = _text(meta.get("cveId")).upper() if isinstance(meta, dict) else ""
-    if not isinstance(meta, dict) or not CVE_ID.match(cve):
+    meta = _dict(record.get("cveMetadata") if isinstance(record, dict) else None)
+    cve = _text(meta.get("cveId")).upper()
+    if not CVE_ID.match(cve):
         raise ParseError("not a CVE JSON 5 record (no cveMetadata.cveId)")
-    containers = record.get("containers") if isinstance(record.get("containers"), dict) else {}
-    cna = containers.get("cna") if isinstance(containers.get("cna"), dict) else {}
-    adps = [a for a in containers.get("adp") or [] if isinstance(a, dict)]
+    containers = _dict(record.get("containers"))
+    cna = _dict(containers.get("cna"))
     state = _text(meta.get("state")).upper()
     cna_name = _text(meta.get("assignerShortName")) or _text(
-        (cna.get("providerMetadata") or {}).get("shortName")
+        _dict(cna.get("providerMetadata")).get("shortName")
     )
-    common = {
-        "source": source,
-        "source_id": cve,
-        "url": f"https://www.cve.org/CVERecord?id={cve}",
-        "published": _date(meta.get("datePublished")),
-        "updated": _date(meta.get("dateUpdated")),
-        "cves": (cve,),
-        "tlp": TLP.CLEAR,
-        "structured": True,
-        "revision": _text(meta.get("dateUpdated")) or None,
-    }
-    extra: dict[str, Any] = {"cna": cna_name, "state": state, "date_updated": common["revision"]}
+    revision = _text(meta.get("dateUpdated")) or None
+    base = Advisory(
+        source=source,
+        source_id=cve,
+        title=cve,
+        url=f"https://www.cve.org/CVERecord?id={cve}",
+        published=_date(meta.get("datePublished")),
+        updated=_date(meta.get("dateUpdated")),
+        cves=(cve,),
+        tlp=TLP.CLEAR,
+        structured=True,
+        revision=revision,
+        extra={"cna": cna_name, "state": state, "date_updated": revision},
+    )
     if state == "REJECTED":
         reason = _english(cna.get("rejectedReasons"))
-        return Advisory(
-            title=f"{cve} (rejected)",
-            summary=reason[:SUMMARY_MAX],
-            withdrawn=True,
-            extra=extra,
-            **common,
+        return replace(
+            base, title=f"{cve} (rejected)", summary=reason[:SUMMARY_MAX], withdrawn=True
         )
     if not cna:
         raise ParseError(f"{cve}: published record without a CNA container")
-    products = _container_products(cna, cve, "cna", "", cna, cna_name)
+    adps = [a for a in containers.get("adp") or [] if isinstance(a, dict)]
+    return _published(base, record, cna, adps)
+
+
+def _published(
+    base: Advisory, record: dict[str, Any], cna: dict[str, Any], adps: list[dict[str, Any]]
+) -> Advisory:
+    cve, extra = base.source_id, dict(base.extra)
+    products = _container_products(cna, cve, "cna", "", cna, extra["cna"])
     extra["adp_affected"] = False
     if not any(p.versions for p in products) and (cisa := _cisa(adps)) is not None:
-        adp_products = _container_products(cisa, cve, "adp", "CISA ADP", cna, cna_name)
+        adp_products = _container_products(cisa, cve, "adp", "CISA ADP", cna, extra["cna"])
         if any(p.versions for p in adp_products):
             products, extra["adp_affected"] = products + adp_products, True
     facts = ssvc_facts(record)
@@ -291,7 +301,8 @@ def parse_record(record: Any, source: str = "cve") -> Advisory:
     ][:20]
     summary = _english(cna.get("descriptions"))
     title = _text(cna.get("title")) or (summary.split(". ")[0][:200] if summary else cve)
-    return Advisory(
+    return replace(
+        base,
         title=title,
         summary=summary[:SUMMARY_MAX],
         cvss=cvss.score,
@@ -300,7 +311,6 @@ def parse_record(record: Any, source: str = "cve") -> Advisory:
         products=tuple(products),
         remediations=remediations(cna),
         extra=extra,
-        **common,
     )
 
 
