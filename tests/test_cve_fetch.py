@@ -20,6 +20,7 @@ from certbot.sources.cve import (
     CveRecords,
     MemoryCache,
     mirror_path,
+    options_for,
     retry_seconds,
 )
 from certbot.sources.cve_parse import fixed_for, verdict
@@ -234,6 +235,11 @@ async def test_mirror_reads_files_and_reports_missing(tmp_path: Path) -> None:
         got["CVE-2025-0001"].error or ""
     )
     assert got["CVE-2025-0002"].status == "error"
+    huge = mirror_path(tmp_path, "CVE-2025-0003")
+    huge.write_bytes(b"{" + b" " * 4000 + b"}")
+    capped = CveRecords(None, CveOptions(mirror=tmp_path, max_bytes=1000), MemoryCache())
+    big = (await capped.lookup(["CVE-2025-0003"]))["CVE-2025-0003"]
+    assert big.status == "error" and "too large" in (big.error or "")
 
 
 async def test_demo_mirror_has_the_kev_records() -> None:
@@ -248,6 +254,16 @@ async def test_demo_mirror_has_the_kev_records() -> None:
     fortios = [p for p in forti.products if p.product == "FortiOS"]
     assert verdict(fortios, "7.2.10") == "not_affected" and verdict(fortios, "7.2.4") == "affected"
     assert (demo / "cve" / "LICENSE-cvelistV5.txt").exists()
+
+
+def test_options_from_a_feed(tmp_path: Path) -> None:
+    from certbot.config import FeedConfig
+
+    mirror = options_for(FeedConfig(id="cve-local", kind="nvd", path="cve"), tmp_path)
+    assert mirror.mirror == tmp_path / "cve" and mirror.source == "cve-local"
+    api = options_for(FeedConfig(id="cve", kind="nvd", url="https://cve.example.org"))
+    assert api.mirror is None and api.api == "https://cve.example.org"
+    assert api.max_bytes == 2 * 1024 * 1024 and api.allow_private is False
 
 
 def test_retry_after_forms() -> None:

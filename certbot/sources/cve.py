@@ -40,10 +40,14 @@ from aiolimiter import AsyncLimiter
 
 from certbot.errors import FetchError, HttpStatusError, ParseError, TooLarge
 from certbot.model import Advisory
+from certbot.sources import Source
 from certbot.sources.cve_parse import CVE_ID, MAX_RECORD_BYTES, parse_record
 from certbot.sources.jsonload import load_json
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from certbot.config import FeedConfig
     from certbot.fetch import Http
 
 log = logging.getLogger("certbot.sources.cve")
@@ -243,16 +247,17 @@ class CveRecords:
     def _read_mirror(self, cve: str) -> bytes:
         assert self.options.mirror is not None
         path = mirror_path(self.options.mirror, cve)
+        cap = self.options.max_bytes
         try:
-            if path.stat().st_size > self.options.max_bytes:
-                raise _Failure(
-                    "error", f"{path.name}: over the cap of {self.options.max_bytes} bytes"
-                )
-            return path.read_bytes()
+            with path.open("rb") as fh:
+                body = fh.read(cap + 1)
         except FileNotFoundError:
             raise _Failure("not_found", f"{path.name}: not in the mirror") from None
         except OSError as exc:
             raise _Failure("error", f"{path.name}: cannot read ({exc.strerror})") from None
+        if len(body) > cap:
+            raise _Failure("error", f"{path.name}: record too large (over {cap} bytes)")
+        return body
 
     async def _get(self, cve: str) -> bytes:
         assert self.http is not None
@@ -291,3 +296,36 @@ class CveRecords:
 def record_json(record: dict[str, Any]) -> str:
     """The form the store keeps a record in (compact JSON, UTF-8 kept)."""
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def options_for(feed: FeedConfig, base_dir: Path | None = None) -> CveOptions:
+    """A ``kind: cve`` feed -> CveOptions: ``path`` is the mirror (relative to ``base_dir``),
+    else ``url`` the API base. ``max_age``, ``rate`` and ``concurrency`` are read when the feed
+    config has them (the integrator adds those keys), else the defaults apply."""
+    mirror = None
+    if feed.path is not None:
+        mirror = Path(feed.path)
+        if not mirror.is_absolute() and base_dir is not None:
+            mirror = base_dir / mirror
+    return CveOptions(
+        api=feed.url or API,
+        mirror=mirror,
+        max_age=float(getattr(feed, "max_age", MAX_AGE)),
+        rate=float(getattr(feed, "rate", 5.0)),
+        concurrency=int(getattr(feed, "concurrency", 4)),
+        max_bytes=min(feed.max_bytes, MAX_RECORD_BYTES),
+        timeout=feed.timeout,
+        allow_private=feed.allow_private,
+        source=feed.id,
+    )
+
+
+class CveSource(Source):
+    """CVE records as an enrichment source: ``parse`` yields no advisories; the pipeline builds
+    a `CveRecords` (``options_for(feed)``) and calls ``lookup`` for the cases' CVE ids."""
+
+    kind = "cve"
+    enrichment = True
+
+    def parse(self, doc: bytes, feed: FeedConfig) -> Iterator[Advisory]:
+        return iter(())
