@@ -5,7 +5,8 @@
     ├── FetchError             a feed could not be fetched
     │   ├── AddressBlocked     URL or redirect to loopback/private/link-local, or not https
     │   ├── TooLarge           body over the byte cap (before or after decompression)
-    │   └── DeadlineExceeded   the total deadline ran out (slow drip, no answer)
+    │   ├── DeadlineExceeded   the total deadline ran out (slow drip, no answer)
+    │   └── HttpStatusError    a non-2xx answer; carries ``status`` and ``retry_after``
     ├── ParseError             a whole document could not be parsed (hostile or broken XML/JSON)
     │   └── IntegrityError     CSAF hash or signature did not verify (fail closed)
     └── DeliveryError          a channel could not deliver; ``retryable`` decides what dispatch does
@@ -41,6 +42,16 @@ class TooLarge(FetchError):
 
 class DeadlineExceeded(FetchError):
     pass
+
+
+class HttpStatusError(FetchError):
+    """A non-2xx answer. ``retry_after`` is the Retry-After header as given (seconds or an
+    HTTP date), so a caller can honour a 429 without parsing the message."""
+
+    def __init__(self, host: str, status: int, retry_after: str | None = None):
+        super().__init__(f"{host}: HTTP {status}")
+        self.status = status
+        self.retry_after = retry_after
 
 
 class ParseError(CertbotError):

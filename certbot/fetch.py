@@ -39,7 +39,7 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from certbot.address_guard import POLICY, GuardedResolver, Policy, is_blocked_address
-from certbot.errors import AddressBlocked, DeadlineExceeded, FetchError, TooLarge
+from certbot.errors import AddressBlocked, DeadlineExceeded, FetchError, HttpStatusError, TooLarge
 from certbot.model import Fetched
 
 if TYPE_CHECKING:
@@ -328,7 +328,7 @@ class Http:
                         304, None, resp.headers.get("ETag"), resp.headers.get("Last-Modified")
                     )
                 if not 200 <= resp.status < 300:
-                    raise FetchError(f"{host}: HTTP {resp.status}")
+                    raise HttpStatusError(host, resp.status, resp.headers.get("Retry-After"))
                 body = await read_capped(resp, max_bytes, host)
                 return Fetched(
                     200,
