@@ -15,7 +15,12 @@ from certbot.sources.jsonload import load_json
 from certbot.versions import version_in
 
 DATA = Path(__file__).parent / "data" / "csaf"
-DOCS = sorted(p for p in DATA.rglob("*.json") if b'"csaf_version"' in p.read_bytes())
+SAMPLE = DATA / "cisa-sample"  # real CISA documents for the version forms (no golden files)
+DOCS = sorted(
+    p
+    for p in DATA.rglob("*.json")
+    if b'"csaf_version"' in p.read_bytes() and SAMPLE not in p.parents
+)
 FEED = FeedConfig(id="csaf-test", kind="csaf", url="https://example.org/")
 
 
@@ -94,6 +99,43 @@ def test_tlp_2_labels_and_missing_label() -> None:
     d = _doc()
     del d["document"]["distribution"]
     assert parse_document(json.dumps(d).encode(), "x").tlp is None
+
+
+# (document in cisa-sample, product_version_range as CISA wrote it, version, affected?)
+CISA_FORMS = [
+    ("icsa-17-045-03.json", "All versions < V7.1", "V7.0", True),
+    ("icsa-22-041-01.json", "vers:all/>=V2.9.2<V2.9.4", "V2.9.3", True),
+    ("icsa-22-041-01.json", "vers:all/>=V2.9.2<V2.9.4", "V2.9.4", False),
+    ("icsa-20-273-02.json", ">= R1.01 | <= R4.03", "R4.03", True),
+    ("icsa-20-273-02.json", ">= R1.01 | <= R4.03", "R4.04", False),
+    ("icsa-21-068-02.json", "V6.3", "V6.3", True),
+    ("icsa-23-103-06.json", "vers:all/>=V7.80<V9.40", "V9.40", False),
+    ("icsa-17-243-01.json", "< V14 SP1 Update 14", "V14 SP1 Update 9", True),
+    ("icsa-18-018-01a.json", "All versions <= V7.x", "V7.4", True),
+    ("icsa-19-134-09.json", "All versions between V2.5 (including) and V2.7 (excluding)", "V2.6", True),
+]
+
+
+@pytest.mark.parametrize(("name", "written", "version", "affected"), CISA_FORMS)
+def test_real_cisa_version_forms_are_read(
+    name: str, written: str, version: str, affected: bool
+) -> None:
+    adv = _parse(f"cisa-sample/{name}")
+    [product, *_] = [p for p in adv.products if p.versions == written]
+    assert version_in(version, product.versions) is affected
+
+
+def test_mobotix_prefixed_exact_versions_are_read() -> None:
+    adv = _parse("cisa-sample/icsa-24-235-03.json")
+    mx = [p for p in adv.products if p.versions == "vers:generic/MX-V4.7.3.11"]
+    assert mx and all(version_in("MX-V4.7.3.11", p.versions) for p in mx)
+    assert not any("not readable" in p.entry and "MX-V" in p.entry for p in adv.products)
+
+
+def test_cisa_text_that_is_no_version_stays_unknown() -> None:
+    adv = _parse("cisa-sample/icsa-22-172-01.json")
+    serial = [p for p in adv.products if "serial_number" in p.entry]
+    assert serial and all(p.versions is None for p in serial)
 
 
 def test_exploit_status_threat_sets_exploited() -> None:

@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from certbot.versions import ALL, below, exact, normalise_version, parse_range, version_in
+from certbot.versions import (
+    ALL,
+    below,
+    canonical_version,
+    exact,
+    normalise_version,
+    parse_range,
+    same_version,
+    version_in,
+)
 
 # (range as written in a real document or feed, version, expected)
 TABLE = [
@@ -46,6 +55,59 @@ TABLE = [
     ("vers:npm/>=1.0.0|<1.2.3", "1.2.3", False),
 ]
 
+# Forms written in real CISA CSAF documents (cisagov/CSAF csaf_files/OT/white, commit 6960219f;
+# the sample in tests/data/csaf/cisa-sample holds documents with each of them).
+CISA = [
+    ("All versions < V7.1", "V7.0.9", True),
+    ("All versions < V7.1", "V7.1", False),
+    ("All Versions < V6.4", "6.3", True),
+    ("All BIOS versions < V1.0.212N", "V1.0.212M", True),
+    ("All BIOS versions < V1.0.212N", "V1.0.212N", False),
+    ("vers:all/>=V2.9.2<V2.9.4", "V2.9.3", True),
+    ("vers:all/>=V2.9.2<V2.9.4", "V2.9.4", False),
+    ("vers:all/>=V2.9.2<V2.9.4", "V2.9.1", False),
+    ("vers:all/>=V7.80<V9.40", "V9.39", True),
+    (">= R4.01.00 | <= R6.07.00", "R6.07.00", True),
+    (">= R4.01.00 | <= R6.07.00", "R4.01", True),
+    (">= R4.01.00 | <= R6.07.00", "R6.07.01", False),
+    (">= R4.01.00 | <= R6.07.00", "R3.09.50", False),
+    (">= V2.3 and < V6.30.016", "V6.30.015", True),
+    ("> V1.1 and < V1.3.2", "V1.1", False),
+    ("V9.50 and later", "V9.50", True),
+    ("V9.50 and later", "V9.49", False),
+    ("2.3.6 and below", "2.3.6", True),
+    ("2.3.6 and below", "2.3.7", False),
+    ("V6.3", "V6.3", True),  # a bare version in a range field: that version
+    ("V6.3", "V6.4", False),
+    ("All versions <= V7.x", "V7.99", True),
+    ("All versions <= V7.x", "V8.0", False),
+    ("All versions between V2.5 (including) and V2.7 (excluding)", "V2.5", True),
+    ("All versions between V2.5 (including) and V2.7 (excluding)", "V2.7", False),
+    ("Versions 2.00 to 6.11", "6.11", True),
+    ("V4.4, V4.5, V5.0, and V5.1", "V5.0", True),
+    ("V4.4, V4.5, V5.0, and V5.1", "V4.6", False),
+    ("V7.1 < V7.1 Upd3", "V7.1 Upd2", True),
+    ("V7.1 < V7.1 Upd3", "V7.1 Update 3", False),
+    ("< V14 SP1 Update 14", "V14 Update 3", True),  # V14 Update 3 comes before V14 SP1
+    ("< V14 SP1 Update 14", "V14 SP1 Update 13", True),
+    ("< V14 SP1 Update 14", "V14 SP1 Upd 14", False),
+    ("< V14 SP1 Update 14", "V14 SP2", False),
+    ("< V4.8 HF4", "V4.8 HF3", True),
+    ("< V4.8 HF4", "V4.8 SP1", False),
+    ("<= 15.2(6)E0a", "15.2(6)E0a", True),
+    ("<= 15.2(6)E0a", "15.2(6)E1", False),
+    ("< FW14", "FW13", True),
+    ("<=(R4.10)", "R4.10", True),
+    (">= 20.8 (only affected by CVE-2019-10943)", "20.9", True),
+    ("<= 3.4.4 Build 16102416", "3.4.4", True),
+    ("<= 3.4.4 Build 16102416", "3.4.5", False),
+    ("vers:all/<V18 Update 1", "V18", True),
+    (exact("MX-V4.7.3.11"), "MX-V4.7.3.11", True),
+    (exact("MX-V4.7.3.11"), "4.7.3.11", True),
+    (exact("MX-V4.7.3.11"), "MX-V4.7.3.12", False),
+    (exact("7.2"), "7.2.0", True),
+]
+
 UNREADABLE = [
     "",
     "   ",
@@ -57,12 +119,39 @@ UNREADABLE = [
     "vers:",
     "<",
     "0 <",
+    # real CISA strings that are not versions: never a guessed range
+    "<=the_first_5_digits_of_serial_number_22081",
+    "distributed < april 1, 2018",
+    "<April/20/2023",
+    "No version",
+    "All versions with Ethernet interface",
+    "All versions with U-Boot < V2016.05RS09",
+    "All versions <= V2.3.0 and Function State (FS) <= 3",
+    "<= 7.20 (7.50 and 7.60 may also be affected if WibuKey was installed manually)",
+    "5.011 | < 8.011",
+    "<=W",
+    "NMC2 <= 6.9.6",
+    "* (with option G28)",
+    "<= 4.2.21 | <= 5.0.27 | <= 5.1.19 | <= 6.0.16",
 ]
 
 
 @pytest.mark.parametrize(("rng", "version", "expected"), TABLE)
 def test_table(rng: str, version: str, expected: bool) -> None:
     assert version_in(version, rng) is expected
+
+
+@pytest.mark.parametrize(("rng", "version", "expected"), CISA)
+def test_cisa_forms(rng: str, version: str, expected: bool) -> None:
+    assert parse_range(rng) is not None, rng
+    assert version_in(version, rng) is expected
+
+
+def test_canonical_forms() -> None:
+    assert canonical_version("V14 SP1 Upd 14") == canonical_version("14 sp1 update 14")
+    assert canonical_version("R6.07.00") == "6.07"
+    assert canonical_version("latest") is None and canonical_version("7.x") is None
+    assert same_version("7.2.0", "V7.2") and not same_version("7.2.1", "7.2")
 
 
 @pytest.mark.parametrize("text", UNREADABLE)

@@ -69,9 +69,11 @@ def _versions(category: str, name: str) -> tuple[str | None, str | None, str]:
     """(versions, single version, note) for a version-carrying branch."""
     looks_like_range = name[:1] in "<>=!*" or name.lower().startswith("vers:")
     if category == "product_version" and not looks_like_range:
-        if parse_range(exact(name)) is None:
-            return None, name, f"version {name!r} not readable"
-        return exact(name), name, ""
+        if parse_range(exact(name)) is not None:
+            return exact(name), name, ""
+        if parse_range(name) is not None:  # a range in the version slot: "2.3.6 and below"
+            return name, None, ""
+        return None, name, f"version {name!r} not readable"
     if parse_range(name) is not None:
         return name, None, ""
     return None, None, f"range {name!r} not readable"
