@@ -57,6 +57,7 @@ class VendorRange(RpmVersionRange):
     """A range read from a vendor's spelling: its bounds are in `canonical_version` form, so
     a version is canonicalised before the containment test (RPM ordering otherwise)."""
 
+
 _GENERIC_SCHEMES = {"generic", "all", "vendor", "firmware", ""}
 _ALL_WORDS = {"*", "all", "any", "all versions", "alle versjoner", "every version", "all_versions"}
 # Version-word prefixes: "MX-V4.7", "FW14", "firmware_05", "SW_4.1", "Version 2.2", "Ver.2.60".
@@ -100,7 +101,9 @@ _BETWEEN = re.compile(
     r"(?P<b>.+?)\s*\(\s*(?P<x>excluding|exclusive|excl\.?|including|inclusive|incl\.?)\s*\)$",
     re.IGNORECASE,
 )
-_SPAN = re.compile(r"^(?P<a>\S+)\s*(?:\s-\s*|\s*-\s|\s+(?:to|through|thru|til)\s+)(?P<b>\S+)$", re.I)
+_SPAN = re.compile(
+    r"^(?P<a>\S+)\s*(?:\s-\s*|\s*-\s|\s+(?:to|through|thru|til)\s+)(?P<b>\S+)$", re.I
+)
 _ONLY_CVE = re.compile(r"\s*\(\s*only affected by (?:CVE-\d{4}-\d+[\s,and]*)+\)$", re.IGNORECASE)
 
 
@@ -217,7 +220,11 @@ def _words(s: str) -> list[tuple[str, str]] | None:
         return [("<=", m.group("v"))] if canonical_version(m.group("v")) else None
     if m := _BEFORE.match(s):
         return [("<", m.group("v"))] if canonical_version(m.group("v")) else None
-    if (m := _SPAN.match(s)) and canonical_version(m.group("a")) and canonical_version(m.group("b")):
+    if (
+        (m := _SPAN.match(s))
+        and canonical_version(m.group("a"))
+        and canonical_version(m.group("b"))
+    ):
         return [(">=", m.group("a")), ("<=", m.group("b"))]
     return _scan(s)
 

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from certbot.config import FeedConfig
 from certbot.errors import ParseError
+from certbot.explain import explain, format_explain
 from certbot.model import TLP, Advisory
+from certbot.pipeline import Pipeline
+from certbot.sources import SourceState
 from certbot.sources.csaf import CsafSource, parse_document
 from certbot.sources.jsonload import load_json
+from certbot.store import AsyncStore, Store
 from certbot.versions import version_in
+from tests.factory import Clock, config, item, subscriber
 
 DATA = Path(__file__).parent / "data" / "csaf"
 SAMPLE = DATA / "cisa-sample"  # real CISA documents for the version forms (no golden files)
@@ -29,7 +35,7 @@ def _parse(name: str) -> Advisory:
 
 
 def test_every_fixture_document_is_found() -> None:
-    assert len(DOCS) == 14
+    assert len(DOCS) == 15
 
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
@@ -112,7 +118,12 @@ CISA_FORMS = [
     ("icsa-23-103-06.json", "vers:all/>=V7.80<V9.40", "V9.40", False),
     ("icsa-17-243-01.json", "< V14 SP1 Update 14", "V14 SP1 Update 9", True),
     ("icsa-18-018-01a.json", "All versions <= V7.x", "V7.4", True),
-    ("icsa-19-134-09.json", "All versions between V2.5 (including) and V2.7 (excluding)", "V2.6", True),
+    (
+        "icsa-19-134-09.json",
+        "All versions between V2.5 (including) and V2.7 (excluding)",
+        "V2.6",
+        True,
+    ),
 ]
 
 
@@ -146,6 +157,61 @@ def test_exploit_status_threat_sets_exploited() -> None:
     assert parse_document(json.dumps(d).encode(), "x").exploited is True
     d["vulnerabilities"][0]["threats"][0]["details"] = "No known exploitation."
     assert parse_document(json.dumps(d).encode(), "x").exploited is False
+
+
+MSRC = "msrc/msrc_cve-2024-30080.synthetic.json"
+
+
+def _msrc(details: str | None = None, **score: object) -> Advisory:
+    d = json.loads((DATA / MSRC).read_text())
+    vuln = d["vulnerabilities"][0]
+    if details is not None:
+        vuln["threats"][1]["details"] = details
+    vuln["scores"][0]["cvss_v3"].update(score)
+    return parse_document(json.dumps(d).encode(), "msrc")
+
+
+def test_msrc_exploit_status_not_exploited_is_not_exploited() -> None:
+    adv = _parse(MSRC)  # "Publicly Disclosed:No;Exploited:No;Latest Software Release:..."
+    assert adv.exploited is False and adv.cvss == 9.8 and "cvss_note" not in adv.extra
+    assert adv.extra["exploit_status"] == [
+        "Publicly Disclosed:No;Exploited:No;Latest Software Release:Exploitation More Likely"
+    ]
+    for details in (
+        "Publicly Disclosed:Yes;Exploited:No;Latest Software Release:Exploitation Less Likely",
+        "Publicly Disclosed:No;Exploited:No;Latest Software Release:Exploitation Detected",
+        "Publicly Disclosed:No;Exploited:No;Latest Software Release:Exploitation Unlikely;"
+        "Older Software Release:Exploitation Unlikely",
+    ):
+        assert _msrc(details).exploited is False, details
+
+
+def test_msrc_exploit_status_exploited_yes_is_exploited() -> None:
+    for details in (
+        "Publicly Disclosed:No;Exploited:Yes;Latest Software Release:Exploitation Detected",
+        "Publicly Disclosed:Yes;Exploited:Yes",
+        "Exploited:Yes",
+    ):
+        assert _msrc(details).exploited is True, details
+
+
+def test_msrc_products_and_fixed_builds() -> None:
+    adv = _parse(MSRC)
+    ws2019 = next(
+        p for p in adv.products if p.product == "Windows Server 2019" and p.status == "affected"
+    )
+    assert ws2019.vendor == "Microsoft" and ws2019.fixed_version == "10.0.17763.5936"
+    assert version_in("10.0.17763.5830", ws2019.versions) is True
+    assert version_in("10.0.17763.5936", ws2019.versions) is False
+
+
+def test_stated_score_contradicting_its_vector_uses_the_vector() -> None:
+    vector = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"  # 7.5
+    adv = _msrc(vectorString=vector, baseScore=9.8)
+    assert adv.cvss == 7.5 and adv.cvss_vector == vector
+    assert adv.extra["cvss_note"] == "stated 9.8, vector gives 7.5"
+    agreeing = _msrc(vectorString=vector, baseScore=7.5)
+    assert agreeing.cvss == 7.5 and "cvss_note" not in agreeing.extra
 
 
 def test_cvss_computed_from_vector_when_score_missing() -> None:
@@ -216,3 +282,23 @@ def test_not_json_and_not_utf8() -> None:
     for bad in (b"", b"\xff\xfe{", b"{", b"[]", b"null"):
         with pytest.raises(ParseError):
             parse_document(bad, "x")
+
+
+def test_explain_says_the_score_came_from_the_vector(tmp_path: Path) -> None:
+    adv = _msrc(vectorString="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", baseScore=9.8)
+    subs = [subscriber("0301", "Oslo", [item("Microsoft", "Windows Server 2019")])]
+    store = AsyncStore(Store(tmp_path / "t.db"))
+    try:
+        feed = FeedConfig(id="msrc", kind="csaf", path="x")
+        Pipeline(config(subs), store, http=None, clock=Clock())._ingest_and_plan(
+            feed, [adv], SourceState()
+        )
+        report = explain(
+            store.store, config(subs), "CVE-2024-30080", subscriber=None, now=datetime.now(UTC)
+        )
+    finally:
+        store.close()
+    assert report is not None and report["cvss"] == 7.5
+    text = format_explain(report)
+    assert "CVSS from the vector, not the stated score: msrc:msrc_CVE-2024-30080: " in text
+    assert "stated 9.8, vector gives 7.5" in text

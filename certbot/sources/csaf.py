@@ -10,8 +10,12 @@ is not bundled), then the mapping in DOMAIN.md:
 - products with one status each across all vulnerabilities: known/first/last_affected ->
   affected, under_investigation, fixed/first_fixed/recommended -> fixed, known_not_affected
   -> not_affected (in that order of precedence);
-- remediations, highest CVSS (stated or computed from the vector), exploited from threats of
-  category ``exploit_status``.
+- remediations; the highest CVSS: the stated base score, or the vector's score when the
+  vector contradicts it or no score is stated (``extra["cvss_note"]`` says "stated 9.8, vector
+  gives 7.5", and `explain` shows it);
+- exploited from threats of category ``exploit_status``: Microsoft's key:value form
+  ("Publicly Disclosed:No;Exploited:No;...") by its ``Exploited`` value, prose otherwise
+  ("Exploited in the wild" yes, "No known exploitation" no).
 
 Fetching (discovery, ROLIE, changes.csv, hash and signature checks) is in `csaf_fetch`.
 """
@@ -133,16 +137,40 @@ def _score_blocks(vuln: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield dict_(dict_(metric).get("content"))
 
 
-def _cvss(vulns: list[Any]) -> tuple[float, str | None] | None:
+def _score(cv: dict[str, Any], notes: list[str]) -> float | None:
+    """The block's base score: the vector's when the stated score contradicts it (noted)."""
+    stated, vec = cv.get("baseScore"), cv.get("vectorString")
+    score = scoring.base_score(stated, vec)
+    computed = scoring.from_vector(vec) if isinstance(vec, str) and vec else None
+    if score is not None and computed is not None and abs(score - computed) > 0.05:
+        notes.append(f"stated {score:g}, vector gives {computed:g}")
+        return computed
+    return score
+
+
+def _cvss(vulns: list[Any]) -> tuple[tuple[float, str | None] | None, list[str]]:
+    """The highest (score, vector) over all vulnerabilities, and notes on contradicted scores."""
     best: tuple[float, str | None] | None = None
+    notes: list[str] = []
     for vuln in vulns:
         for block in _score_blocks(dict_(vuln)):
             for key in ("cvss_v4", "cvss_v3", "cvss_v2"):
                 cv = dict_(block.get(key))
                 if cv:
-                    vec = cv.get("vectorString")
-                    best = scoring.best(best, scoring.base_score(cv.get("baseScore"), vec), vec)
-    return best
+                    best = scoring.best(best, _score(cv, notes), cv.get("vectorString"))
+    return best, list(dict.fromkeys(notes))
+
+
+# Microsoft (MSRC) writes exploit_status as "Publicly Disclosed:No;Exploited:No;Latest Software
+# Release:Exploitation Less Likely": key:value pairs, of which only "Exploited" says whether it
+# is exploited. Other providers write prose ("Exploited in the wild since ...").
+_MSRC_EXPLOITED = re.compile(r"(?:^|;)\s*exploited\s*:\s*(yes|no)\b", re.IGNORECASE)
+
+
+def _says_exploited(details: str) -> bool:
+    if m := _MSRC_EXPLOITED.search(details):
+        return m.group(1).lower() == "yes"
+    return not NOT_EXPLOITED.search(details)
 
 
 def _exploited(vulns: list[Any]) -> tuple[bool, list[str]]:
@@ -152,7 +180,7 @@ def _exploited(vulns: list[Any]) -> tuple[bool, list[str]]:
             threat = dict_(threat)
             if threat.get("category") == "exploit_status":
                 notes.append(s_(threat.get("details"))[:300])
-    return any(not NOT_EXPLOITED.search(n) for n in notes), notes
+    return any(_says_exploited(n) for n in notes if n), notes
 
 
 def parse_document(data: bytes, feed_id: str) -> Advisory:
@@ -167,11 +195,13 @@ def parse_document(data: bytes, feed_id: str) -> Advisory:
     tree = walk_tree(doc.get("product_tree"))
     products, fix_of = _products(vulns, tree)
     label = dict_(dict_(document.get("distribution")).get("tlp")).get("label")
-    best = _cvss(vulns)
+    best, cvss_notes = _cvss(vulns)
     exploited, exploit_notes = _exploited(vulns)
     info = extra(doc, tree, version)
     if exploit_notes:
         info["exploit_status"] = exploit_notes
+    if cvss_notes:
+        info["cvss_note"] = "; ".join(cvss_notes)
     lang = s_(document.get("lang"))[:2].lower() or "en"
     return Advisory(
         source=feed_id,
