@@ -35,7 +35,7 @@ def _parse(name: str) -> Advisory:
 
 
 def test_every_fixture_document_is_found() -> None:
-    assert len(DOCS) == 15
+    assert len(DOCS) == 22
 
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
@@ -99,8 +99,8 @@ def _doc(**changes: object) -> dict:
 
 def test_tlp_2_labels_and_missing_label() -> None:
     for label, want in (("AMBER+STRICT", TLP.AMBER_STRICT), ("RED", TLP.RED), ("GREEN", TLP.GREEN)):
-        d = _doc(csaf_version="2.1")
-        d["document"]["distribution"] = {"tlp": {"label": label}}
+        d = json.loads((DATA / "csaf21-bsi-2022-0001.json").read_text())
+        d["document"]["distribution"]["tlp"]["label"] = label
         assert parse_document(json.dumps(d).encode(), "x").tlp is want
     d = _doc()
     del d["document"]["distribution"]
@@ -214,11 +214,14 @@ def test_stated_score_contradicting_its_vector_uses_the_vector() -> None:
     assert agreeing.cvss == 7.5 and "cvss_note" not in agreeing.extra
 
 
-def test_cvss_computed_from_vector_when_score_missing() -> None:
-    d = _doc(csaf_version="2.1")  # the 2.0 schema would refuse the score outright
-    for score in d["vulnerabilities"][0]["scores"]:
-        score["cvss_v3"]["baseScore"] = 99  # nonsense: recomputed from the vector
-    assert parse_document(json.dumps(d).encode(), "x").cvss == 6.1
+def test_cvss_21_score_contradicting_the_vector_and_nonsense_score() -> None:
+    d = json.loads((DATA / "csaf21-bsi-2022-0001.json").read_text())
+    d["vulnerabilities"][0]["metrics"][0]["content"]["cvss_v3"]["baseScore"] = 9.9
+    adv = parse_document(json.dumps(d).encode(), "x")
+    assert adv.cvss == 6.1 and adv.extra["cvss_note"] == "stated 9.9, vector gives 6.1"
+    d["vulnerabilities"][0]["metrics"][0]["content"]["cvss_v3"]["baseScore"] = 99
+    with pytest.raises(ParseError, match=r"CSAF 2\.1 schema: "):  # out of range: refused
+        parse_document(json.dumps(d).encode(), "x")
 
 
 def test_schema_invalid_20_document_is_rejected() -> None:

@@ -1,8 +1,8 @@
 """CSAF 2.0 / 2.1 documents -> one `Advisory` per document (pure).
 
 ``CsafSource.parse`` reads one document: strict JSON (duplicate keys rejected), offline schema
-validation (2.0 against the bundled schema, 2.1 by a structural check because the 2.1 schema
-is not bundled), then the mapping in DOMAIN.md:
+validation (2.0 and 2.1 against the bundled OASIS schemas, `csaf_meta.validate`), then the
+mapping in DOMAIN.md:
 
 - identity: ``document.tracking.id`` (source_id), ``tracking.version`` (revision), all
   ``vulnerabilities[].cve`` (cves) and ``tracking.aliases`` (aliases);
