@@ -17,6 +17,9 @@ Forms read (all seen in real CISA, Siemens, Schneider and Red Hat CSAF documents
   "Versions 2.00 to 6.11", "V4.4, V4.5 and V5.1" (a list), "<= V7.x" (a branch wildcard);
 - a bare version in a range field (vls: a constraint without comparator means "=").
 
+Red Hat names packages by NEVRA (``openssl-1:1.1.1k-6.el8_5.x86_64``): `parse_nevra` reads
+name and ``[epoch:]version-release``; `rpm_exact` makes the ``vers:rpm`` range for it.
+
 Versions themselves: vendor firmware versions (``7.2.4``, ``V9.80``, ``R4.01.00``,
 ``MX-V4.7.3.11``, ``15.2(6)E0a``) are not semver, so the ``generic`` and ``all`` schemes compare
 with RPM's segment-wise rules (univers ``RpmVersion``: ``7.2.10`` after ``7.2.9``). Before
@@ -31,6 +34,7 @@ distinct string: the matcher asks the same questions many times.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
@@ -268,6 +272,12 @@ def parse_range(text: str | None) -> Range | None:
     return _loose(s)
 
 
+# A package version written without its epoch ("0.17-65.el7_6", as `rpm -q` prints it) is
+# compared with the advisory's [epoch:]version-release without the epoch too: an omitted epoch
+# means "the one the vendor ships", not epoch 0.
+_EPOCH = re.compile(r"(?<=[/|<>=])\d+:")
+
+
 @lru_cache(maxsize=262144)
 def version_in(version: str, range_text: str) -> bool | None:
     """Is ``version`` inside the range? None when either side cannot be read."""
@@ -284,6 +294,8 @@ def version_in(version: str, range_text: str) -> bool | None:
         if isinstance(rng, VendorRange):
             ver = _rpm(version)
             return None if ver is None else bool(ver in rng)
+        if version_class is RpmVersion and ":" not in version and _EPOCH.search(str(rng)):
+            rng = VersionRange.from_string(_EPOCH.sub("", str(rng)))  # see _EPOCH
         return bool(version_class(normalise_version(version)) in rng)
     except Exception:
         return None
@@ -292,10 +304,45 @@ def version_in(version: str, range_text: str) -> bool | None:
 @lru_cache(maxsize=65536)
 def same_version(a: str, b: str) -> bool:
     """Equal versions under the generic ordering ('7.2.4' == 'v7.2.4' == '7.2.4.0')."""
+    if (":" in a) != (":" in b):
+        a, b = _EPOCH.sub("", f"/{a}")[1:], _EPOCH.sub("", f"/{b}")[1:]
     ra, rb = _rpm(a), _rpm(b)
     if ra is not None and rb is not None:
         return bool(ra == rb)
     return normalise_version(a) == normalise_version(b)
+
+
+_ARCHES = r"src|nosrc|noarch|x86_64|i686|i586|i386|aarch64|ppc64le|ppc64|s390x|s390|armv7hl"
+_NEVRA = re.compile(
+    rf"^(?P<name>[A-Za-z0-9_.+-]+?)-(?:(?P<epoch>\d+):)?(?P<version>[A-Za-z0-9_.+~^]+)"
+    rf"-(?P<release>[A-Za-z0-9_.+~^]+?)(?:\.(?P<arch>{_ARCHES}))?$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Nevra:
+    """A Red Hat package as ``name-[epoch:]version-release[.arch]``."""
+
+    name: str
+    evr: str  # "[epoch:]version-release", as RPM compares it
+    arch: str | None
+
+
+def parse_nevra(text: str) -> Nevra | None:
+    """'openssl-1:1.1.1k-6.el8_5' / 'telnet-1:0.17-65.el7_6.x86_64' -> Nevra, else None. Only
+    text with an epoch or an RPM architecture counts (a plain 'name-1.0-2' is too ambiguous)."""
+    m = _NEVRA.match(text.strip())
+    if m is None or not (m.group("epoch") or m.group("arch")):
+        return None
+    epoch = f"{m.group('epoch')}:" if m.group("epoch") else ""
+    return Nevra(
+        m.group("name"), f"{epoch}{m.group('version')}-{m.group('release')}", m.group("arch")
+    )
+
+
+def rpm_exact(evr: str) -> str:
+    """The range that holds exactly one RPM [epoch:]version-release."""
+    return f"vers:rpm/{evr.strip()}"
 
 
 def exact(version: str) -> str:

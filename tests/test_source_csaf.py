@@ -305,3 +305,30 @@ def test_explain_says_the_score_came_from_the_vector(tmp_path: Path) -> None:
     text = format_explain(report)
     assert "CVSS from the vector, not the stated score: msrc:msrc_CVE-2024-30080: " in text
     assert "stated 9.8, vector gives 7.5" in text
+
+
+def test_red_hat_nevra_without_purl_is_read() -> None:
+    adv = _parse("rhsa-2022_0011.json")  # product_version branches like telnet-1:0.17-65.el7_6.src
+    telnet = [p for p in adv.products if p.product == "telnet"]
+    fixed = [p for p in telnet if p.status == "fixed"]
+    assert fixed and all(p.versions == "vers:rpm/1:0.17-65.el7_6" for p in fixed)
+    assert all(p.fixed_version == "1:0.17-65.el7_6" and p.vendor == "Red Hat" for p in fixed)
+    below = [p for p in telnet if p.status == "affected"]
+    assert len(below) == 3  # one per platform (AUS, E4S, TUS)
+    assert all(version_in("0.17-64.el7", p.versions) is True for p in below)
+    assert all(version_in("1:0.17-65.el7_6", p.versions) is False for p in below)
+    assert not any("not readable" in p.entry for p in adv.products)
+    assert {r.fixed_version for r in adv.remediations} == {"1:0.17-65.el7_6"}
+
+
+def test_red_hat_fixed_rpms_agree_with_red_hats_own_osv_conversion() -> None:
+    adv = _parse("rhsa-2024_4546.csaf.json")
+    osv = json.loads((DATA.parent / "osv" / "RHSA-2024_4546.osv.json").read_text())
+    for affected in osv["affected"]:
+        name = affected["package"]["name"]
+        [fixed_evr] = [e["fixed"] for e in affected["ranges"][0]["events"] if "fixed" in e]
+        ours = [p for p in adv.products if p.product == name and p.status == "affected"]
+        assert ours, name
+        for p in ours:
+            assert version_in(fixed_evr, p.versions) is False  # 0:EVR, epoch written out
+            assert version_in("0:2.13.3-2.el8", p.versions) is True

@@ -8,11 +8,14 @@ from hypothesis import strategies as st
 
 from certbot.versions import (
     ALL,
+    Nevra,
     below,
     canonical_version,
     exact,
     normalise_version,
+    parse_nevra,
     parse_range,
+    rpm_exact,
     same_version,
     version_in,
 )
@@ -211,3 +214,32 @@ def test_parse_range_never_raises(text: str) -> None:
 )
 def test_range_like_text_and_any_version_never_raise(text: str, version: str) -> None:
     assert version_in(version, text) in (True, False, None)
+
+
+NEVRAS = [
+    ("openssl-1:1.1.1k-6.el8_5", "openssl", "1:1.1.1k-6.el8_5", None),
+    ("telnet-1:0.17-65.el7_6.x86_64", "telnet", "1:0.17-65.el7_6", "x86_64"),
+    ("telnet-debuginfo-1:0.17-65.el7_6.ppc64le", "telnet-debuginfo", "1:0.17-65.el7_6", "ppc64le"),
+    ("git-lfs-0:2.13.3-3.el8_6.1.src", "git-lfs", "0:2.13.3-3.el8_6.1", "src"),
+    ("kernel-rt-4.18.0-305.el8.x86_64", "kernel-rt", "4.18.0-305.el8", "x86_64"),
+]
+
+
+@pytest.mark.parametrize(("text", "name", "evr", "arch"), NEVRAS)
+def test_red_hat_nevra(text: str, name: str, evr: str, arch: str | None) -> None:
+    assert parse_nevra(text) == Nevra(name, evr, arch)
+
+
+def test_not_a_nevra() -> None:
+    for text in ("name-1.0-2", "Corefix 14", "FortiOS 7.2.4", "V14 SP1", ""):
+        assert parse_nevra(text) is None, text
+
+
+def test_rpm_ranges_and_an_omitted_epoch() -> None:
+    assert version_in("1:1.1.1k-5.el8_5", "vers:rpm/<1:1.1.1k-6.el8_5") is True
+    assert version_in("1:1.1.1k-6.el8_5", rpm_exact("1:1.1.1k-6.el8_5")) is True
+    assert version_in("1.1.1k-5.el8_5", "vers:rpm/<1:1.1.1k-6.el8_5") is True  # as rpm -q prints
+    assert version_in("1.1.1k-6.el8_5", "vers:rpm/<1:1.1.1k-6.el8_5") is False
+    assert version_in("0:1.1.1k-7.el8_5", "vers:rpm/<1:1.1.1k-6.el8_5") is True  # epoch rules
+    assert same_version("1.1.1k-6.el8_5", "1:1.1.1k-6.el8_5")
+    assert not same_version("1.1.1k-5.el8_5", "1:1.1.1k-6.el8_5")

@@ -113,7 +113,43 @@ def _products(
                 entry=f"{pid}: {item.note}" if item.note else pid,
             )
         )
+    out.extend(_below_fixed_packages(out))
     return sorted(out, key=lambda p: (RANK[p.status], p.vendor, p.product, p.entry)), fix_of
+
+
+def _below_fixed_packages(products: list[AffectedProduct]) -> list[AffectedProduct]:
+    """Red Hat lists only the fixed RPM of each product stream; the versions below it are the
+    affected ones (Red Hat's own CSAF-to-OSV conversion reads it so: introduced 0, fixed EVR).
+    One affected ``vers:rpm/<EVR`` entry per package, EVR and platform, unless the document
+    itself names an affected or under-investigation version of that package."""
+    named = {(p.vendor, p.product) for p in products if p.status != "fixed"}
+    out: dict[tuple[str, str, str, str], AffectedProduct] = {}
+    for p in products:
+        if (
+            p.status != "fixed"
+            or not p.fixed_version
+            or not (p.versions or "").startswith("vers:rpm/")
+        ):
+            continue
+        if (p.vendor, p.product) in named:
+            continue
+        platform = p.entry.partition(": ")[2]
+        key = (p.vendor, p.product, p.fixed_version, platform)
+        out.setdefault(
+            key,
+            AffectedProduct(
+                vendor=p.vendor,
+                product=p.product,
+                versions=f"vers:rpm/<{p.fixed_version}",
+                cpe=p.cpe,
+                purl=p.purl,
+                status="affected",
+                fixed_version=p.fixed_version,
+                entry=f"{p.entry.partition(': ')[0]}: below the fixed package {p.fixed_version}"
+                + (f"; {platform}" if platform else ""),
+            ),
+        )
+    return list(out.values())
 
 
 def _remediations(vulns: list[Any], fix_of: dict[str, str | None]) -> list[Remediation]:
