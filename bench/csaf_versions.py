@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 from collections import Counter
 from collections.abc import Iterator
@@ -26,6 +27,30 @@ from certbot.sources.csaf import parse_document
 ROOT = Path(__file__).resolve().parent.parent
 MIRROR = Path("/work/.mirror/cisagov+CSAF/repo")
 SAMPLE = ROOT / "tests" / "data" / "csaf" / "cisa-sample"
+
+
+# Rough classes of what stays unreadable (reported, not used by certbot): most of it is no
+# version at all, and reading it as one would be a guess.
+_KINDS = (
+    ("serial number or date", re.compile(
+        r"serial|production|distributed|shipped|manufactured|\b(19|20)\d\d\b.*\b(19|20)?\d\d\b/|"
+        r"january|february|march|april|may |june|july|august|september|october|november|december",
+        re.IGNORECASE)),
+    ("condition (with / using / only / configuration / including)", re.compile(
+        r"\bwith\b|\busing\b|\bonly\b|configuration|including|installed|running|excluding|"
+        r"\bwhen\b|\bif\b|may also", re.IGNORECASE)),
+    ("no digits (hardware revision letters, words)", re.compile(r"^[^0-9]*$")),
+    ("model, part or build text in the version slot", re.compile(r"^version ")),
+)  # fmt: skip
+
+
+def kind(note: str) -> str:
+    """Which rough class an unreadable entry's note falls in."""
+    text = note.partition("'")[2].rpartition("'")[0] or note
+    for name, rx in _KINDS:
+        if rx.search(text if not name.startswith("model") else note):
+            return name
+    return "other version text"
 
 
 def _from_git(repo: Path) -> Iterator[bytes]:
@@ -61,6 +86,7 @@ def measure(source: str | None = None, top: int = 20) -> dict[str, Any]:
     where, docs = documents(source)
     n_docs = entries = unreadable = errors = 0
     notes: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
     for data in docs:
         if b'"csaf_version"' not in data:
             continue
@@ -74,7 +100,9 @@ def measure(source: str | None = None, top: int = 20) -> dict[str, Any]:
             entries += 1
             if p.versions is None:
                 unreadable += 1
-                notes[p.entry.partition(": ")[2].partition(";")[0] or "(no version given)"] += 1
+                note = p.entry.partition(": ")[2].partition(";")[0] or "(no version given)"
+                notes[note] += 1
+                kinds[kind(note)] += 1
     share = 100.0 * unreadable / entries if entries else 0.0
     return {
         "source": where,
@@ -84,6 +112,7 @@ def measure(source: str | None = None, top: int = 20) -> dict[str, Any]:
         "unreadable": unreadable,
         "share_pct": share,
         "top": notes.most_common(top),
+        "kinds": kinds.most_common(),
     }
 
 
@@ -96,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{r['source']}: {r['documents']} documents ({r['rejected']} rejected), "
           f"{r['entries']} product entries, {r['unreadable']} with an unreadable version "
           f"= {r['share_pct']:.2f} % (target <= 1 %)")  # fmt: skip
+    for name, count in r["kinds"]:
+        print(f"{count:6d}  {name}")
+    print("top unreadable strings:")
     for note, count in r["top"]:
         print(f"{count:6d}  {note}")
     return 0
