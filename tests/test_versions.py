@@ -243,3 +243,59 @@ def test_rpm_ranges_and_an_omitted_epoch() -> None:
     assert version_in("0:1.1.1k-7.el8_5", "vers:rpm/<1:1.1.1k-6.el8_5") is True  # epoch rules
     assert same_version("1.1.1k-6.el8_5", "1:1.1.1k-6.el8_5")
     assert not same_version("1.1.1k-5.el8_5", "1:1.1.1k-6.el8_5")
+
+
+# The CISA word forms, generated: written as CISA writes them, read back as the same range.
+CISA_WRITINGS = [
+    ("All versions < V{high}", lambda v, lo, hi: _key(v) < _key(hi)),
+    ("All Versions < V{high}", lambda v, lo, hi: _key(v) < _key(hi)),
+    ("vers:all/>=V{low}<V{high}", lambda v, lo, hi: _key(lo) <= _key(v) < _key(hi)),
+    (">= R{low} | <= R{high}", lambda v, lo, hi: _key(lo) <= _key(v) <= _key(hi)),
+    (">= V{low} and < V{high}", lambda v, lo, hi: _key(lo) <= _key(v) < _key(hi)),
+    ("V{low} and later", lambda v, lo, hi: _key(lo) <= _key(v)),
+    ("{high} and below", lambda v, lo, hi: _key(v) <= _key(hi)),
+    (
+        "All versions between V{low} (including) and V{high} (excluding)",
+        lambda v, lo, hi: _key(lo) <= _key(v) < _key(hi),
+    ),
+    ("Versions {low} to {high}", lambda v, lo, hi: _key(lo) <= _key(v) <= _key(hi)),
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(versions, min_size=3, max_size=3, unique_by=_key),
+    st.sampled_from(CISA_WRITINGS),
+    st.sampled_from(["", "V", "v"]),
+)
+def test_cisa_writings_read_back(vs: list[str], writing, prefix: str) -> None:
+    low, high, probe = vs
+    if _key(low) > _key(high):
+        low, high = high, low
+    form, inside = writing
+    text = form.format(low=low, high=high)
+    assert parse_range(text) is not None, text
+    assert version_in(prefix + probe, text) is inside(probe, low, high), (text, probe)
+
+
+quals = st.tuples(
+    st.integers(min_value=0, max_value=30),  # major
+    st.integers(min_value=0, max_value=5),  # SP (0 = none)
+    st.integers(min_value=0, max_value=20),  # Update (0 = none)
+)
+
+
+def _siemens(q: tuple[int, int, int], upd: str) -> str:
+    major, sp, update = q
+    return f"V{major}" + (f" SP{sp}" if sp else "") + (f" {upd} {update}" if update else "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(quals, quals, st.sampled_from(["Update", "Upd", "Upd."]))
+def test_siemens_qualifiers_order_like_releases(a, b, upd: str) -> None:
+    """V14 < V14 Update 3 < V14 SP1 < V14 SP1 Update 14 < V14 SP2 < V15."""
+    if a == b:
+        return
+    lower, higher = sorted((a, b))
+    assert version_in(_siemens(lower, upd), f"< {_siemens(higher, 'Update')}") is True
+    assert version_in(_siemens(higher, upd), f"< {_siemens(lower, 'Update')}") is False
