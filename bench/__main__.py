@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import cycle, matching, parse, startup
+from bench import csaf_versions, cycle, matching, parse, startup
 from bench.common import make_world
 
 FULL = {"n": 400, "items": 300, "m": 5000, "runs": 3, "sizes": [400, 800, 1600], "naive": 20,
@@ -46,6 +46,7 @@ async def run(p: dict[str, Any], root: Path) -> tuple[list[dict[str, Any]], dict
     raw["matching"] = matching.matching(world.load, advs, p["sizes"], p["items"], p["naive"])
     raw["parse"] = parse.parse_throughput(world.load, p["scale"])
     raw["startup"] = startup.startup(world.load, root / "startup", p["n"], p["items"])
+    raw["csaf_versions"] = csaf_versions.measure(top=10)
     try:
         from bench import fanout
 
@@ -91,6 +92,10 @@ def table(raw: dict[str, Any], p: dict[str, Any]) -> list[dict[str, Any]]:
         row("time to alert (new P1 in KEV -> fake channel)", raw["tta"]["ms"], "ms", "<= 1000",
             raw["tta"]["ms"] <= 1000),
     ]  # fmt: skip
+    if cv := raw.get("csaf_versions"):
+        rows.append(row(f"CISA CSAF entries with unreadable version ({cv['entries']} entries, "
+                        f"{cv['documents']} docs)", cv["share_pct"], "%", "<= 1",
+                        cv["share_pct"] <= 1.0))  # fmt: skip
     for name, f in raw.get("fanout", {}).items():
         rows.append(row(f"fan-out {name}: time / floor ({f['desc']}, {f['violations']} viol.)", f["ratio"] * 100,
                         "%", "<= 110", f["ratio"] <= 1.10))  # fmt: skip

@@ -32,6 +32,11 @@ def explain(
         "cvss": case.cvss,
         "epss": case.epss,
         "sources": [{"feed": a.source, "id": a.source_id, "url": a.url} for a in case.advisories],
+        "cvss_notes": [
+            f"{a.source}:{a.source_id}: {a.extra['cvss_note']}"
+            for a in case.advisories
+            if a.extra.get("cvss_note")
+        ],
         "municipalities": [],
     }
     for sub in config.subscribers:
@@ -71,6 +76,8 @@ def format_explain(r: dict[str, Any]) -> str:
         f"  CVEs: {', '.join(r['cves']) or '-'}",
         "  sources: " + "; ".join(f"{s['feed']}:{s['id']}" for s in r["sources"]),
     ]
+    for note in r.get("cvss_notes", ()):
+        lines.append(f"  CVSS from the vector, not the stated score: {note}")
     if not r["municipalities"]:
         lines.append("\nNo municipality's inventory matches this advisory.")
     for m in r["municipalities"]:

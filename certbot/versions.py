@@ -1,20 +1,45 @@
-"""Version ranges: `vers:` via univers, plus the loose forms real advisories use.
+"""Version ranges: `vers:` via univers, plus the loose forms real advisories write.
 
 ``parse_range`` turns a range string into a univers ``VersionRange`` (or ``ALL`` for "every
-version"), or None when the string is ambiguous: such products match as "version unknown".
-Vendor firmware versions (``7.2.4``, ``V9.80``, ``10.0.17763.5458``) are not semver, so the
-``generic`` and ``all`` schemes compare with RPM's segment-wise rules (univers ``RpmVersion``),
-which order ``7.2.10`` after ``7.2.9`` and ``9.80`` after ``9.7``. Results are cached per
+version"), or None when the string cannot be read unambiguously: such products match as
+"possibly affected". It never guesses: text it does not fully understand (a date, a serial
+number, a condition such as "with option G28") yields None, not a wider or narrower range.
+
+Forms read (all seen in real CISA, Siemens, Schneider and Red Hat CSAF documents):
+
+- ``vers:<scheme>/...`` with a univers scheme (pypi, npm, rpm, ...) as univers reads it;
+- ``vers:all/`` / ``vers:generic/`` (and unknown schemes) with or without ``|`` between
+  constraints: ``vers:all/>=V7.80|<V9.80``, ``vers:all/>=V2.9.2<V2.9.4``;
+- the "vls" forms: ``<V9.80``, ``>= R4.01.00 | <= R6.07.00``, ``>= V2.3 and < V6.30.016``,
+  ``0 < 8.0.1``, ``V7.1 < V7.1 Upd3``;
+- words: "All versions", "All versions < V7.1", "All BIOS versions < V1.0", "V9.50 and later",
+  "2.3.6 and below", "prior to 3.1", "between V2.5 (including) and V2.7 (excluding)",
+  "Versions 2.00 to 6.11", "V4.4, V4.5 and V5.1" (a list), "<= V7.x" (a branch wildcard);
+- a bare version in a range field (vls: a constraint without comparator means "=").
+
+Red Hat names packages by NEVRA (``openssl-1:1.1.1k-6.el8_5.x86_64``): `parse_nevra` reads
+name and ``[epoch:]version-release``; `rpm_exact` makes the ``vers:rpm`` range for it.
+
+Versions themselves: vendor firmware versions (``7.2.4``, ``V9.80``, ``R4.01.00``,
+``MX-V4.7.3.11``, ``15.2(6)E0a``) are not semver, so the ``generic`` and ``all`` schemes compare
+with RPM's segment-wise rules (univers ``RpmVersion``: ``7.2.10`` after ``7.2.9``). Before
+comparing, both sides are put in one canonical form (`canonical_version`): a version-word
+prefix goes (``V``, ``R``, ``FW``, ``Version``, ``MX-V``), trailing ``.0`` segments go
+(``7.2.0`` = ``7.2``), and the qualifiers vendors append become ranked segments so that
+``V14`` < ``V14 Update 3`` < ``V14 SP1`` < ``V14 SP1 Update 14`` < ``V14 SP2``
+(build < hotfix/patch < update/CU < service pack < release "R"). Results are cached per
 distinct string: the matcher asks the same questions many times.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
-from univers.version_range import RANGE_CLASS_BY_SCHEMES, VersionRange
+from univers.version_constraint import VersionConstraint, validate_comparators
+from univers.version_range import RANGE_CLASS_BY_SCHEMES, RpmVersionRange, VersionRange
 from univers.versions import RpmVersion
 
 
@@ -31,44 +56,195 @@ class _All:
 ALL: Final = _All()
 Range = VersionRange | _All
 
+
+class VendorRange(RpmVersionRange):
+    """A range read from a vendor's spelling: its bounds are in `canonical_version` form, so
+    a version is canonicalised before the containment test (RPM ordering otherwise)."""
+
+
 _GENERIC_SCHEMES = {"generic", "all", "vendor", "firmware", ""}
-_ALL_WORDS = {"*", "all", "all versions", "alle versjoner", "any", "vers:all/*", "vers:generic/*"}
-_CMP = re.compile(r"\s*(>=|<=|!=|>|<|=)?\s*v?([0-9][0-9A-Za-z.\-_+~]*)\s*$", re.IGNORECASE)
+_ALL_WORDS = {"*", "all", "any", "all versions", "alle versjoner", "every version", "all_versions"}
+# Version-word prefixes: "MX-V4.7", "FW14", "firmware_05", "SW_4.1", "Version 2.2", "Ver.2.60".
+_PREFIX = re.compile(
+    r"^(?:mx-|fw[ _]*|firmware[ _]*|sw[ _]+|software\s+|version\s+|ver\.\s*)?(?:v\.?\s?|r)?(?=\d)",
+    re.IGNORECASE,
+)
+_QUAL_RANK = (  # (pattern, rank token); alphabetical order of the tokens = release order
+    (r"build", "qa"),
+    (r"hotfix(?:rev)?|hf|patch|p", "qb"),
+    (r"update|upd\.?|cu|qu|ru", "qc"),
+    (r"service\s*pack|sp", "qd"),
+    (r"r", "qe"),
+)
+_QUAL = "|".join(p for p, _ in _QUAL_RANK)
+_BODY = r"\d[0-9A-Za-z.\-_+~:()]*"
+_QNUM = r"\d+(?:\.\d+)*[a-z]?"
+_TOKEN = rf"(?:mx-|fw[ _]*|firmware[ _]*|sw[ _]+|ver\.\s*)?(?:v\.?\s?|r)?{_BODY}(?:\s*(?:{_QUAL})\s*{_QNUM})*"
+_TOKEN_RE = re.compile(rf"(?P<body>{_BODY})(?P<quals>(?:\s*(?:{_QUAL})\s*{_QNUM})*)", re.I)
+_ONE_QUAL = re.compile(rf"\s*({_QUAL})\s*({_QNUM})", re.IGNORECASE)
+_ITEM = re.compile(
+    rf"(?P<sep>(?:\s*(?:\||,|;|\band\b|\bor\b))*)\s*(?P<op>>=|<=|=>|=<|!=|>|<|=)?\s*\(?(?P<v>{_TOKEN})\)?\s*",
+    re.IGNORECASE,
+)
+_WILDCARD = re.compile(r"^(\d+(?:\.\d+)*)\.[x*]$", re.IGNORECASE)
+_LEAD = re.compile(
+    r"^(?:all\s+(?:bios\s+|firmware\s+|software\s+)?versions?(?:\s+of)?|versions?|bios)\b\s*:?\s*",
+    re.IGNORECASE,
+)
+_AFTER = re.compile(
+    r"^(?P<v>.+?)\s*(?:\band\s+(?:later|above|newer|higher|up)|\bor\s+(?:later|above|newer|higher)"
+    r"|\+)$",
+    re.IGNORECASE,
+)
+_UPTO = re.compile(
+    r"^(?P<v>.+?)\s+(?:and|or)\s+(?:prior|earlier|below|older|lower|before)$", re.IGNORECASE
+)
+_BEFORE = re.compile(r"^(?:prior\s+to|before|earlier\s+than|older\s+than)\s+(?P<v>.+)$", re.I)
+_BETWEEN = re.compile(
+    r"^between\s+(?P<a>.+?)\s*\(\s*(?:including|inclusive|incl\.?)\s*\)\s+and\s+"
+    r"(?P<b>.+?)\s*\(\s*(?P<x>excluding|exclusive|excl\.?|including|inclusive|incl\.?)\s*\)$",
+    re.IGNORECASE,
+)
+_SPAN = re.compile(
+    r"^(?P<a>\S+)\s*(?:\s-\s*|\s*-\s|\s+(?:to|through|thru|til)\s+)(?P<b>\S+)$", re.I
+)
+_ONLY_CVE = re.compile(r"\s*\(\s*only affected by (?:CVE-\d{4}-\d+[\s,and]*)+\)$", re.IGNORECASE)
 
 
 def normalise_version(version: str) -> str:
-    """'V9.80' -> '9.80', ' 7.2.4 ' -> '7.2.4'."""
-    v = version.strip()
+    """The version as people write it, tidied: 'V9.80' -> '9.80', ' 7.2.4 ' -> '7.2.4'."""
+    v = " ".join(version.split())
     if len(v) > 1 and v[0] in "vV" and v[1].isdigit():
         v = v[1:]
     return v
 
 
-def _generic(constraints: list[tuple[str, str]]) -> VersionRange | None:
-    parts = []
-    for op, ver in constraints:
-        ver = normalise_version(ver)
-        if not ver or not ver[0].isdigit():
-            return None
-        parts.append(f"{'' if op == '=' else op}{ver}")
-    if not parts:
+@lru_cache(maxsize=65536)
+def canonical_version(version: str) -> str | None:
+    """The form both sides of a comparison are put in (see the module docstring), or None
+    when the text is not one version ('latest', 'see advisory', '7.x')."""
+    text = " ".join(version.split()).strip("()")
+    m = _PREFIX.match(text)
+    if m is None:
+        return None
+    text = text[m.end() :]
+    t = _TOKEN_RE.fullmatch(text)
+    if t is None or re.search(r"\.[x*]$", t.group("body"), re.IGNORECASE):
+        return None
+    body = t.group("body")
+    if re.fullmatch(r"\d+(?:\.\d+)*", body):
+        body = re.sub(r"(?:\.0+)+$", "", body) or "0"
+    ranks = {name: rank for name, rank in _QUAL_RANK}
+    out = [body]
+    for word, num in _ONE_QUAL.findall(t.group("quals")):
+        key = next(p for p, _ in _QUAL_RANK if re.fullmatch(p, word, re.IGNORECASE))
+        out.append(f"{ranks[key]}.{num.lower()}")
+    return ".".join(out)
+
+
+def _rpm(version: str) -> RpmVersion | None:
+    canon = canonical_version(version)
+    if canon is None:
         return None
     try:
-        return VersionRange.from_string("vers:rpm/" + "|".join(parts))
+        return RpmVersion(canon)
     except Exception:
         return None
 
 
-def _split_constraints(text: str) -> list[tuple[str, str]] | None:
-    out = []
-    for piece in re.split(r"\s*[|,]\s*|\s+(?=[<>=!])", text.strip()):
-        if not piece:
-            continue
-        m = _CMP.match(piece)
-        if not m:
+def _wildcard(op: str, token: str) -> list[tuple[str, str]] | None:
+    """'7.x' as a bound: '<= 7.x' -> '< 8', '7.x' -> '>= 7, < 8'."""
+    m = _WILDCARD.match(_PREFIX.sub("", token.strip()))
+    if m is None:
+        return None
+    base = m.group(1)
+    parts = base.split(".")
+    nxt = ".".join([*parts[:-1], str(int(parts[-1]) + 1)])
+    return {
+        "=": [(">=", base), ("<", nxt)],
+        "<=": [("<", nxt)],
+        "<": [("<", base)],
+        ">=": [(">=", base)],
+        ">": [(">=", nxt)],
+    }.get(op)
+
+
+def _scan(text: str) -> list[tuple[str, str]] | None:
+    """'>= V2.3 and < V6.30' -> [('>=', 'V2.3'), ('<', 'V6.30')]; None if anything is left.
+
+    Two items with no separator, a bare version then ``<``/``<=`` ("0 < 8.0.1",
+    "V7.1 < V7.1 Upd3"), are the two ends of one range."""
+    out: list[tuple[str, str]] = []
+    seps: list[bool] = []
+    pos, text = 0, text.strip()
+    while pos < len(text):
+        m = _ITEM.match(text, pos)
+        if m is None or m.end() == pos:
             return None
-        out.append((m.group(1) or "=", m.group(2)))
+        op = {"=>": ">=", "=<": "<="}.get(m.group("op") or "=", m.group("op") or "=")
+        out.append((op, m.group("v").strip()))
+        seps.append(bool(m.group("sep").strip()))
+        pos = m.end()
+    if len(out) == 2 and out[0][0] == "=" and out[1][0] in ("<", "<=") and not seps[1]:
+        low, (op, high) = out[0][1], out[1]
+        return [(op, high)] if canonical_version(low) == "0" else [(">=", low), (op, high)]
     return out or None
+
+
+def _build(constraints: list[tuple[str, str]]) -> VersionRange | None:
+    """Constraints in the vendor's spelling -> a validated ``vers:rpm`` range, or None."""
+    pairs: list[tuple[str, str]] = []
+    for op, ver in constraints:
+        if (wild := _wildcard(op, ver)) is not None:
+            pairs.extend(wild)
+        else:
+            pairs.append((op, ver))
+    parsed: list[VersionConstraint] = []
+    for op, ver in pairs:
+        rpm = _rpm(ver)
+        if rpm is None:
+            return None
+        parsed.append(VersionConstraint(comparator=op, version=rpm))
+    try:
+        parsed = sorted(set(parsed), key=lambda c: c.version)
+        validate_comparators(parsed)
+        return VendorRange(constraints=tuple(parsed))
+    except Exception:
+        return None
+
+
+def _words(s: str) -> list[tuple[str, str]] | None:
+    """The word forms -> constraints in the vendor's spelling (not yet checked)."""
+    if m := _BETWEEN.match(s):
+        upper = "<" if m.group("x").lower().startswith("ex") else "<="
+        return [(">=", m.group("a")), (upper, m.group("b"))]
+    if m := _AFTER.match(s):
+        return [(">=", m.group("v"))] if canonical_version(m.group("v")) else None
+    if m := _UPTO.match(s):
+        return [("<=", m.group("v"))] if canonical_version(m.group("v")) else None
+    if m := _BEFORE.match(s):
+        return [("<", m.group("v"))] if canonical_version(m.group("v")) else None
+    if (
+        (m := _SPAN.match(s))
+        and canonical_version(m.group("a"))
+        and canonical_version(m.group("b"))
+    ):
+        return [(">=", m.group("a")), ("<=", m.group("b"))]
+    return _scan(s)
+
+
+def _loose(s: str) -> Range | None:
+    s = _ONLY_CVE.sub("", s)  # "(only affected by CVE-…)": product_status already says so
+    lead = _LEAD.match(s)
+    if lead is not None:
+        rest = s[lead.end() :]
+        if not rest:
+            return ALL
+        s = rest
+    if s.lower() in _ALL_WORDS:
+        return ALL
+    cons = _words(s)
+    return _build(cons) if cons else None
 
 
 @lru_cache(maxsize=65536)
@@ -83,29 +259,23 @@ def parse_range(text: str | None) -> Range | None:
         return ALL
     if s.lower().startswith("vers:"):
         scheme, _, body = s[5:].partition("/")
-        scheme = scheme.lower()
+        scheme = scheme.lower().strip()
         if body.strip() == "*":
             return ALL
         if scheme in _GENERIC_SCHEMES or scheme not in RANGE_CLASS_BY_SCHEMES:
-            cons = _split_constraints(body)
-            return _generic(cons) if cons else None
+            cons = _scan(body)
+            return _build(cons) if cons else None
         try:
             return VersionRange.from_string(f"vers:{scheme}/{body}")
         except Exception:
             return None
-    # Loose forms seen in real CSAF product names: "0 < 8.0.1", "<V9.80", ">=7.0 <7.2.9".
-    m = re.fullmatch(r"v?([0-9][\w.\-]*)\s*(<=|<)\s*v?([0-9][\w.\-]*)", s, re.IGNORECASE)
-    if m:
-        low, op, high = m.groups()
-        cons = [(op, high)] if low.strip("0.") == "" else [(">=", low), (op, high)]
-        return _generic(cons)
-    m = re.fullmatch(r"v?([0-9][\w.\-]*)\s*(?:-|to|til)\s*v?([0-9][\w.\-]*)", s, re.IGNORECASE)
-    if m and not re.fullmatch(r"[0-9][\w.]*", s):
-        return _generic([(">=", m.group(1)), ("<=", m.group(2))])
-    if s[0] in "<>=!":
-        cons = _split_constraints(s)
-        return _generic(cons) if cons else None
-    return None
+    return _loose(s)
+
+
+# A package version written without its epoch ("0.17-65.el7_6", as `rpm -q` prints it) is
+# compared with the advisory's [epoch:]version-release without the epoch too: an omitted epoch
+# means "the one the vendor ships", not epoch 0.
+_EPOCH = re.compile(r"(?<=[/|<>=])\d+:")
 
 
 @lru_cache(maxsize=262144)
@@ -121,6 +291,11 @@ def version_in(version: str, range_text: str) -> bool | None:
     if version_class is None:
         return None
     try:
+        if isinstance(rng, VendorRange):
+            ver = _rpm(version)
+            return None if ver is None else bool(ver in rng)
+        if version_class is RpmVersion and ":" not in version and _EPOCH.search(str(rng)):
+            rng = VersionRange.from_string(_EPOCH.sub("", str(rng)))  # see _EPOCH
         return bool(version_class(normalise_version(version)) in rng)
     except Exception:
         return None
@@ -128,11 +303,46 @@ def version_in(version: str, range_text: str) -> bool | None:
 
 @lru_cache(maxsize=65536)
 def same_version(a: str, b: str) -> bool:
-    """Equal versions under the generic ordering ('7.2.4' == 'v7.2.4')."""
-    try:
-        return RpmVersion(normalise_version(a)) == RpmVersion(normalise_version(b))
-    except Exception:
-        return normalise_version(a) == normalise_version(b)
+    """Equal versions under the generic ordering ('7.2.4' == 'v7.2.4' == '7.2.4.0')."""
+    if (":" in a) != (":" in b):
+        a, b = _EPOCH.sub("", f"/{a}")[1:], _EPOCH.sub("", f"/{b}")[1:]
+    ra, rb = _rpm(a), _rpm(b)
+    if ra is not None and rb is not None:
+        return bool(ra == rb)
+    return normalise_version(a) == normalise_version(b)
+
+
+_ARCHES = r"src|nosrc|noarch|x86_64|i686|i586|i386|aarch64|ppc64le|ppc64|s390x|s390|armv7hl"
+_NEVRA = re.compile(
+    rf"^(?P<name>[A-Za-z0-9_.+-]+?)-(?:(?P<epoch>\d+):)?(?P<version>[A-Za-z0-9_.+~^]+)"
+    rf"-(?P<release>[A-Za-z0-9_.+~^]+?)(?:\.(?P<arch>{_ARCHES}))?$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Nevra:
+    """A Red Hat package as ``name-[epoch:]version-release[.arch]``."""
+
+    name: str
+    evr: str  # "[epoch:]version-release", as RPM compares it
+    arch: str | None
+
+
+def parse_nevra(text: str) -> Nevra | None:
+    """'openssl-1:1.1.1k-6.el8_5' / 'telnet-1:0.17-65.el7_6.x86_64' -> Nevra, else None. Only
+    text with an epoch or an RPM architecture counts (a plain 'name-1.0-2' is too ambiguous)."""
+    m = _NEVRA.match(text.strip())
+    if m is None or not (m.group("epoch") or m.group("arch")):
+        return None
+    epoch = f"{m.group('epoch')}:" if m.group("epoch") else ""
+    return Nevra(
+        m.group("name"), f"{epoch}{m.group('version')}-{m.group('release')}", m.group("arch")
+    )
+
+
+def rpm_exact(evr: str) -> str:
+    """The range that holds exactly one RPM [epoch:]version-release."""
+    return f"vers:rpm/{evr.strip()}"
 
 
 def exact(version: str) -> str:

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from certbot.config import FeedConfig
 from certbot.errors import ParseError
+from certbot.explain import explain, format_explain
 from certbot.model import TLP, Advisory
+from certbot.pipeline import Pipeline
+from certbot.sources import SourceState
 from certbot.sources.csaf import CsafSource, parse_document
 from certbot.sources.jsonload import load_json
+from certbot.store import AsyncStore, Store
 from certbot.versions import version_in
+from tests.factory import Clock, config, item, subscriber
 
 DATA = Path(__file__).parent / "data" / "csaf"
-DOCS = sorted(p for p in DATA.rglob("*.json") if b'"csaf_version"' in p.read_bytes())
+SAMPLE = DATA / "cisa-sample"  # real CISA documents for the version forms (no golden files)
+DOCS = sorted(
+    p
+    for p in DATA.rglob("*.json")
+    if b'"csaf_version"' in p.read_bytes() and SAMPLE not in p.parents
+)
 FEED = FeedConfig(id="csaf-test", kind="csaf", url="https://example.org/")
 
 
@@ -24,7 +35,7 @@ def _parse(name: str) -> Advisory:
 
 
 def test_every_fixture_document_is_found() -> None:
-    assert len(DOCS) == 14
+    assert len(DOCS) == 22
 
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
@@ -88,12 +99,54 @@ def _doc(**changes: object) -> dict:
 
 def test_tlp_2_labels_and_missing_label() -> None:
     for label, want in (("AMBER+STRICT", TLP.AMBER_STRICT), ("RED", TLP.RED), ("GREEN", TLP.GREEN)):
-        d = _doc(csaf_version="2.1")
-        d["document"]["distribution"] = {"tlp": {"label": label}}
+        d = json.loads((DATA / "csaf21-bsi-2022-0001.json").read_text())
+        d["document"]["distribution"]["tlp"]["label"] = label
         assert parse_document(json.dumps(d).encode(), "x").tlp is want
     d = _doc()
     del d["document"]["distribution"]
     assert parse_document(json.dumps(d).encode(), "x").tlp is None
+
+
+# (document in cisa-sample, product_version_range as CISA wrote it, version, affected?)
+CISA_FORMS = [
+    ("icsa-17-045-03.json", "All versions < V7.1", "V7.0", True),
+    ("icsa-22-041-01.json", "vers:all/>=V2.9.2<V2.9.4", "V2.9.3", True),
+    ("icsa-22-041-01.json", "vers:all/>=V2.9.2<V2.9.4", "V2.9.4", False),
+    ("icsa-20-273-02.json", ">= R1.01 | <= R4.03", "R4.03", True),
+    ("icsa-20-273-02.json", ">= R1.01 | <= R4.03", "R4.04", False),
+    ("icsa-21-068-02.json", "V6.3", "V6.3", True),
+    ("icsa-23-103-06.json", "vers:all/>=V7.80<V9.40", "V9.40", False),
+    ("icsa-17-243-01.json", "< V14 SP1 Update 14", "V14 SP1 Update 9", True),
+    ("icsa-18-018-01a.json", "All versions <= V7.x", "V7.4", True),
+    (
+        "icsa-19-134-09.json",
+        "All versions between V2.5 (including) and V2.7 (excluding)",
+        "V2.6",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "written", "version", "affected"), CISA_FORMS)
+def test_real_cisa_version_forms_are_read(
+    name: str, written: str, version: str, affected: bool
+) -> None:
+    adv = _parse(f"cisa-sample/{name}")
+    [product, *_] = [p for p in adv.products if p.versions == written]
+    assert version_in(version, product.versions) is affected
+
+
+def test_mobotix_prefixed_exact_versions_are_read() -> None:
+    adv = _parse("cisa-sample/icsa-24-235-03.json")
+    mx = [p for p in adv.products if p.versions == "vers:generic/MX-V4.7.3.11"]
+    assert mx and all(version_in("MX-V4.7.3.11", p.versions) for p in mx)
+    assert not any("not readable" in p.entry and "MX-V" in p.entry for p in adv.products)
+
+
+def test_cisa_text_that_is_no_version_stays_unknown() -> None:
+    adv = _parse("cisa-sample/icsa-22-172-01.json")
+    serial = [p for p in adv.products if "serial_number" in p.entry]
+    assert serial and all(p.versions is None for p in serial)
 
 
 def test_exploit_status_threat_sets_exploited() -> None:
@@ -106,11 +159,69 @@ def test_exploit_status_threat_sets_exploited() -> None:
     assert parse_document(json.dumps(d).encode(), "x").exploited is False
 
 
-def test_cvss_computed_from_vector_when_score_missing() -> None:
-    d = _doc(csaf_version="2.1")  # the 2.0 schema would refuse the score outright
-    for score in d["vulnerabilities"][0]["scores"]:
-        score["cvss_v3"]["baseScore"] = 99  # nonsense: recomputed from the vector
-    assert parse_document(json.dumps(d).encode(), "x").cvss == 6.1
+MSRC = "msrc/msrc_cve-2024-30080.synthetic.json"
+
+
+def _msrc(details: str | None = None, **score: object) -> Advisory:
+    d = json.loads((DATA / MSRC).read_text())
+    vuln = d["vulnerabilities"][0]
+    if details is not None:
+        vuln["threats"][1]["details"] = details
+    vuln["scores"][0]["cvss_v3"].update(score)
+    return parse_document(json.dumps(d).encode(), "msrc")
+
+
+def test_msrc_exploit_status_not_exploited_is_not_exploited() -> None:
+    adv = _parse(MSRC)  # "Publicly Disclosed:No;Exploited:No;Latest Software Release:..."
+    assert adv.exploited is False and adv.cvss == 9.8 and "cvss_note" not in adv.extra
+    assert adv.extra["exploit_status"] == [
+        "Publicly Disclosed:No;Exploited:No;Latest Software Release:Exploitation More Likely"
+    ]
+    for details in (
+        "Publicly Disclosed:Yes;Exploited:No;Latest Software Release:Exploitation Less Likely",
+        "Publicly Disclosed:No;Exploited:No;Latest Software Release:Exploitation Detected",
+        "Publicly Disclosed:No;Exploited:No;Latest Software Release:Exploitation Unlikely;"
+        "Older Software Release:Exploitation Unlikely",
+    ):
+        assert _msrc(details).exploited is False, details
+
+
+def test_msrc_exploit_status_exploited_yes_is_exploited() -> None:
+    for details in (
+        "Publicly Disclosed:No;Exploited:Yes;Latest Software Release:Exploitation Detected",
+        "Publicly Disclosed:Yes;Exploited:Yes",
+        "Exploited:Yes",
+    ):
+        assert _msrc(details).exploited is True, details
+
+
+def test_msrc_products_and_fixed_builds() -> None:
+    adv = _parse(MSRC)
+    ws2019 = next(
+        p for p in adv.products if p.product == "Windows Server 2019" and p.status == "affected"
+    )
+    assert ws2019.vendor == "Microsoft" and ws2019.fixed_version == "10.0.17763.5936"
+    assert version_in("10.0.17763.5830", ws2019.versions) is True
+    assert version_in("10.0.17763.5936", ws2019.versions) is False
+
+
+def test_stated_score_contradicting_its_vector_uses_the_vector() -> None:
+    vector = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"  # 7.5
+    adv = _msrc(vectorString=vector, baseScore=9.8)
+    assert adv.cvss == 7.5 and adv.cvss_vector == vector
+    assert adv.extra["cvss_note"] == "stated 9.8, vector gives 7.5"
+    agreeing = _msrc(vectorString=vector, baseScore=7.5)
+    assert agreeing.cvss == 7.5 and "cvss_note" not in agreeing.extra
+
+
+def test_cvss_21_score_contradicting_the_vector_and_nonsense_score() -> None:
+    d = json.loads((DATA / "csaf21-bsi-2022-0001.json").read_text())
+    d["vulnerabilities"][0]["metrics"][0]["content"]["cvss_v3"]["baseScore"] = 9.9
+    adv = parse_document(json.dumps(d).encode(), "x")
+    assert adv.cvss == 6.1 and adv.extra["cvss_note"] == "stated 9.9, vector gives 6.1"
+    d["vulnerabilities"][0]["metrics"][0]["content"]["cvss_v3"]["baseScore"] = 99
+    with pytest.raises(ParseError, match=r"CSAF 2\.1 schema: "):  # out of range: refused
+        parse_document(json.dumps(d).encode(), "x")
 
 
 def test_schema_invalid_20_document_is_rejected() -> None:
@@ -174,3 +285,50 @@ def test_not_json_and_not_utf8() -> None:
     for bad in (b"", b"\xff\xfe{", b"{", b"[]", b"null"):
         with pytest.raises(ParseError):
             parse_document(bad, "x")
+
+
+def test_explain_says_the_score_came_from_the_vector(tmp_path: Path) -> None:
+    adv = _msrc(vectorString="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", baseScore=9.8)
+    subs = [subscriber("0301", "Oslo", [item("Microsoft", "Windows Server 2019")])]
+    store = AsyncStore(Store(tmp_path / "t.db"))
+    try:
+        feed = FeedConfig(id="msrc", kind="csaf", path="x")
+        Pipeline(config(subs), store, http=None, clock=Clock())._ingest_and_plan(
+            feed, [adv], SourceState()
+        )
+        report = explain(
+            store.store, config(subs), "CVE-2024-30080", subscriber=None, now=datetime.now(UTC)
+        )
+    finally:
+        store.close()
+    assert report is not None and report["cvss"] == 7.5
+    text = format_explain(report)
+    assert "CVSS from the vector, not the stated score: msrc:msrc_CVE-2024-30080: " in text
+    assert "stated 9.8, vector gives 7.5" in text
+
+
+def test_red_hat_nevra_without_purl_is_read() -> None:
+    adv = _parse("rhsa-2022_0011.json")  # product_version branches like telnet-1:0.17-65.el7_6.src
+    telnet = [p for p in adv.products if p.product == "telnet"]
+    fixed = [p for p in telnet if p.status == "fixed"]
+    assert fixed and all(p.versions == "vers:rpm/1:0.17-65.el7_6" for p in fixed)
+    assert all(p.fixed_version == "1:0.17-65.el7_6" and p.vendor == "Red Hat" for p in fixed)
+    below = [p for p in telnet if p.status == "affected"]
+    assert len(below) == 3  # one per platform (AUS, E4S, TUS)
+    assert all(version_in("0.17-64.el7", p.versions) is True for p in below)
+    assert all(version_in("1:0.17-65.el7_6", p.versions) is False for p in below)
+    assert not any("not readable" in p.entry for p in adv.products)
+    assert {r.fixed_version for r in adv.remediations} == {"1:0.17-65.el7_6"}
+
+
+def test_red_hat_fixed_rpms_agree_with_red_hats_own_osv_conversion() -> None:
+    adv = _parse("rhsa-2024_4546.csaf.json")
+    osv = json.loads((DATA.parent / "osv" / "RHSA-2024_4546.osv.json").read_text())
+    for affected in osv["affected"]:
+        name = affected["package"]["name"]
+        [fixed_evr] = [e["fixed"] for e in affected["ranges"][0]["events"] if "fixed" in e]
+        ours = [p for p in adv.products if p.product == name and p.status == "affected"]
+        assert ours, name
+        for p in ours:
+            assert version_in(fixed_evr, p.versions) is False  # 0:EVR, epoch written out
+            assert version_in("0:2.13.3-2.el8", p.versions) is True

@@ -6,7 +6,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from certbot.versions import ALL, below, exact, normalise_version, parse_range, version_in
+from certbot.versions import (
+    ALL,
+    Nevra,
+    below,
+    canonical_version,
+    exact,
+    normalise_version,
+    parse_nevra,
+    parse_range,
+    rpm_exact,
+    same_version,
+    version_in,
+)
 
 # (range as written in a real document or feed, version, expected)
 TABLE = [
@@ -46,6 +58,59 @@ TABLE = [
     ("vers:npm/>=1.0.0|<1.2.3", "1.2.3", False),
 ]
 
+# Forms written in real CISA CSAF documents (cisagov/CSAF csaf_files/OT/white, commit 6960219f;
+# the sample in tests/data/csaf/cisa-sample holds documents with each of them).
+CISA = [
+    ("All versions < V7.1", "V7.0.9", True),
+    ("All versions < V7.1", "V7.1", False),
+    ("All Versions < V6.4", "6.3", True),
+    ("All BIOS versions < V1.0.212N", "V1.0.212M", True),
+    ("All BIOS versions < V1.0.212N", "V1.0.212N", False),
+    ("vers:all/>=V2.9.2<V2.9.4", "V2.9.3", True),
+    ("vers:all/>=V2.9.2<V2.9.4", "V2.9.4", False),
+    ("vers:all/>=V2.9.2<V2.9.4", "V2.9.1", False),
+    ("vers:all/>=V7.80<V9.40", "V9.39", True),
+    (">= R4.01.00 | <= R6.07.00", "R6.07.00", True),
+    (">= R4.01.00 | <= R6.07.00", "R4.01", True),
+    (">= R4.01.00 | <= R6.07.00", "R6.07.01", False),
+    (">= R4.01.00 | <= R6.07.00", "R3.09.50", False),
+    (">= V2.3 and < V6.30.016", "V6.30.015", True),
+    ("> V1.1 and < V1.3.2", "V1.1", False),
+    ("V9.50 and later", "V9.50", True),
+    ("V9.50 and later", "V9.49", False),
+    ("2.3.6 and below", "2.3.6", True),
+    ("2.3.6 and below", "2.3.7", False),
+    ("V6.3", "V6.3", True),  # a bare version in a range field: that version
+    ("V6.3", "V6.4", False),
+    ("All versions <= V7.x", "V7.99", True),
+    ("All versions <= V7.x", "V8.0", False),
+    ("All versions between V2.5 (including) and V2.7 (excluding)", "V2.5", True),
+    ("All versions between V2.5 (including) and V2.7 (excluding)", "V2.7", False),
+    ("Versions 2.00 to 6.11", "6.11", True),
+    ("V4.4, V4.5, V5.0, and V5.1", "V5.0", True),
+    ("V4.4, V4.5, V5.0, and V5.1", "V4.6", False),
+    ("V7.1 < V7.1 Upd3", "V7.1 Upd2", True),
+    ("V7.1 < V7.1 Upd3", "V7.1 Update 3", False),
+    ("< V14 SP1 Update 14", "V14 Update 3", True),  # V14 Update 3 comes before V14 SP1
+    ("< V14 SP1 Update 14", "V14 SP1 Update 13", True),
+    ("< V14 SP1 Update 14", "V14 SP1 Upd 14", False),
+    ("< V14 SP1 Update 14", "V14 SP2", False),
+    ("< V4.8 HF4", "V4.8 HF3", True),
+    ("< V4.8 HF4", "V4.8 SP1", False),
+    ("<= 15.2(6)E0a", "15.2(6)E0a", True),
+    ("<= 15.2(6)E0a", "15.2(6)E1", False),
+    ("< FW14", "FW13", True),
+    ("<=(R4.10)", "R4.10", True),
+    (">= 20.8 (only affected by CVE-2019-10943)", "20.9", True),
+    ("<= 3.4.4 Build 16102416", "3.4.4", True),
+    ("<= 3.4.4 Build 16102416", "3.4.5", False),
+    ("vers:all/<V18 Update 1", "V18", True),
+    (exact("MX-V4.7.3.11"), "MX-V4.7.3.11", True),
+    (exact("MX-V4.7.3.11"), "4.7.3.11", True),
+    (exact("MX-V4.7.3.11"), "MX-V4.7.3.12", False),
+    (exact("7.2"), "7.2.0", True),
+]
+
 UNREADABLE = [
     "",
     "   ",
@@ -57,12 +122,39 @@ UNREADABLE = [
     "vers:",
     "<",
     "0 <",
+    # real CISA strings that are not versions: never a guessed range
+    "<=the_first_5_digits_of_serial_number_22081",
+    "distributed < april 1, 2018",
+    "<April/20/2023",
+    "No version",
+    "All versions with Ethernet interface",
+    "All versions with U-Boot < V2016.05RS09",
+    "All versions <= V2.3.0 and Function State (FS) <= 3",
+    "<= 7.20 (7.50 and 7.60 may also be affected if WibuKey was installed manually)",
+    "5.011 | < 8.011",
+    "<=W",
+    "NMC2 <= 6.9.6",
+    "* (with option G28)",
+    "<= 4.2.21 | <= 5.0.27 | <= 5.1.19 | <= 6.0.16",
 ]
 
 
 @pytest.mark.parametrize(("rng", "version", "expected"), TABLE)
 def test_table(rng: str, version: str, expected: bool) -> None:
     assert version_in(version, rng) is expected
+
+
+@pytest.mark.parametrize(("rng", "version", "expected"), CISA)
+def test_cisa_forms(rng: str, version: str, expected: bool) -> None:
+    assert parse_range(rng) is not None, rng
+    assert version_in(version, rng) is expected
+
+
+def test_canonical_forms() -> None:
+    assert canonical_version("V14 SP1 Upd 14") == canonical_version("14 sp1 update 14")
+    assert canonical_version("R6.07.00") == "6.07"
+    assert canonical_version("latest") is None and canonical_version("7.x") is None
+    assert same_version("7.2.0", "V7.2") and not same_version("7.2.1", "7.2")
 
 
 @pytest.mark.parametrize("text", UNREADABLE)
@@ -122,3 +214,88 @@ def test_parse_range_never_raises(text: str) -> None:
 )
 def test_range_like_text_and_any_version_never_raise(text: str, version: str) -> None:
     assert version_in(version, text) in (True, False, None)
+
+
+NEVRAS = [
+    ("openssl-1:1.1.1k-6.el8_5", "openssl", "1:1.1.1k-6.el8_5", None),
+    ("telnet-1:0.17-65.el7_6.x86_64", "telnet", "1:0.17-65.el7_6", "x86_64"),
+    ("telnet-debuginfo-1:0.17-65.el7_6.ppc64le", "telnet-debuginfo", "1:0.17-65.el7_6", "ppc64le"),
+    ("git-lfs-0:2.13.3-3.el8_6.1.src", "git-lfs", "0:2.13.3-3.el8_6.1", "src"),
+    ("kernel-rt-4.18.0-305.el8.x86_64", "kernel-rt", "4.18.0-305.el8", "x86_64"),
+]
+
+
+@pytest.mark.parametrize(("text", "name", "evr", "arch"), NEVRAS)
+def test_red_hat_nevra(text: str, name: str, evr: str, arch: str | None) -> None:
+    assert parse_nevra(text) == Nevra(name, evr, arch)
+
+
+def test_not_a_nevra() -> None:
+    for text in ("name-1.0-2", "Corefix 14", "FortiOS 7.2.4", "V14 SP1", ""):
+        assert parse_nevra(text) is None, text
+
+
+def test_rpm_ranges_and_an_omitted_epoch() -> None:
+    assert version_in("1:1.1.1k-5.el8_5", "vers:rpm/<1:1.1.1k-6.el8_5") is True
+    assert version_in("1:1.1.1k-6.el8_5", rpm_exact("1:1.1.1k-6.el8_5")) is True
+    assert version_in("1.1.1k-5.el8_5", "vers:rpm/<1:1.1.1k-6.el8_5") is True  # as rpm -q prints
+    assert version_in("1.1.1k-6.el8_5", "vers:rpm/<1:1.1.1k-6.el8_5") is False
+    assert version_in("0:1.1.1k-7.el8_5", "vers:rpm/<1:1.1.1k-6.el8_5") is True  # epoch rules
+    assert same_version("1.1.1k-6.el8_5", "1:1.1.1k-6.el8_5")
+    assert not same_version("1.1.1k-5.el8_5", "1:1.1.1k-6.el8_5")
+
+
+# The CISA word forms, generated: written as CISA writes them, read back as the same range.
+CISA_WRITINGS = [
+    ("All versions < V{high}", lambda v, lo, hi: _key(v) < _key(hi)),
+    ("All Versions < V{high}", lambda v, lo, hi: _key(v) < _key(hi)),
+    ("vers:all/>=V{low}<V{high}", lambda v, lo, hi: _key(lo) <= _key(v) < _key(hi)),
+    (">= R{low} | <= R{high}", lambda v, lo, hi: _key(lo) <= _key(v) <= _key(hi)),
+    (">= V{low} and < V{high}", lambda v, lo, hi: _key(lo) <= _key(v) < _key(hi)),
+    ("V{low} and later", lambda v, lo, hi: _key(lo) <= _key(v)),
+    ("{high} and below", lambda v, lo, hi: _key(v) <= _key(hi)),
+    (
+        "All versions between V{low} (including) and V{high} (excluding)",
+        lambda v, lo, hi: _key(lo) <= _key(v) < _key(hi),
+    ),
+    ("Versions {low} to {high}", lambda v, lo, hi: _key(lo) <= _key(v) <= _key(hi)),
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(versions, min_size=3, max_size=3, unique_by=_key),
+    st.sampled_from(CISA_WRITINGS),
+    st.sampled_from(["", "V", "v"]),
+)
+def test_cisa_writings_read_back(vs: list[str], writing, prefix: str) -> None:
+    low, high, probe = vs
+    if _key(low) > _key(high):
+        low, high = high, low
+    form, inside = writing
+    text = form.format(low=low, high=high)
+    assert parse_range(text) is not None, text
+    assert version_in(prefix + probe, text) is inside(probe, low, high), (text, probe)
+
+
+quals = st.tuples(
+    st.integers(min_value=0, max_value=30),  # major
+    st.integers(min_value=0, max_value=5),  # SP (0 = none)
+    st.integers(min_value=0, max_value=20),  # Update (0 = none)
+)
+
+
+def _siemens(q: tuple[int, int, int], upd: str) -> str:
+    major, sp, update = q
+    return f"V{major}" + (f" SP{sp}" if sp else "") + (f" {upd} {update}" if update else "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(quals, quals, st.sampled_from(["Update", "Upd", "Upd."]))
+def test_siemens_qualifiers_order_like_releases(a, b, upd: str) -> None:
+    """V14 < V14 Update 3 < V14 SP1 < V14 SP1 Update 14 < V14 SP2 < V15."""
+    if a == b:
+        return
+    lower, higher = sorted((a, b))
+    assert version_in(_siemens(lower, upd), f"< {_siemens(higher, 'Update')}") is True
+    assert version_in(_siemens(higher, upd), f"< {_siemens(lower, 'Update')}") is False

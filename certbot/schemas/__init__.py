@@ -10,8 +10,12 @@
 schema and registry compiled to native code (~6 µs a document instead of ~800 µs); a document
 it refuses goes through `csaf20_validator`, which gives the message (and has the last word).
 
-The CSAF 2.1 schema is not bundled: 2.1 documents get a structural check instead
-(`certbot.sources.csaf.validate`).
+CSAF 2.1 (``csaf21/csaf.json``, oasis-tcs/csaf ``csaf_2.1/json_schema/`` at the same commit)
+is validated with jsonschema-rs only: python-jsonschema wrongly rejects some valid CVSS v4
+scores. Every schema it references is bundled and registered under its URL: the CSAF 2.1
+meta-schema and extension schemas (``csaf21/``), FIRST CVSS v2.0/v3.0/v3.1/v4.0 and FIRST's
+meta-schema (``first/``), CERT/CC's SSVC SelectionList 2.0.0 (``certcc/``). The validator has
+a retriever that refuses every URL, so validation never goes to the network.
 """
 
 from __future__ import annotations
@@ -29,6 +33,21 @@ _FIRST = {
     "https://www.first.org/cvss/cvss-v2.0.json": "cvss-v2.0.json",
     "https://www.first.org/cvss/cvss-v3.0.json": "cvss-v3.0.json",
     "https://www.first.org/cvss/cvss-v3.1.json": "cvss-v3.1.json",
+}
+
+
+_CSAF21 = "https://docs.oasis-open.org/csaf/csaf/v2.1/schema/"
+_CSAF21_REFS = {
+    f"{_CSAF21}meta.json": ("csaf21", "meta.json"),
+    f"{_CSAF21}extension-content.json": ("csaf21", "extension-content.json"),
+    f"{_CSAF21}extension-metaschema.json": ("csaf21", "extension-metaschema.json"),
+    "https://www.first.org/cvss/meta.json": ("first", "meta.json"),
+    "https://www.first.org/cvss/cvss-v4.0.json": ("first", "cvss-v4.0.json"),
+    "https://certcc.github.io/SSVC/data/schema/v2/SelectionList_2_0_0.schema.json": (
+        "certcc",
+        "SelectionList_2_0_0.schema.json",
+    ),
+    **{url: ("first", name) for url, name in _FIRST.items()},
 }
 
 
@@ -59,3 +78,27 @@ def csaf20_is_valid(doc: Any) -> bool:
     """True when the document is valid CSAF 2.0 (formats are not checked, as with
     `csaf20_validator`)."""
     return bool(_csaf20_native().is_valid(doc))
+
+
+def _offline(uri: str) -> Any:
+    raise ValueError(f"schema {uri} is not bundled; validation never fetches")
+
+
+@lru_cache(maxsize=1)
+def csaf21_validator() -> jsonschema_rs.Draft202012Validator:
+    """A jsonschema-rs validator for CSAF 2.1 documents, every referenced schema bundled."""
+    registry = jsonschema_rs.Registry(
+        [(url, _load(*parts)) for url, parts in _CSAF21_REFS.items()], retriever=_offline
+    )
+    return jsonschema_rs.Draft202012Validator(
+        _load("csaf21", "csaf.json"), registry=registry, validate_formats=False, retriever=_offline
+    )
+
+
+def csaf21_error(doc: Any) -> str | None:
+    """None when the document is valid CSAF 2.1, else '<json path>: <message>' of one error."""
+    error = next(iter(csaf21_validator().iter_errors(doc)), None)
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.instance_path) or "(top)"
+    return f"{where}: {error.message[:160]}"

@@ -1,8 +1,9 @@
 """CSAF 2.0 / 2.1 documents -> one `Advisory` per document (pure): `parse_document`.
 
+
 `parse_document` (what ``CsafSource.parse`` calls) reads one document: strict JSON (duplicate keys rejected), offline schema
-validation (2.0 against the bundled schema, 2.1 by a structural check because the 2.1 schema
-is not bundled), then the mapping in DOMAIN.md:
+validation (2.0 and 2.1 against the bundled OASIS schemas, `csaf_meta.validate`), then the
+mapping in DOMAIN.md:
 
 - identity: ``document.tracking.id`` (source_id), ``tracking.version`` (revision), all
   ``vulnerabilities[].cve`` (cves) and ``tracking.aliases`` (aliases);
@@ -10,8 +11,12 @@ is not bundled), then the mapping in DOMAIN.md:
 - products with one status each across all vulnerabilities: known/first/last_affected ->
   affected, under_investigation, fixed/first_fixed/recommended -> fixed, known_not_affected
   -> not_affected (in that order of precedence);
-- remediations, highest CVSS (stated or computed from the vector), exploited from threats of
-  category ``exploit_status``.
+- remediations; the highest CVSS: the stated base score, or the vector's score when the
+  vector contradicts it or no score is stated (``extra["cvss_note"]`` says "stated 9.8, vector
+  gives 7.5", and `explain` shows it);
+- exploited from threats of category ``exploit_status``: Microsoft's key:value form
+  ("Publicly Disclosed:No;Exploited:No;...") by its ``Exploited`` value, prose otherwise
+  ("Exploited in the wild" yes, "No known exploitation" no).
 
 Fetching (discovery, ROLIE, changes.csv, hash and signature checks) is in `csaf_fetch`.
 """
@@ -100,7 +105,43 @@ def _products(
                 entry=f"{pid}: {item.note}" if item.note else pid,
             )
         )
+    out.extend(_below_fixed_packages(out))
     return sorted(out, key=lambda p: (RANK[p.status], p.vendor, p.product, p.entry)), fix_of
+
+
+def _below_fixed_packages(products: list[AffectedProduct]) -> list[AffectedProduct]:
+    """Red Hat lists only the fixed RPM of each product stream; the versions below it are the
+    affected ones (Red Hat's own CSAF-to-OSV conversion reads it so: introduced 0, fixed EVR).
+    One affected ``vers:rpm/<EVR`` entry per package, EVR and platform, unless the document
+    itself names an affected or under-investigation version of that package."""
+    named = {(p.vendor, p.product) for p in products if p.status != "fixed"}
+    out: dict[tuple[str, str, str, str], AffectedProduct] = {}
+    for p in products:
+        if (
+            p.status != "fixed"
+            or not p.fixed_version
+            or not (p.versions or "").startswith("vers:rpm/")
+        ):
+            continue
+        if (p.vendor, p.product) in named:
+            continue
+        platform = p.entry.partition(": ")[2]
+        key = (p.vendor, p.product, p.fixed_version, platform)
+        out.setdefault(
+            key,
+            AffectedProduct(
+                vendor=p.vendor,
+                product=p.product,
+                versions=f"vers:rpm/<{p.fixed_version}",
+                cpe=p.cpe,
+                purl=p.purl,
+                status="affected",
+                fixed_version=p.fixed_version,
+                entry=f"{p.entry.partition(': ')[0]}: below the fixed package {p.fixed_version}"
+                + (f"; {platform}" if platform else ""),
+            ),
+        )
+    return list(out.values())
 
 
 def _remediations(vulns: list[Any], fix_of: dict[str, str | None]) -> list[Remediation]:
@@ -124,16 +165,40 @@ def _score_blocks(vuln: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield dict_(dict_(metric).get("content"))
 
 
-def _cvss(vulns: list[Any]) -> tuple[float, str | None] | None:
+def _score(cv: dict[str, Any], notes: list[str]) -> float | None:
+    """The block's base score: the vector's when the stated score contradicts it (noted)."""
+    stated, vec = cv.get("baseScore"), cv.get("vectorString")
+    score = scoring.base_score(stated, vec)
+    computed = scoring.from_vector(vec) if isinstance(vec, str) and vec else None
+    if score is not None and computed is not None and abs(score - computed) > 0.05:
+        notes.append(f"stated {score:g}, vector gives {computed:g}")
+        return computed
+    return score
+
+
+def _cvss(vulns: list[Any]) -> tuple[tuple[float, str | None] | None, list[str]]:
+    """The highest (score, vector) over all vulnerabilities, and notes on contradicted scores."""
     best: tuple[float, str | None] | None = None
+    notes: list[str] = []
     for vuln in vulns:
         for block in _score_blocks(dict_(vuln)):
             for key in ("cvss_v4", "cvss_v3", "cvss_v2"):
                 cv = dict_(block.get(key))
                 if cv:
-                    vec = cv.get("vectorString")
-                    best = scoring.best(best, scoring.base_score(cv.get("baseScore"), vec), vec)
-    return best
+                    best = scoring.best(best, _score(cv, notes), cv.get("vectorString"))
+    return best, list(dict.fromkeys(notes))
+
+
+# Microsoft (MSRC) writes exploit_status as "Publicly Disclosed:No;Exploited:No;Latest Software
+# Release:Exploitation Less Likely": key:value pairs, of which only "Exploited" says whether it
+# is exploited. Other providers write prose ("Exploited in the wild since ...").
+_MSRC_EXPLOITED = re.compile(r"(?:^|;)\s*exploited\s*:\s*(yes|no)\b", re.IGNORECASE)
+
+
+def _says_exploited(details: str) -> bool:
+    if m := _MSRC_EXPLOITED.search(details):
+        return m.group(1).lower() == "yes"
+    return not NOT_EXPLOITED.search(details)
 
 
 def _exploited(vulns: list[Any]) -> tuple[bool, list[str]]:
@@ -143,7 +208,7 @@ def _exploited(vulns: list[Any]) -> tuple[bool, list[str]]:
             threat = dict_(threat)
             if threat.get("category") == "exploit_status":
                 notes.append(s_(threat.get("details"))[:300])
-    return any(not NOT_EXPLOITED.search(n) for n in notes), notes
+    return any(_says_exploited(n) for n in notes if n), notes
 
 
 def parse_document(data: bytes, feed_id: str) -> Advisory:
@@ -158,11 +223,13 @@ def parse_document(data: bytes, feed_id: str) -> Advisory:
     tree = walk_tree(doc.get("product_tree"))
     products, fix_of = _products(vulns, tree)
     label = dict_(dict_(document.get("distribution")).get("tlp")).get("label")
-    best = _cvss(vulns)
+    best, cvss_notes = _cvss(vulns)
     exploited, exploit_notes = _exploited(vulns)
     info = extra(doc, tree, version)
     if exploit_notes:
         info["exploit_status"] = exploit_notes
+    if cvss_notes:
+        info["cvss_note"] = "; ".join(cvss_notes)
     lang = s_(document.get("lang"))[:2].lower() or "en"
     return Advisory(
         source=feed_id,

@@ -2,22 +2,19 @@
 compact ``extra`` that `explain` reads. Used by `certbot.sources.csaf`.
 
 Validation is offline: CSAF 2.0 documents against the bundled 2.0 JSON schema (with the FIRST
-CVSS schemas registered, `certbot.schemas`); CSAF 2.1 documents get a structural check only,
-because the 2.1 schema is not bundled (logged at INFO for each 2.1 document).
+CVSS schemas registered, `certbot.schemas`); CSAF 2.1 documents against the bundled 2.1 schema
+with jsonschema-rs (CVSS v4 and SSVC schemas registered).
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime
 from typing import Any
 
 from certbot.errors import ParseError
-from certbot.schemas import csaf20_is_valid, csaf20_validator
+from certbot.schemas import csaf20_is_valid, csaf20_validator, csaf21_error
 from certbot.sources.csaf_tree import TreeProduct
-
-log = logging.getLogger(__name__)
 
 STATUS_OF = {
     "known_affected": "affected",
@@ -69,24 +66,9 @@ def validate(doc: dict[str, Any]) -> str:
             raise ParseError(f"CSAF 2.0 schema: {where}: {error.message[:160]}")
         return version
     if version == "2.1":
-        tracking = dict_(document.get("tracking"))
-        missing = [
-            k
-            for k, v in (
-                ("document.category", document.get("category")),
-                ("document.title", document.get("title")),
-                ("document.publisher", document.get("publisher")),
-                ("document.tracking.id", tracking.get("id")),
-                ("document.tracking.version", tracking.get("version")),
-            )
-            if not v
-        ]
-        if missing:
-            raise ParseError(f"CSAF 2.1 structural check: missing {', '.join(missing)}")
-        log.info(
-            "CSAF 2.1 document %s: structural check only (2.1 schema not bundled)",
-            s_(tracking.get("id"))[:80],
-        )
+        problem = csaf21_error(doc)
+        if problem is not None:
+            raise ParseError(f"CSAF 2.1 schema: {problem}")
         return version
     raise ParseError(f"unsupported csaf_version {str(version)[:20]!r}")
 

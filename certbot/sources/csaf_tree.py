@@ -8,7 +8,9 @@ platform is mentioned in the entry.
 
 Versions: ``product_version`` -> ``vers:generic/<v>`` (exact); ``product_version_range`` -> the
 range text as given when `certbot.versions.parse_range` can read it, else None ("version
-unknown") with the raw text kept in ``entry``.
+unknown") with the raw text kept in ``entry``. Packages: a ``pkg:rpm`` purl gives the product
+name and a ``vers:rpm/[epoch:]version-release``; without a purl, a Red Hat NEVRA in the
+version branch or the name (``telnet-1:0.17-65.el7_6.x86_64``) gives the same.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from certbot.versions import exact, parse_range
+from certbot.versions import exact, parse_nevra, parse_range, rpm_exact
 
 _MAX_DEPTH = 30  # CSAF trees are a handful of levels; deeper is hostile
 
@@ -69,12 +71,40 @@ def _versions(category: str, name: str) -> tuple[str | None, str | None, str]:
     """(versions, single version, note) for a version-carrying branch."""
     looks_like_range = name[:1] in "<>=!*" or name.lower().startswith("vers:")
     if category == "product_version" and not looks_like_range:
-        if parse_range(exact(name)) is None:
-            return None, name, f"version {name!r} not readable"
-        return exact(name), name, ""
+        if parse_range(exact(name)) is not None:
+            return exact(name), name, ""
+        if parse_range(name) is not None:  # a range in the version slot: "2.3.6 and below"
+            return name, None, ""
+        return None, name, f"version {name!r} not readable"
     if parse_range(name) is not None:
         return name, None, ""
     return None, None, f"range {name!r} not readable"
+
+
+def _package(purl: str | None, ctx: dict[str, str], name: str) -> TreeProduct | None:
+    """A package product (Red Hat RPMs): the name and ``vers:rpm`` version from its purl, or
+    from the NEVRA its version branch or name is written as when it has no purl."""
+    pkg = _purl(purl) if purl else None
+    if pkg is not None and pkg.type == "rpm" and pkg.version:
+        epoch = (
+            str((pkg.qualifiers or {}).get("epoch") or "")
+            if isinstance(pkg.qualifiers, dict)
+            else ""
+        )
+        evr = f"{epoch}:{pkg.version}" if epoch and ":" not in pkg.version else pkg.version
+        return TreeProduct("", name, product=pkg.name, versions=rpm_exact(evr), version=evr)
+    if pkg is not None and pkg.version:
+        return TreeProduct(
+            "", name, product=pkg.name, versions=exact(pkg.version), version=pkg.version
+        )
+    if pkg is not None:
+        return TreeProduct("", name, product=pkg.name)
+    nevra = parse_nevra(ctx.get("product_version") or name)
+    if nevra is not None:
+        return TreeProduct(
+            "", name, product=nevra.name, versions=rpm_exact(nevra.evr), version=nevra.evr
+        )
+    return None
 
 
 def _leaf(product: dict[str, Any], ctx: dict[str, str]) -> TreeProduct | None:
@@ -85,18 +115,20 @@ def _leaf(product: dict[str, Any], ctx: dict[str, str]) -> TreeProduct | None:
     name = _str(product.get("name"))
     vendor = ctx.get("vendor", "")
     prod = ctx.get("product_name") or ""
-    if not prod and purl and (pkg := _purl(purl)) is not None:
-        # A package (Red Hat RPMs): the purl names the product and its version.
-        ctx = {**ctx, "product_version": pkg.version} if pkg.version else ctx
-        prod = pkg.name
+    pkg = None if prod else _package(purl, ctx, name)
+    if pkg is not None and pkg.product:
+        prod = pkg.product
     prod = prod or ctx.get("product_family", "")
     if not vendor or not prod:
         cv, cp = _from_cpe(cpe)
         vendor, prod = vendor or cv, prod or cp or name
     versions, single, note = None, None, ""
-    for cat in ("product_version", "product_version_range"):
-        if cat in ctx:
-            versions, single, note = _versions(cat, ctx[cat])
+    if pkg is not None and (pkg.versions or pkg.version):
+        versions, single = pkg.versions, pkg.version
+    else:
+        for cat in ("product_version", "product_version_range"):
+            if cat in ctx:
+                versions, single, note = _versions(cat, ctx[cat])
     return TreeProduct(pid, name, vendor, prod, versions, single, cpe, purl, note)
 
 
