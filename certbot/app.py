@@ -21,7 +21,7 @@ from certbot.match import Matcher
 from certbot.model import Notification
 from certbot.pipeline import FeedResult, Pipeline
 from certbot.render import Renderer
-from certbot.store import AsyncStore, Store, utcnow
+from certbot.store import Store, StoreThread, utcnow
 
 log = logging.getLogger("certbot.app")
 
@@ -88,7 +88,7 @@ class App:
     async def _open(self) -> None:
         stack = self._stack
         _register_secrets(self.config, self.environ)
-        self.store = AsyncStore(Store(self.db_path))
+        self.store = StoreThread(Store(self.db_path))
         stack.callback(self.store.close)
         self.http = await stack.enter_async_context(Http(base_dir=self.config.root))
         session = await stack.enter_async_context(

@@ -97,7 +97,7 @@ async def run_cycle(app: Any, config: Config) -> dict[str, Any]:
 
     results = await app.poll()
     await app.dispatch()
-    await app.store.run(build_digests, app.store.store, config, app.clock(), force=True)
+    await app.store.call(build_digests, config, app.clock(), force=True)
     await app.dispatch()
     statuses = await app.store.status_counts()
     cases = await app.store.list_cases(10_000)

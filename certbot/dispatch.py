@@ -36,7 +36,7 @@ from certbot.errors import DeliveryError
 from certbot.model import TLP, Notification, Priority
 from certbot.pipeline import plan_operator
 from certbot.routing import in_quiet_hours
-from certbot.store import AsyncStore, Store, delivery_id, utcnow
+from certbot.store import Store, StoreThread, delivery_id, utcnow
 
 log = logging.getLogger("certbot.dispatch")
 
@@ -64,7 +64,7 @@ class Dispatcher:
     def __init__(
         self,
         config: Config,
-        store: AsyncStore,
+        store: StoreThread,
         channels: dict[str, Channel],
         *,
         clock: Callable[[], datetime] = utcnow,
@@ -102,11 +102,11 @@ class Dispatcher:
 
     async def _run_once(self, limit: int) -> DispatchSummary:
         summary = DispatchSummary()
-        n = await self.store.recover_inflight(self.clock())
+        n = await self.store.call(Store.recover_inflight, self.clock())
         if n:
             log.warning("%d deliveries were interrupted mid-send; re-sending (counted)", n)
-        await self.store.run(build_digests, self.store.store, self.config, self.clock())
-        rows = await self.store.due(self.clock(), limit)
+        await self.store.call(build_digests, self.config, self.clock())
+        rows = await self.store.call(Store.due, self.clock(), limit)
         by_target: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
             by_target[(row["subscriber_id"], row["target_id"])].append(row)
@@ -124,7 +124,7 @@ class Dispatcher:
         await asyncio.gather(*(drain(k, v) for k, v in by_target.items()))
         # Operator notices planned by failures in this round go out in the same round.
         if summary.dead or summary.blocked:
-            for row in await self.store.due(self.clock(), limit):
+            for row in await self.store.call(Store.due, self.clock(), limit):
                 if row["subscriber_id"] == OPERATOR:
                     await self._one(row, (OPERATOR, row["target_id"]), summary, sem)
         return summary
@@ -137,7 +137,7 @@ class Dispatcher:
         sem: asyncio.Semaphore,
     ) -> None:
         now = self.clock()
-        if not await self.store.claim(row["id"], now):
+        if not await self.store.call(Store.claim, row["id"], now):
             return  # someone else has it
         faults.crashpoint("after_claim")
         target = self.config.target(row["subscriber_id"], row["target_id"])
@@ -146,11 +146,11 @@ class Dispatcher:
             await self._dead(row, "target is no longer configured", summary)
             return
         # TLP again at send time: the clearance or the label may have changed since planning.
-        tlp = await self.store.run(_current_tlp, self.store.store, row)
+        tlp = await self.store.call(_current_tlp, row)
         owner = row["subscriber_id"]
         reason = tlp_rules.check(tlp, target, target_owner=owner, concerned=owner)
         if reason is not None:
-            await self.store.run(_block, self.store.store, self.config, row, reason, now)
+            await self.store.call(_block, self.config, row, reason, now)
             summary.blocked += 1
             return
         channel = self.channels.get(target.kind)
@@ -158,7 +158,7 @@ class Dispatcher:
             await self._dead(row, f"no channel '{target.kind}' is available", summary)
             return
         if n.kind == "update" and n.case_id:
-            ref = await self.store.thread_ref(n.case_id, owner, target.id)
+            ref = await self.store.call(Store.thread_ref, n.case_id, owner, target.id)
             if ref:
                 n.extra["thread_ts"] = ref
         ambiguous = bool(row["ambiguous"])
@@ -168,8 +168,12 @@ class Dispatcher:
                 async with sem:
                     found = await channel.already_sent(payload, target)
                 if found is not None:
-                    await self.store.finish_sent(
-                        row["id"], self.clock(), found.external_id, ambiguous=False
+                    await self.store.call(
+                        Store.finish_sent,
+                        row["id"],
+                        self.clock(),
+                        found.external_id,
+                        ambiguous=False,
                     )
                     summary.sent += 1
                     return
@@ -187,7 +191,9 @@ class Dispatcher:
             await self._failed(row, key, DeliveryError(type(exc).__name__, retryable=True), summary)
             return
         faults.crashpoint("after_send")
-        await self.store.finish_sent(row["id"], self.clock(), sent.external_id, ambiguous=ambiguous)
+        await self.store.call(
+            Store.finish_sent, row["id"], self.clock(), sent.external_id, ambiguous=ambiguous
+        )
         summary.sent += 1
         summary.ambiguous_resends += ambiguous
 
@@ -208,8 +214,13 @@ class Dispatcher:
                 wait = max(wait, float(exc.retry_after))
                 self.paused_until[key] = self.clock() + timedelta(seconds=float(exc.retry_after))
             retry_at = self.clock() + timedelta(seconds=wait)
-            await self.store.finish_failed(
-                row["id"], self.clock(), message, retry_at=retry_at, ambiguous=exc.ambiguous
+            await self.store.call(
+                Store.finish_failed,
+                row["id"],
+                self.clock(),
+                message,
+                retry_at=retry_at,
+                ambiguous=exc.ambiguous,
             )
             log.warning(
                 "delivery %s to %s/%s failed (%s); retry in %.0f s",
@@ -224,7 +235,7 @@ class Dispatcher:
         await self._dead(row, message, summary)
 
     async def _dead(self, row: dict[str, Any], message: str, summary: DispatchSummary) -> None:
-        await self.store.run(_mark_dead, self.store.store, self.config, row, message, self.clock())
+        await self.store.call(_mark_dead, self.config, row, message, self.clock())
         summary.dead += 1
         summary.errors.append(f"{row['id']}: {message}")
 
@@ -295,15 +306,7 @@ def _mark_dead(
 
 def build_digests(store: Store, config: Config, now: datetime, *, force: bool = False) -> int:
     """Fold held P3/P4 deliveries whose digest time has come into one digest per target."""
-    rows = (
-        store.held_for_digest(now)
-        if not force
-        else list(
-            store.db.query(
-                "SELECT * FROM deliveries WHERE status = 'digest' ORDER BY subscriber_id, target_id, priority, created_at"
-            )
-        )
-    )
+    rows = store.held_for_digest(now) if not force else store.all_held_for_digest()
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         groups[(r["subscriber_id"], r["target_id"])].append(r)

@@ -25,7 +25,7 @@ from certbot.priority import decide
 from certbot.render import OSLO
 from certbot.routing import digest_due, in_quiet_hours, quiet_hours_end
 from certbot.sources import get_source
-from certbot.store import AsyncStore, CaseChange, Store, delivery_id, iso, utcnow
+from certbot.store import CaseChange, Store, StoreThread, delivery_id, iso, utcnow
 
 log = logging.getLogger("certbot.pipeline")
 
@@ -75,7 +75,7 @@ class Pipeline:
     def __init__(
         self,
         config: Config,
-        store: AsyncStore,
+        store: StoreThread,
         http: Any,
         *,
         clock: Callable[[], datetime] = utcnow,
@@ -107,12 +107,10 @@ class Pipeline:
             cves = enrich.wanted_cves(batch)
             if cves:
                 try:
-                    nvd = await enrich.nvd_records(
-                        self.http, self.config, self.store.store.path, cves
-                    )
+                    nvd = await enrich.nvd_records(self.http, self.config, self.store, cves)
                 except Exception:
                     log.exception("NVD enrichment failed; planning without it")
-            planned = await self.store.run(self._ingest_and_plan_many, batch, nvd)
+            planned = await self.store.call(self._ingest_and_plan_batch, batch, nvd)
             for res, _, _ in fetched:
                 if res.feed_id in planned:
                     res.changed_cases, res.planned, res.matches = planned[res.feed_id]
@@ -136,7 +134,7 @@ class Pipeline:
         try:
             fetched = await source.fetch(feed, self.http, state)
             if fetched.not_modified:
-                await self.store.save_feed_state(feed.id, state, now=self.clock())
+                await self.store.call(Store.save_feed_state, feed.id, state, now=self.clock())
                 return FeedResult(feed.id, "not_modified"), [], state
             if source.enrichment:
                 await self._enrich(source, feed, fetched)
@@ -176,20 +174,17 @@ class Pipeline:
     async def _feed_failed(self, feed: FeedConfig, error: str) -> FeedResult:
         log.warning("feed %s failed: %s", feed.id, error)
         now = self.clock()
-        await self.store.save_feed_state(feed.id, None, now=now, error=error)
-        await self.store.run(self._feed_health_alert, feed.id, error, now)
+        await self.store.call(Store.save_feed_state, feed.id, None, now=now, error=error)
+        await self.store.call(self._feed_health_alert, feed.id, error, now)
         return FeedResult(feed.id, "error", error=error)
 
     async def _enrich(self, source: Any, feed: FeedConfig, fetched: Any) -> None:
         hook = getattr(source, "enrich", None)
         if hook is not None and fetched.body is not None:
-            await self.store.run(hook, self.store.store, fetched.body, feed)
+            await self.store.call(hook, fetched.body, feed)
 
-    def _feed_health_alert(self, feed_id: str, error: str, now: datetime) -> None:
-        store = self.store.store
-        rows = store.db.query("SELECT failures FROM feed_state WHERE feed_id = ?", [feed_id])
-        row = next(iter(rows), None)
-        failures = row["failures"] if row else 1
+    def _feed_health_alert(self, store: Store, feed_id: str, error: str, now: datetime) -> None:
+        failures = store.feed_failures(feed_id)
         if failures in (1, 3) or failures % 24 == 0:  # tell once, again if it persists; no flood
             plan_operator(
                 store,
@@ -202,14 +197,18 @@ class Pipeline:
     def _ingest_and_plan(
         self, feed: FeedConfig, advisories: list[Advisory], state: Any
     ) -> FeedResult:
-        changed, planned, matches = self._ingest_and_plan_many([(feed, advisories, state)])[feed.id]
+        """One feed's batch, on the writer thread (tests run it with ``store.run``)."""
+        batch = [(feed, advisories, state)]
+        changed, planned, matches = self._ingest_and_plan_batch(self.store.store, batch)[feed.id]
         return FeedResult(feed.id, "ok", len(advisories), changed, planned, matches)
 
-    def _ingest_and_plan_many(
-        self, batch: list[tuple[FeedConfig, list[Advisory], Any]], nvd: dict[str, Any] | None = None
+    def _ingest_and_plan_batch(
+        self,
+        store: Store,
+        batch: list[tuple[FeedConfig, list[Advisory], Any]],
+        nvd: dict[str, Any] | None = None,
     ) -> dict[str, tuple[list[CaseChange], int, int]]:
         """One transaction: ingest every feed's advisories, plan each changed case once."""
-        store = self.store.store
         now = self.clock()
         out: dict[str, tuple[list[CaseChange], int, int]] = {}
         with store.tx():

@@ -18,33 +18,25 @@ from typing import Any
 from certbot.config import Config
 from certbot.model import TLP, Notification
 from certbot.pipeline import plan_operator
-from certbot.store import AsyncStore, Store, delivery_id, iso
+from certbot.store import Store, StoreThread, delivery_id
+from certbot.store import replies as records
 
 RUNGS = 3
 
 
-async def run_escalation(app_or_store: Any, config: Config, now: datetime) -> int:
-    """Climb every due ladder one rung; returns how many rungs were taken."""
-    store = getattr(app_or_store, "store", app_or_store)
-    if isinstance(store, AsyncStore):
-        return await store.run(escalate, store.store, config, now)
+async def run_escalation(store: StoreThread | Store, config: Config, now: datetime) -> int:
+    """Climb every due ladder one rung; returns how many rungs were taken.
+
+    With the service's `StoreThread` the whole job runs on the writer thread (never on the
+    event loop's); a plain `Store` (CLI, tests) is used in the calling thread.
+    """
+    if isinstance(store, StoreThread):
+        return await store.call(escalate, config, now)
     return escalate(store, config, now)
 
 
 def escalate(store: Store, config: Config, now: datetime) -> int:
-    rows = list(
-        store.db.query(
-            "SELECT l.case_id, l.subscriber_id, l.created_at, coalesce(e.stage, 0) AS stage, "
-            "(SELECT min(deadline) FROM matches m WHERE m.case_id = l.case_id "
-            " AND m.subscriber_id = l.subscriber_id) AS deadline "
-            "FROM alerts l LEFT JOIN escalations e ON e.case_id = l.case_id "
-            "AND e.subscriber_id = l.subscriber_id "
-            "WHERE l.priority = 1 AND l.state = 'open' AND coalesce(e.stage, 0) < ? "
-            "AND NOT EXISTS (SELECT 1 FROM acks k WHERE k.case_id = l.case_id "
-            " AND k.subscriber_id = l.subscriber_id)",
-            [RUNGS],
-        )
-    )
+    rows = records.unacked_p1(store, RUNGS)
     taken = 0
     for row in rows:
         if now >= due_at(row, config.service.escalation_after):
@@ -63,20 +55,10 @@ def due_at(row: dict[str, Any], after: int) -> datetime:
     return created + step * (int(row["stage"]) + 1)
 
 
-def _originals(store: Store, case_id: str, sub_id: str) -> list[dict[str, Any]]:
-    return list(
-        store.db.query(
-            "SELECT * FROM deliveries WHERE case_id = ? AND subscriber_id = ? AND "
-            "kind IN ('alert', 'update') AND status NOT IN ('blocked') ORDER BY created_at DESC",
-            [case_id, sub_id],
-        )
-    )
-
-
 def _rung(store: Store, config: Config, row: dict[str, Any], stage: int, now: datetime) -> None:
     case_id, sub_id = row["case_id"], row["subscriber_id"]
     latest: dict[str, dict[str, Any]] = {}
-    for d in _originals(store, case_id, sub_id):
+    for d in records.original_deliveries(store, case_id, sub_id):
         latest.setdefault(d["target_id"], d)
     planned = 0
     if stage in (1, 2):
@@ -101,10 +83,7 @@ def _rung(store: Store, config: Config, row: dict[str, Any], stage: int, now: da
             tlp=tlp,
             title=f"Ikke kvittert: {shown} ({sub_id})",
         )
-    store.db.table("escalations").upsert(
-        {"case_id": case_id, "subscriber_id": sub_id, "stage": stage, "at": iso(now)},
-        pk=("case_id", "subscriber_id"),
-    )
+    records.set_escalation_stage(store, case_id, sub_id, stage, now)
     store.audit(
         "escalation",
         subscriber_id=sub_id,

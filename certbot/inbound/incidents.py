@@ -138,7 +138,7 @@ def update_incident(ctx: Context, cmd: Command, lang: str, now: datetime) -> Out
         return Outcome(reply, "denied", detail={"why": "no_incident"})
     status = UPDATE_WORDS[cmd.args[1].lower()]
     comment = " ".join(cmd.args[2:])[:1000]
-    store.db.execute("UPDATE incidents SET status = ? WHERE id = ?", [status, inc["id"]])
+    records.set_incident_status(store, inc["id"], status)
     records.add_history(store, inc["id"], f"{cmd.platform}:{cmd.user_id}", status, comment, now)
     platform = str(inc["reporter"]).split(":", 1)[0]
     sub_lang = _sub_lang(ctx, inc["municipality"])
