@@ -24,7 +24,7 @@ from lxml import etree
 from bench import generate as g
 from bench.common import World, null_channels, timer
 from certbot.app import App
-from certbot.pipeline import plan_case
+from certbot.planning import plan_case
 
 
 async def _cycle_once(world: World, db: Path) -> dict[str, Any]:

@@ -15,10 +15,10 @@ import aiohttp
 
 from certbot.channels import Channel, ChannelContext, Payload, Sent, channel_classes
 from certbot.config import Config, TargetConfig
-from certbot.dispatch import Dispatcher, DispatchSummary
 from certbot.fetch import Http
 from certbot.match import Matcher
 from certbot.model import Notification
+from certbot.outbound.dispatch import Dispatcher, DispatchSummary
 from certbot.pipeline import FeedResult, Pipeline
 from certbot.render import Renderer
 from certbot.store import Store, StoreThread, utcnow

@@ -93,7 +93,7 @@ def _python() -> str:
 
 async def run_cycle(app: Any, config: Config) -> dict[str, Any]:
     """Poll, send, fold every digest at once, send again; summarise."""
-    from certbot.dispatch import build_digests
+    from certbot.planning import build_digests
 
     results = await app.poll()
     await app.dispatch()

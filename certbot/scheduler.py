@@ -88,7 +88,7 @@ def build_scheduler(app: App, *, dispatch_every: float = 10.0) -> AsyncIOSchedul
         )
 
     async def escalate() -> None:
-        from certbot.inbound.escalation import run_escalation
+        from certbot.outbound.escalation import run_escalation
 
         if await run_escalation(app.store, app.config, app.clock()):
             wake.set()

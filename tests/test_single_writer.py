@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from certbot.config import FeedConfig
-from certbot.dispatch import Dispatcher
 from certbot.inbound.commands import Command, handle
-from certbot.inbound.escalation import escalate, run_escalation
 from certbot.model import Fetched
+from certbot.outbound.dispatch import Dispatcher
+from certbot.outbound.escalation import escalate, run_escalation
 from certbot.pipeline import Pipeline
 from certbot.sources import SourceState
 from certbot.store import Store, StoreThread, WrongThread

@@ -11,7 +11,7 @@ from certbot.inbound.auth import Roles
 from certbot.inbound.commands import Command, Context, Notice, Outcome, Reply
 from certbot.inbound.texts import t
 from certbot.model import TLP
-from certbot.pipeline import plan_operator
+from certbot.outbound.notices import OperatorNotice, plan_operator
 
 STEPS = ("what_happened", "rsit_class", "services", "impact", "measures", "others_notified")
 FORM_KEYS = {
@@ -116,15 +116,13 @@ def _commit(
         now=now,
     )
     summary = "\n".join(f"{k}: {fields.get(k) or '-'}" for k in records.INCIDENT_FIELDS)
-    plan_operator(
-        store,
-        ctx.config,
+    notice = OperatorNotice(
         f"Hendelse {inc_id} fra {sub_id} ({cmd.platform}:{cmd.user_id}):\n{summary}",
-        now,
         key=f"incident:{inc_id}",
         tlp=TLP.AMBER_STRICT,
         title=f"Hendelse {inc_id} fra {sub_id}",
     )
+    plan_operator(store, ctx.config, notice, now)
     return Outcome(Reply(t(lang, "inc_done", id=inc_id)), "allowed", sub_id, {"incident": inc_id})
 
 

@@ -16,9 +16,9 @@ from typing import Any
 from aiohttp import web
 
 from certbot.inbound.commands import Command, Context, handle
-from certbot.inbound.links import ACTIONS, action_links, make_token, read_token
 from certbot.inbound.slack import SlackInbound
 from certbot.inbound.telegram import TelegramInbound
+from certbot.outbound.links import ACTIONS, action_links, make_token, read_token
 from certbot.store import Store, StoreThread
 from certbot.store import replies as records
 

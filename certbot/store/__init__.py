@@ -22,6 +22,7 @@ from certbot.store.base import (
 )
 from certbot.store.cases import CaseChange, material_changes
 from certbot.store.facade import Store
+from certbot.store.outbox import Delivery, PlanRecord
 from certbot.store.schema import MIGRATIONS
 from certbot.store.thread import AsyncStore, StoreThread
 
@@ -30,7 +31,9 @@ __all__ = [
     "AsyncStore",
     "CaseChange",
     "DatabaseError",
+    "Delivery",
     "OperationalError",
+    "PlanRecord",
     "Store",
     "StoreBase",
     "StoreThread",

@@ -17,6 +17,7 @@ matches, the alert state and the outbox rows of one plan in ONE transaction (I1)
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +37,59 @@ _MATCH_COLUMNS = (
 )
 
 
+@dataclass
+class Delivery:
+    """One outbox row. Planned with a `Notification`; read back with its JSON text."""
+
+    id: str
+    subscriber_id: str
+    target_id: str
+    channel: str
+    kind: str
+    priority: int | None
+    tlp: int
+    status: str
+    notification: Notification | str
+    case_id: str | None = None
+    revision: int | None = None
+    attempts: int = 0
+    next_attempt_at: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    sent_at: str | None = None
+    last_error: str | None = None
+    ambiguous: int = 0
+    ambiguous_resends: int = 0
+    external_id: str | None = None
+    digest_id: str | None = None
+    due_at: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Delivery:
+        return cls(**{f.name: row[f.name] for f in fields(cls) if f.name in row})
+
+    def row(self) -> dict[str, Any]:
+        """The columns this delivery sets (unset ones take the outbox's defaults)."""
+        values = ((f.name, getattr(self, f.name)) for f in fields(self))
+        return {k: v for k, v in values if v is not None}
+
+    def notice(self) -> Notification:
+        n = self.notification
+        return n if isinstance(n, Notification) else Notification.from_json(json.loads(n))
+
+
+@dataclass
+class PlanRecord:
+    """What planning one case for one municipality decided: written by `Outbox.record_plan`."""
+
+    case_id: str
+    revision: int
+    subscriber_id: str
+    priority: int
+    matches: list[dict[str, Any]] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
 class Outbox(StoreBase):
     def alert_states(self, case_id: str) -> dict[str, dict[str, Any]]:
         return {
@@ -52,21 +106,13 @@ class Outbox(StoreBase):
             )
         }
 
-    def record_plan(
-        self,
-        case_id: str,
-        revision: int,
-        subscriber_id: str,
-        *,
-        priority: int,
-        matches: list[dict[str, Any]],
-        deliveries: list[dict[str, Any]],
-        now: datetime,
-    ) -> int:
+    def record_plan(self, plan: PlanRecord, *, now: datetime) -> int:
         """Matches, the alert state and the outbox rows in ONE transaction (I1).
 
         Returns how many deliveries were newly planned (re-planning the same thing is a no-op).
         """
+        case_id, revision, subscriber_id = plan.case_id, plan.revision, plan.subscriber_id
+        priority, matches, deliveries = plan.priority, plan.matches, plan.deliveries
         planned = 0
         at = iso(now)
         with self.tx():
@@ -94,7 +140,10 @@ class Outbox(StoreBase):
                 planned += self.add_delivery(d, now=now)
         return planned
 
-    def add_delivery(self, d: dict[str, Any], *, now: datetime) -> int:
+    def add_delivery(self, d: Delivery | dict[str, Any], *, now: datetime) -> int:
+        """Insert a planned delivery unless its id exists; returns 1 if it was new."""
+        if isinstance(d, Delivery):
+            d = d.row()
         row = {
             "attempts": 0,
             "ambiguous_resends": 0,
@@ -131,6 +180,10 @@ class Outbox(StoreBase):
                 [iso(now), limit],
             )
         )
+
+    def due_deliveries(self, now: datetime, limit: int = 500) -> list[Delivery]:
+        """`due`, as typed rows (the dispatcher's view)."""
+        return [Delivery.from_row(r) for r in self.due(now, limit)]
 
     def next_due_at(self) -> str | None:
         row = list(
@@ -237,16 +290,14 @@ class Outbox(StoreBase):
             )
         )
 
-    def fold_into_digest(
-        self, digest_row: dict[str, Any], item_ids: list[str], now: datetime
-    ) -> None:
+    def fold_into_digest(self, digest_row: Delivery, item_ids: list[str], now: datetime) -> None:
         with self.tx():
             if self.add_delivery(digest_row, now=now):
                 marks = ",".join("?" * len(item_ids))
                 self.db.execute(
                     f"UPDATE deliveries SET status = 'digested', digest_id = ?, updated_at = ? "  # noqa: S608
                     f"WHERE id IN ({marks}) AND status = 'digest'",
-                    [digest_row["id"], iso(now), *item_ids],
+                    [digest_row.id, iso(now), *item_ids],
                 )
 
     def immediate_count_since(self, subscriber_id: str, since: datetime) -> int:

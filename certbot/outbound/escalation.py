@@ -17,8 +17,8 @@ from typing import Any
 
 from certbot.config import Config
 from certbot.model import TLP, Notification
-from certbot.pipeline import plan_operator
-from certbot.store import Store, StoreThread, delivery_id
+from certbot.outbound.notices import OperatorNotice, plan_operator
+from certbot.store import Delivery, Store, StoreThread, delivery_id
 from certbot.store import replies as records
 
 RUNGS = 3
@@ -74,15 +74,13 @@ def _rung(store: Store, config: Config, row: dict[str, Any], stage: int, now: da
         tlp = max((TLP(d["tlp"]) for d in latest.values()), default=TLP.AMBER)
         title = next(iter(latest.values()), {}).get("notification")
         shown = json.loads(title)["title"] if title else case_id
-        planned += plan_operator(
-            store,
-            config,
+        notice = OperatorNotice(
             f"P1 {case_id} er ikke kvittert av {sub_id} (opprettet {row['created_at']}).",
-            now,
             key=f"escalation:{case_id}:{sub_id}",
             tlp=tlp,
             title=f"Ikke kvittert: {shown} ({sub_id})",
         )
+        planned += plan_operator(store, config, notice, now)
     records.set_escalation_stage(store, case_id, sub_id, stage, now)
     store.audit(
         "escalation",
@@ -98,19 +96,17 @@ def _resend(store: Store, original: dict[str, Any], stage: int, now: datetime) -
     did = delivery_id(original["id"], "reminder", stage)
     n.delivery_id, n.kind = did, "reminder"
     n.extra = {**n.extra, "reminder": True, "escalation": stage == 2}
-    return store.add_delivery(
-        {
-            "id": did,
-            "case_id": original["case_id"],
-            "revision": original["revision"],
-            "subscriber_id": original["subscriber_id"],
-            "target_id": original["target_id"],
-            "channel": original["channel"],
-            "kind": "reminder",
-            "priority": original["priority"],
-            "tlp": original["tlp"],
-            "status": "pending",
-            "notification": n,
-        },
-        now=now,
+    reminder = Delivery(
+        id=did,
+        case_id=original["case_id"],
+        revision=original["revision"],
+        subscriber_id=original["subscriber_id"],
+        target_id=original["target_id"],
+        channel=original["channel"],
+        kind="reminder",
+        priority=original["priority"],
+        tlp=original["tlp"],
+        status="pending",
+        notification=n,
     )
+    return store.add_delivery(reminder, now=now)
