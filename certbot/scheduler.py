@@ -21,6 +21,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from certbot.app import App
+from certbot.outbound.escalation import run_escalation
 from certbot.store import OperationalError
 
 log = logging.getLogger("certbot.scheduler")
@@ -88,8 +89,6 @@ def build_scheduler(app: App, *, dispatch_every: float = 10.0) -> AsyncIOSchedul
         )
 
     async def escalate() -> None:
-        from certbot.outbound.escalation import run_escalation
-
         if await run_escalation(app.store, app.config, app.clock()):
             wake.set()
 

@@ -62,7 +62,8 @@ def incident_command(ctx: Context, cmd: Command, r: Roles, lang: str, now: datet
         return _commit(ctx, cmd, sub_id, form, lang, now)
     if cmd.platform == "slack":
         return Outcome(Reply(t(lang, "inc_form")), "allowed", sub_id)
-    records.save_conversation(ctx.store, cmd.platform, cmd.user_id, sub_id, STEPS[0], {}, now)
+    convo = records.Conversation(cmd.platform, cmd.user_id, sub_id, STEPS[0], {})
+    records.save_conversation(ctx.store, convo, now)
     text = t(lang, "inc_start") + "\n" + t(lang, "inc_" + STEPS[0])
     return Outcome(Reply(text), "allowed", sub_id, {"step": STEPS[0]})
 
@@ -97,7 +98,8 @@ def conversation_step(
     data[step] = f"{cmd.name} {cmd.text}".strip()[:MAX_FIELD]
     nxt = STEPS.index(step) + 1
     if nxt < len(STEPS):
-        records.save_conversation(store, cmd.platform, cmd.user_id, sub_id, STEPS[nxt], data, now)
+        following = records.Conversation(cmd.platform, cmd.user_id, sub_id, STEPS[nxt], data)
+        records.save_conversation(store, following, now)
         return Outcome(Reply(t(lang, "inc_" + STEPS[nxt])), "allowed", sub_id, {"step": STEPS[nxt]})
     records.end_conversation(store, cmd.platform, cmd.user_id)
     return _commit(ctx, cmd, sub_id, data, lang, now)

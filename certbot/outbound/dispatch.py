@@ -29,9 +29,9 @@ from aiolimiter import AsyncLimiter
 from certbot import faults
 from certbot import tlp as tlp_rules
 from certbot.channels import Channel
-from certbot.config import OPERATOR, Config
+from certbot.config import OPERATOR, Config, TargetConfig
 from certbot.errors import DeliveryError
-from certbot.model import TLP
+from certbot.model import TLP, Notification
 from certbot.outbound.notices import OperatorNotice, plan_operator
 from certbot.planning import build_digests
 from certbot.store import Delivery, Store, StoreThread, utcnow
@@ -50,6 +50,17 @@ class DispatchSummary:
     blocked: int = 0
     ambiguous_resends: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Job:
+    """A claimed delivery that passed the send-time checks, with what sending it needs."""
+
+    row: Delivery
+    key: tuple[str, str]
+    n: Notification
+    target: TargetConfig
+    channel: Channel
 
 
 def backoff(attempt: int, base: float, cap: float, rng: random.Random) -> float:
@@ -159,6 +170,12 @@ class Dispatcher:
             ref = await self.store.call(Store.thread_ref, n.case_id, owner, target.id)
             if ref:
                 n.extra["thread_ts"] = ref
+        await self._send(_Job(row, key, n, target, channel), summary, sem)
+
+    async def _send(self, job: _Job, summary: DispatchSummary, sem: asyncio.Semaphore) -> None:
+        """Render and send one claimed delivery, then record the outcome. An interrupted one
+        (``ambiguous``) is first looked for where the channel can tell (Slack metadata)."""
+        row, key, n, target, channel = job.row, job.key, job.n, job.target, job.channel
         ambiguous = bool(row.ambiguous)
         try:
             if ambiguous and hasattr(channel, "already_sent"):
@@ -167,11 +184,7 @@ class Dispatcher:
                     found = await channel.already_sent(payload, target)
                 if found is not None:
                     await self.store.call(
-                        Store.finish_sent,
-                        row.id,
-                        self.clock(),
-                        found.external_id,
-                        ambiguous=False,
+                        Store.finish_sent, row.id, self.clock(), found.external_id, ambiguous=False
                     )
                     summary.sent += 1
                     return

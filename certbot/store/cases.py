@@ -280,15 +280,3 @@ class Cases(StoreBase):
                 [limit],
             )
         )
-
-    def case_ids(self) -> list[str]:
-        return [r["id"] for r in self.db.query("SELECT id FROM cases ORDER BY id")]
-
-    def revision_changes(self, case_id: str, revision: int) -> list[str]:
-        rows = list(
-            self.db.query(
-                "SELECT changes FROM revisions WHERE case_id = ? AND revision = ?",
-                [case_id, revision],
-            )
-        )
-        return json.loads(rows[0]["changes"]) if rows else []

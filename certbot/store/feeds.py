@@ -44,10 +44,6 @@ class Feeds(StoreBase):
                 row["failures"] = (row.get("failures") or 0) + 1
             self.db.table("feed_state").upsert(row, pk="feed_id")
 
-    def feed_health(self) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM feed_state ORDER BY feed_id"))
-
-    # --- advisories and cases -----------------------------------------------------------
     def feed_failures(self, feed_id: str) -> int:
         """Consecutive failures of a feed (1 for a feed never recorded)."""
         rows = self.db.query("SELECT failures FROM feed_state WHERE feed_id = ?", [feed_id])

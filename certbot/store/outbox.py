@@ -185,14 +185,6 @@ class Outbox(StoreBase):
         """`due`, as typed rows (the dispatcher's view)."""
         return [Delivery.from_row(r) for r in self.due(now, limit)]
 
-    def next_due_at(self) -> str | None:
-        row = list(
-            self.db.query(
-                "SELECT min(next_attempt_at) AS t FROM deliveries WHERE status = 'pending'"
-            )
-        )
-        return row[0]["t"] if row else None
-
     def claim(self, delivery: str, now: datetime) -> bool:
         with self.tx():
             cur = self.db.execute(

@@ -11,6 +11,7 @@ Functions that say "caller holds the tx" join the caller's transaction.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -55,10 +56,21 @@ def ack_row(store: Store, case_id: str, sub_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def set_ack(
-    store: Store, case_id: str, sub_id: str, status: str, by: str, now: datetime, comment: str = ""
-) -> None:
+@dataclass(frozen=True)
+class AckUpdate:
+    """An ack or status a municipality gives a case (``by``: ``platform:user``)."""
+
+    case_id: str
+    sub_id: str
+    status: str
+    by: str
+    comment: str = ""
+
+
+def set_ack(store: Store, update: AckUpdate, now: datetime) -> None:
     """Record an ack or status; the earlier states stay in ``history``. Caller holds the tx."""
+    case_id, sub_id, status = update.case_id, update.sub_id, update.status
+    by, comment = update.by, update.comment
     assert status in STATUSES
     old = ack_row(store, case_id, sub_id)
     history = json.loads(old["history"]) if old else []
@@ -255,22 +267,25 @@ def conversation(store: Store, platform: str, user_id: str) -> dict[str, Any] | 
     return row
 
 
-def save_conversation(
-    store: Store,
-    platform: str,
-    user_id: str,
-    sub_id: str,
-    step: str,
-    data: dict[str, Any],
-    now: datetime,
-) -> None:
+@dataclass(frozen=True)
+class Conversation:
+    """Where a chat user is in a multi-step dialogue (the incident report)."""
+
+    platform: str
+    user_id: str
+    sub_id: str
+    step: str
+    data: dict[str, Any]
+
+
+def save_conversation(store: Store, convo: Conversation, now: datetime) -> None:
     store.db.table("conversations").upsert(
         {
-            "platform": platform,
-            "user_id": user_id,
-            "subscriber_id": sub_id,
-            "step": step,
-            "data": json.dumps(data, ensure_ascii=False),
+            "platform": convo.platform,
+            "user_id": convo.user_id,
+            "subscriber_id": convo.sub_id,
+            "step": convo.step,
+            "data": json.dumps(convo.data, ensure_ascii=False),
             "updated_at": iso(now),
         },
         pk=("platform", "user_id"),
