@@ -256,6 +256,16 @@ class Outbox(StoreBase):
         args.append(limit)
         return list(self.db.query(sql, args))
 
+    def case_deliveries(self, case_id: str, subscriber_id: str) -> list[dict[str, Any]]:
+        """A municipality's deliveries of a case, oldest first (``explain``)."""
+        return list(
+            self.db.query(
+                "SELECT id, target_id, channel, status, kind, revision FROM deliveries "
+                "WHERE case_id = ? AND subscriber_id = ? ORDER BY created_at",
+                [case_id, subscriber_id],
+            )
+        )
+
     def status_counts(self) -> dict[str, int]:
         return {
             r["status"]: r["n"]
