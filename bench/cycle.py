@@ -24,7 +24,7 @@ from lxml import etree
 from bench import generate as g
 from bench.common import World, null_channels, timer
 from certbot.app import App
-from certbot.pipeline import plan_case
+from certbot.planning import plan_case
 
 
 async def _cycle_once(world: World, db: Path) -> dict[str, Any]:
@@ -68,8 +68,7 @@ async def _cycle_once(world: World, db: Path) -> dict[str, Any]:
                     s = await app.dispatch()
                     if not s.sent:
                         break
-        pairs = list(store.store.db.query(
-            "SELECT case_id, subscriber_id FROM deliveries WHERE subscriber_id != 'operator'"))  # fmt: skip
+        pairs = [r for r in await store.deliveries(limit=10**9) if r["subscriber_id"] != "operator"]
     t.update(advisories=sum(len(a) for _, a, _ in batch), cases=len(changed),
              planned=planned, delivered=len(null.sent))  # fmt: skip
     t["pairs"] = [(r["case_id"], r["subscriber_id"]) for r in pairs]

@@ -22,8 +22,8 @@ from bench import generate as g
 from certbot.channels import ChannelContext, channel_classes
 from certbot.config import Config, ServiceConfig, SubscriberConfig
 from certbot.demo.fakes import FAKE_SLACK_TOKEN, FAKE_TELEGRAM_TOKEN, FAKES, Fakes, urls_for
-from certbot.dispatch import Dispatcher
 from certbot.model import TLP, Notification, Priority
+from certbot.outbound.dispatch import Dispatcher
 from certbot.render import Renderer
 from certbot.store import AsyncStore, Store
 

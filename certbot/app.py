@@ -9,19 +9,22 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import aiohttp
 
 from certbot.channels import Channel, ChannelContext, Payload, Sent, channel_classes
-from certbot.config import Config, TargetConfig
-from certbot.dispatch import Dispatcher, DispatchSummary
+from certbot.config import Config, TargetConfig, read_secret
+from certbot.errors import ConfigError
 from certbot.fetch import Http
+from certbot.inbound.service import start_inbound
 from certbot.match import Matcher
 from certbot.model import Notification
+from certbot.outbound.dispatch import Dispatcher, DispatchSummary
 from certbot.pipeline import FeedResult, Pipeline
+from certbot.redact import register_secret
 from certbot.render import Renderer
-from certbot.store import AsyncStore, Store, utcnow
+from certbot.store import Store, StoreThread, utcnow
 
 log = logging.getLogger("certbot.app")
 
@@ -49,29 +52,29 @@ class RedirectChannel(Channel):
         return await self.inner.deliver(payload, self._as_file(target))
 
 
+class AppOptions(TypedDict, total=False):
+    """`App`'s keyword options (all optional)."""
+
+    environ: dict[str, str] | None  # secrets' environment (default: os.environ)
+    clock: Callable[[], datetime]
+    redirect_to: str | None  # every target's messages to this one JSON Lines file
+    echo: bool  # file channel echoes to stdout
+    channels: dict[str, Channel] | None  # instead of one instance per registered kind
+    rate_limits: bool
+    serve_inbound: bool
+
+
 class App:
-    def __init__(
-        self,
-        config: Config,
-        db_path: str | Path,
-        *,
-        environ: dict[str, str] | None = None,
-        clock: Callable[[], datetime] = utcnow,
-        redirect_to: str | None = None,
-        echo: bool = False,
-        channels: dict[str, Channel] | None = None,
-        rate_limits: bool = True,
-        serve_inbound: bool = False,
-    ):
+    def __init__(self, config: Config, db_path: str | Path, **options: Unpack[AppOptions]):
         self.config = config
         self.db_path = db_path
-        self.environ = environ
-        self.clock = clock
-        self.redirect_to = redirect_to
-        self.echo = echo
-        self._channels = channels
-        self.rate_limits = rate_limits
-        self.serve_inbound = serve_inbound
+        self.environ = options.get("environ")
+        self.clock = options.get("clock", utcnow)
+        self.redirect_to = options.get("redirect_to")
+        self.echo = options.get("echo", False)
+        self._channels = options.get("channels")
+        self.rate_limits = options.get("rate_limits", True)
+        self.serve_inbound = options.get("serve_inbound", False)
         self._stack = AsyncExitStack()
 
     async def __aenter__(self) -> App:
@@ -88,7 +91,7 @@ class App:
     async def _open(self) -> None:
         stack = self._stack
         _register_secrets(self.config, self.environ)
-        self.store = AsyncStore(Store(self.db_path))
+        self.store = StoreThread(Store(self.db_path))
         stack.callback(self.store.close)
         self.http = await stack.enter_async_context(Http(base_dir=self.config.root))
         session = await stack.enter_async_context(
@@ -114,8 +117,6 @@ class App:
                 self.channels = {kind: redirect for kind in self.channels}
         for ch in set(self.channels.values()):
             stack.push_async_callback(ch.aclose)
-        from certbot.inbound.service import start_inbound
-
         self.inbound = await start_inbound(self, stack) if self.serve_inbound else None
         self.pipeline = Pipeline(self.config, self.store, self.http, clock=self.clock)
         self.dispatcher = Dispatcher(
@@ -151,10 +152,6 @@ class App:
 
 def _register_secrets(config: Config, environ: dict[str, str] | None) -> None:
     """Tell the log redactor every secret the configuration names, so none is ever logged."""
-    from certbot.config import read_secret
-    from certbot.errors import ConfigError
-    from certbot.redact import register_secret
-
     svc = config.service
     refs = [
         svc.slack_token,

@@ -12,18 +12,18 @@ version-accurate from the first alert. Uncached look-ups are capped per cycle
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
-
 from certbot.config import Config, FeedConfig, read_secret
 from certbot.model import Advisory
-from certbot.sources.nvd import NvdCache, NvdRecord, lookup
+from certbot.sources.nvd import NvdRecord, lookup
+from certbot.store import Store, StoreThread
+from certbot.store.enrichment import NVD_MAX_AGE, MemoryNvdCache
 
 if TYPE_CHECKING:
     from certbot.fetch import Http
-    from certbot.store import Store
 
 log = logging.getLogger("certbot.enrich")
 NVD_BUDGET = {False: 5, True: 100}  # uncached look-ups per cycle, without / with an API key
@@ -41,27 +41,25 @@ def wanted_cves(batch: list[tuple[FeedConfig, list[Advisory], Any]]) -> list[str
 
 
 async def nvd_records(
-    http: Http, config: Config, db_path: str, cves: list[str]
+    http: Http, config: Config, store: StoreThread, cves: list[str]
 ) -> dict[str, NvdRecord]:
+    """NVD records for ``cves``: the cache is read and written through the store's writer
+    thread (the network waits happen on the event loop, holding no database connection)."""
     if not cves:
         return {}
     nvd_feed = next((f for f in config.feeds if f.kind == "nvd"), None)
     api_key = read_secret(nvd_feed.token.env) if nvd_feed and nvd_feed.token else None
-    db = sqlite_utils.Database(db_path)  # its own connection: the cache is not outbox data
+    cache = MemoryNvdCache(await store.call(Store.nvd_cached, cves, time.time(), NVD_MAX_AGE))
+    cached = [c for c in cves if c in cache.known]
+    budget = NVD_BUDGET[bool(api_key)]
+    fresh = [c for c in cves if c not in cache.known][:budget]
+    if len(cves) - len(cached) > budget:
+        log.info(
+            "NVD: %d CVEs wait for the next cycle (budget %d)",
+            len(cves) - len(cached) - budget,
+            budget,
+        )
     try:
-        cache = NvdCache(db)
-        import time
-
-        now = time.time()
-        cached = [c for c in cves if cache.get(c, now) is not None]
-        budget = NVD_BUDGET[bool(api_key)]
-        fresh = [c for c in cves if c not in set(cached)][:budget]
-        if len(cves) - len(cached) > budget:
-            log.info(
-                "NVD: %d CVEs wait for the next cycle (budget %d)",
-                len(cves) - len(cached) - budget,
-                budget,
-            )
         return await lookup(
             http,
             [*cached, *fresh],
@@ -71,7 +69,8 @@ async def nvd_records(
             allow_private=bool(nvd_feed and nvd_feed.allow_private),
         )
     finally:
-        db.close()
+        if cache.fresh:
+            await store.call(Store.nvd_keep, cache.fresh)
 
 
 def apply(store: Store, case_id: str, cves: tuple[str, ...], records: dict[str, NvdRecord]) -> None:

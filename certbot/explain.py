@@ -46,13 +46,7 @@ def explain(
         if not ms:
             continue
         d = decide(case, ms, sub, config.service.priority, now)
-        deliveries = list(
-            store.db.query(
-                "SELECT id, target_id, channel, status, kind, revision FROM deliveries "
-                "WHERE case_id = ? AND subscriber_id = ? ORDER BY created_at",
-                [case.id, sub.id],
-            )
-        )
+        deliveries = store.case_deliveries(case.id, sub.id)
         out["municipalities"].append(
             {
                 "id": sub.id,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sqlite3
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,8 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from certbot.app import App
+from certbot.outbound.escalation import run_escalation
+from certbot.store import OperationalError
 
 log = logging.getLogger("certbot.scheduler")
 FAILURES: Counter[str] = Counter()
@@ -33,7 +34,7 @@ def guarded(name: str, fn: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitab
             await fn()
         except asyncio.CancelledError:
             raise
-        except sqlite3.OperationalError as exc:
+        except OperationalError as exc:
             FAILURES[name] += 1
             if "full" in str(exc):
                 # Nothing can be recorded, so nothing new is taken on; what was acknowledged
@@ -88,8 +89,6 @@ def build_scheduler(app: App, *, dispatch_every: float = 10.0) -> AsyncIOSchedul
         )
 
     async def escalate() -> None:
-        from certbot.inbound.escalation import run_escalation
-
         if await run_escalation(app.store, app.config, app.clock()):
             wake.set()
 

@@ -10,7 +10,7 @@ from certbot.config import Config
 from certbot.inbound.auth import RateLimiter
 from certbot.inbound.commands import Command, Context, Reply, handle
 from certbot.match import Matcher
-from certbot.pipeline import plan_case
+from certbot.planning import plan_case
 from certbot.store import Store
 from tests.factory import T0, Clock, config, fortios_sub, kev
 

@@ -8,7 +8,7 @@ import shutil
 import threading
 
 from certbot.cli import main
-from certbot.dispatch import Dispatcher
+from certbot.outbound.dispatch import Dispatcher
 from certbot.pipeline import Pipeline
 from certbot.sources import SourceState
 from certbot.store import AsyncStore, Store

@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from certbot.dispatch import Dispatcher
+from certbot.outbound.dispatch import Dispatcher
 from certbot.pipeline import Pipeline
 from certbot.sources import SourceState
 from certbot.store import AsyncStore, Store

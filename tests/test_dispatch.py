@@ -8,9 +8,9 @@ import random
 
 import pytest
 
-from certbot.dispatch import Dispatcher, backoff
 from certbot.errors import DeliveryError
 from certbot.model import TLP, AffectedProduct
+from certbot.outbound.dispatch import Dispatcher, backoff
 from certbot.pipeline import Pipeline
 from certbot.sources import SourceState
 from certbot.store import AsyncStore, Store

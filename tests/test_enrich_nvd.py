@@ -12,7 +12,8 @@ from aiolimiter import AsyncLimiter
 
 from certbot.errors import FetchError
 from certbot.model import Fetched
-from certbot.sources.nvd import NvdCache, limiter_for, lookup, parse_cve, parse_records
+from certbot.sources.nvd import limiter_for, lookup, parse_cve, parse_records
+from certbot.store.enrichment import NvdCache
 from certbot.versions import version_in
 
 DATA = Path(__file__).parent / "data" / "nvd"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from certbot.inbound.escalation import run_escalation
+from certbot.outbound.escalation import run_escalation
 from certbot.store import AsyncStore
 from tests.inbound_helpers import World, make_world
 

@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from certbot.model import TLP, Advisory, AffectedProduct, Remediation
-from certbot.store import Store, _fingerprint
+from certbot.store import Store
+from certbot.store.cases import _fingerprint
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

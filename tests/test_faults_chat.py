@@ -22,8 +22,8 @@ from certbot.channels.teams import TeamsChannel
 from certbot.channels.telegram import TelegramChannel
 from certbot.config import Config
 from certbot.demo.fakes import Fake, Resp, slack_error, telegram_error
-from certbot.dispatch import Dispatcher, DispatchSummary
 from certbot.model import TLP, AffectedProduct
+from certbot.outbound.dispatch import Dispatcher, DispatchSummary
 from certbot.pipeline import Pipeline
 from certbot.render import Renderer
 from certbot.sources import SourceState

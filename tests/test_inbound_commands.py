@@ -10,6 +10,7 @@ import pytest
 
 from certbot.inbound import records
 from certbot.inbound.commands import Command, handle
+from certbot.store import PlanRecord
 from tests.factory import T0, kev
 from tests.inbound_helpers import World, make_config, make_world
 
@@ -26,7 +27,7 @@ def world(tmp_path: Path) -> World:
 def only_for(w: World, sub_id: str) -> str:
     """A second case alerted to one municipality only."""
     change = w.store.ingest([kev("CVE-2026-0002", "Fortinet", "FortiOS")], now=T0)[0]
-    w.store.record_plan(change.case_id, 1, sub_id, priority=1, matches=[], deliveries=[], now=T0)
+    w.store.record_plan(PlanRecord(change.case_id, 1, sub_id, priority=1), now=T0)
     return change.case_id
 
 

@@ -225,24 +225,28 @@ async def test_operator_updates_reach_the_reporter_across_platforms(tmp_path, fa
     async with App(cfg, tmp_path / "c.db", serve_inbound=True) as app:
         assert app.inbound is not None
         _, base = app.inbound
-        store = app.store.store
-        with store.tx():
-            from_tg = records.create_incident(
-                store,
-                municipality="0301",
-                reporter="telegram:111",
-                reporter_chat="111",
-                fields={"what_happened": "x"},
-                now=now,
-            )
-            from_slack = records.create_incident(
-                store,
-                municipality="4601",
-                reporter="slack:U0BERGEN",
-                reporter_chat="C0BERGEN",
-                fields={"what_happened": "y"},
-                now=now,
-            )
+
+        def report_both(store):  # on the writer thread: the service's store takes no other
+            with store.tx():
+                from_tg = records.create_incident(
+                    store,
+                    municipality="0301",
+                    reporter="telegram:111",
+                    reporter_chat="111",
+                    fields={"what_happened": "x"},
+                    now=now,
+                )
+                from_slack = records.create_incident(
+                    store,
+                    municipality="4601",
+                    reporter="slack:U0BERGEN",
+                    reporter_chat="C0BERGEN",
+                    fields={"what_happened": "y"},
+                    now=now,
+                )
+            return from_tg, from_slack
+
+        from_tg, from_slack = await app.store.call(report_both)
         async with aiohttp.ClientSession() as http:
             body = urlencode(
                 {

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from certbot.channels.teams import MAX_BYTES, TeamsChannel, encode
-from certbot.inbound.links import ACTIONS, respond_links
 from certbot.model import Notification
+from certbot.outbound.links import ACTIONS, respond_links
 from tests.chat_helpers import make_ctx, make_huge, target
 from tests.notifications import make_alert, make_digest, make_update
 from tests.test_render_text import TARGET, mail_channel

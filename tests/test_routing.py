@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from certbot.config import RoutingConfig
-from certbot.dispatch import Dispatcher
 from certbot.model import AffectedProduct, Priority
+from certbot.outbound.dispatch import Dispatcher
 from certbot.pipeline import Pipeline
 from certbot.render import OSLO
 from certbot.routing import digest_due, in_quiet_hours, quiet_hours_end

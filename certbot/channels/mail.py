@@ -35,7 +35,7 @@ from certbot.channels import Channel, ChannelContext, Payload, Sent
 from certbot.channels._clean import clean_notification, one_line, tidy
 from certbot.config import read_secret
 from certbot.errors import DeliveryError
-from certbot.inbound.links import respond_links
+from certbot.outbound.links import respond_links
 
 if TYPE_CHECKING:
     from certbot.config import SmtpConfig, TargetConfig

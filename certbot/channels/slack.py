@@ -28,8 +28,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from certbot.channels import Channel, Payload, Sent, chat, escape
 from certbot.config import TargetConfig, read_secret
 from certbot.errors import DeliveryError, classify_status
-from certbot.inbound.links import ACTIONS, LABELS
 from certbot.model import Notification
+from certbot.outbound.links import ACTIONS, LABELS
 from certbot.redact import register_secret
 
 MAX_BLOCKS = 50

@@ -25,8 +25,8 @@ import aiohttp
 from certbot.channels import Channel, Payload, Sent, chat, escape
 from certbot.config import TargetConfig, read_secret
 from certbot.errors import DeliveryError, classify_status
-from certbot.inbound.links import respond_links
 from certbot.model import TLP, Notification
+from certbot.outbound.links import respond_links
 from certbot.redact import register_secret
 
 MAX_BYTES = 27 * 1024  # Teams refuses payloads over about 28 KB

@@ -12,7 +12,7 @@ from typing import Any
 
 from certbot.app import App
 from certbot.config import Config
-from certbot.dispatch import build_digests
+from certbot.planning import build_digests
 
 DEMO_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "demo"
 
@@ -27,7 +27,7 @@ async def run_cycle(app: App, config: Config) -> dict[str, Any]:
     """Poll, send, fold every digest at once, send again; summarise."""
     results = await app.poll()
     await app.dispatch()
-    await app.store.run(build_digests, app.store.store, config, app.clock(), force=True)
+    await app.store.call(build_digests, config, app.clock(), force=True)
     await app.dispatch()
     statuses = await app.store.status_counts()
     cases = await app.store.list_cases(10_000)

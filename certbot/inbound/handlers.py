@@ -68,7 +68,8 @@ def set_status(
         return _deny(lang, why, ",".join(mine_ or sorted(alerted)))
     comment = " ".join(cmd.args[2:])[:500] if status != "acknowledged" else ""
     for sub_id in acting:
-        records.set_ack(store, case, sub_id, status, f"{cmd.platform}:{cmd.user_id}", now, comment)
+        update = records.AckUpdate(case, sub_id, status, f"{cmd.platform}:{cmd.user_id}", comment)
+        records.set_ack(store, update, now)
     subs = ", ".join(acting)
     key = "acked" if status == "acknowledged" else "status_set"
     text = t(lang, key, case=case, subs=subs, status=status_label(lang, status))

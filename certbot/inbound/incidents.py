@@ -11,7 +11,7 @@ from certbot.inbound.auth import Roles
 from certbot.inbound.messages import Command, Context, Notice, Outcome, Reply
 from certbot.inbound.texts import t
 from certbot.model import TLP
-from certbot.pipeline import plan_operator
+from certbot.outbound.notices import OperatorNotice, plan_operator
 
 STEPS = ("what_happened", "rsit_class", "services", "impact", "measures", "others_notified")
 FORM_KEYS = {
@@ -62,7 +62,8 @@ def incident_command(ctx: Context, cmd: Command, r: Roles, lang: str, now: datet
         return _commit(ctx, cmd, sub_id, form, lang, now)
     if cmd.platform == "slack":
         return Outcome(Reply(t(lang, "inc_form")), "allowed", sub_id)
-    records.save_conversation(ctx.store, cmd.platform, cmd.user_id, sub_id, STEPS[0], {}, now)
+    convo = records.Conversation(cmd.platform, cmd.user_id, sub_id, STEPS[0], {})
+    records.save_conversation(ctx.store, convo, now)
     text = t(lang, "inc_start") + "\n" + t(lang, "inc_" + STEPS[0])
     return Outcome(Reply(text), "allowed", sub_id, {"step": STEPS[0]})
 
@@ -97,7 +98,8 @@ def conversation_step(
     data[step] = f"{cmd.name} {cmd.text}".strip()[:MAX_FIELD]
     nxt = STEPS.index(step) + 1
     if nxt < len(STEPS):
-        records.save_conversation(store, cmd.platform, cmd.user_id, sub_id, STEPS[nxt], data, now)
+        following = records.Conversation(cmd.platform, cmd.user_id, sub_id, STEPS[nxt], data)
+        records.save_conversation(store, following, now)
         return Outcome(Reply(t(lang, "inc_" + STEPS[nxt])), "allowed", sub_id, {"step": STEPS[nxt]})
     records.end_conversation(store, cmd.platform, cmd.user_id)
     return _commit(ctx, cmd, sub_id, data, lang, now)
@@ -116,15 +118,13 @@ def _commit(
         now=now,
     )
     summary = "\n".join(f"{k}: {fields.get(k) or '-'}" for k in records.INCIDENT_FIELDS)
-    plan_operator(
-        store,
-        ctx.config,
+    notice = OperatorNotice(
         f"Hendelse {inc_id} fra {sub_id} ({cmd.platform}:{cmd.user_id}):\n{summary}",
-        now,
         key=f"incident:{inc_id}",
         tlp=TLP.AMBER_STRICT,
         title=f"Hendelse {inc_id} fra {sub_id}",
     )
+    plan_operator(store, ctx.config, notice, now)
     return Outcome(Reply(t(lang, "inc_done", id=inc_id)), "allowed", sub_id, {"incident": inc_id})
 
 
@@ -138,7 +138,7 @@ def update_incident(ctx: Context, cmd: Command, lang: str, now: datetime) -> Out
         return Outcome(reply, "denied", detail={"why": "no_incident"})
     status = UPDATE_WORDS[cmd.args[1].lower()]
     comment = " ".join(cmd.args[2:])[:1000]
-    store.db.execute("UPDATE incidents SET status = ? WHERE id = ?", [status, inc["id"]])
+    records.set_incident_status(store, inc["id"], status)
     records.add_history(store, inc["id"], f"{cmd.platform}:{cmd.user_id}", status, comment, now)
     platform = str(inc["reporter"]).split(":", 1)[0]
     sub_lang = _sub_lang(ctx, inc["municipality"])

@@ -33,7 +33,7 @@ from certbot.inbound.auth import roles
 from certbot.inbound.commands import Command, Context, Notice, Reply, handle, language
 from certbot.inbound.texts import t
 from certbot.redact import register_secret
-from certbot.store import AsyncStore
+from certbot.store import StoreThread
 
 log = logging.getLogger("certbot.inbound.slack")
 
@@ -105,7 +105,7 @@ class SlackInbound:
     def __init__(
         self,
         ctx: Context,
-        store: AsyncStore,
+        store: StoreThread,
         *,
         environ: Any = None,
         clock: Callable[[], float] = time.time,

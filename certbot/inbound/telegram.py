@@ -25,7 +25,7 @@ from certbot.inbound import records
 from certbot.inbound.commands import Command, Context, Notice, Reply, handle
 from certbot.model import Notification
 from certbot.redact import register_secret
-from certbot.store import AsyncStore
+from certbot.store import StoreThread
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 log = logging.getLogger("certbot.inbound.telegram")
@@ -60,7 +60,7 @@ class TelegramInbound:
     def __init__(
         self,
         ctx: Context,
-        store: AsyncStore,
+        store: StoreThread,
         *,
         mode: str = "polling",
         environ: Any = None,
@@ -155,7 +155,7 @@ class TelegramInbound:
             return None
         await self.app.bot.send_message(chat_id=chat_id, text=reply.text)
         if cmd.update_id is not None:
-            await self.store.run(records.mark_replied, self.ctx.store, "telegram", cmd.update_id)
+            await self.store.call(records.mark_replied, "telegram", cmd.update_id)
         if reply.notices and self.relay is not None:
             await self.relay(reply.notices)
         else:

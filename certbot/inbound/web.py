@@ -16,10 +16,11 @@ from typing import Any
 from aiohttp import web
 
 from certbot.inbound.commands import Command, Context, handle
-from certbot.inbound.links import ACTIONS, action_links, make_token, read_token
 from certbot.inbound.slack import SlackInbound
 from certbot.inbound.telegram import TelegramInbound
-from certbot.store import AsyncStore, iso
+from certbot.outbound.links import ACTIONS, action_links, make_token, read_token
+from certbot.store import Store, StoreThread
+from certbot.store import replies as records
 
 PAGE = """<!doctype html><html lang="nb"><meta charset="utf-8"><title>certbot</title>
 <body><h1>{title}</h1><p>{body}</p>{form}</body></html>"""
@@ -34,7 +35,7 @@ class InboundWeb:
     def __init__(
         self,
         ctx: Context,
-        store: AsyncStore,
+        store: StoreThread,
         *,
         telegram: TelegramInbound | None = None,
         slack: SlackInbound | None = None,
@@ -59,8 +60,12 @@ class InboundWeb:
         assert self.telegram is not None and self.telegram.secret
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not hmac.compare_digest(given.encode(), self.telegram.secret.encode()):
-            await self.store.audit(
-                "telegram_webhook", actor="telegram:?", decision="denied", detail="secret token"
+            await self.store.call(
+                Store.audit,
+                "telegram_webhook",
+                actor="telegram:?",
+                decision="denied",
+                detail="secret token",
             )
             return web.Response(status=403)
         await self.telegram.process(await request.json())
@@ -75,7 +80,9 @@ class InboundWeb:
             request.headers.get("X-Slack-Signature"),
         )
         if why is not None:
-            await self.store.audit("slack_request", actor="slack:?", decision="denied", detail=why)
+            await self.store.call(
+                Store.audit, "slack_request", actor="slack:?", decision="denied", detail=why
+            )
             return web.Response(status=401, text="invalid request")
         cmd = self.slack.command_from(raw)
         reply = await self.slack.run(cmd, self.slack.response_url(raw)) if cmd else None
@@ -104,22 +111,9 @@ class InboundWeb:
         cmd.link_subscriber = data["s"]
         reply = await self.store.run(handle, self.ctx, cmd)
         digest = hashlib.sha256(request.match_info["token"].encode()).hexdigest()
-        await self.store.run(self._record_use, digest, data)
+        await self.store.call(records.record_link_use, digest, data, self.ctx.clock())
         ok = reply is not None and reply.ok
         return page("Registrert" if ok else "Ikke registrert", reply.text if reply else "")
-
-    def _record_use(self, digest: str, data: dict[str, Any]) -> None:
-        s = self.ctx.store
-        with s.tx():
-            s.db.table("signed_link_uses").insert(
-                {
-                    "token_hash": digest,
-                    "at": iso(self.ctx.clock()),
-                    "subscriber_id": data["s"],
-                    "case_id": data["c"],
-                    "action": data["a"],
-                }
-            )
 
 
 __all__ = ["InboundWeb", "action_links", "make_token"]

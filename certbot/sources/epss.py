@@ -137,13 +137,12 @@ class EpssSource(Source):
             result.score_date,
             result.model_version,
         )
-        rows = store.db.query("SELECT alias, case_id FROM aliases WHERE alias LIKE 'CVE-%'")
         updated = 0
-        for row in list(rows):
-            score = result.scores.get(row["alias"])
+        for alias, case_id in store.cve_aliases():
+            score = result.scores.get(alias)
             if score is not None:
-                store.set_enrichment(row["case_id"], "epss", score[0])
-                store.set_enrichment(row["case_id"], "epss_percentile", score[1])
-                store.set_enrichment(row["case_id"], "epss_date", result.score_date)
+                store.set_enrichment(case_id, "epss", score[0])
+                store.set_enrichment(case_id, "epss_percentile", score[1])
+                store.set_enrichment(case_id, "epss_date", result.score_date)
                 updated += 1
         return updated

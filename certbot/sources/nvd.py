@@ -10,9 +10,9 @@ never become products, but are named in the entry of the products they qualify.
 
 ``lookup(http, cve_ids, api_key=..., cache=..., clock=...)`` asks the API one CVE at a time
 (``?cveId=``), at most 1 request per 6 s without an API key and 50 per 30 s with one
-(aiolimiter), and keeps every answer in SQLite (`NvdCache`: table ``nvd_cache(cve PK,
-fetched_at, body)``), so a cached CVE costs no request. The API key is sent in the ``apiKey``
-header and never logged.
+(aiolimiter), and keeps every answer in an `AnswerCache` (in the store: `NvdCache`, table
+``nvd_cache(cve PK, fetched_at, body)``), so a cached CVE costs no request. The API key is
+sent in the ``apiKey`` header and never logged.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiolimiter import AsyncLimiter
 
@@ -33,8 +33,6 @@ from certbot.sources.jsonload import load_json
 from certbot.versions import exact, parse_range
 
 if TYPE_CHECKING:
-    import sqlite_utils
-
     from certbot.config import FeedConfig
     from certbot.fetch import Http
     from certbot.model import Advisory
@@ -48,6 +46,15 @@ _BOUNDS = (
     ("versionEndIncluding", "<="),
     ("versionEndExcluding", "<"),
 )
+
+
+class AnswerCache(Protocol):
+    """Where `lookup` keeps NVD answers: `certbot.store.enrichment.NvdCache` (SQLite) or
+    `certbot.store.enrichment.MemoryNvdCache` (read and written by the store's writer)."""
+
+    def get(self, cve: str, now: float) -> bytes | None: ...
+
+    def put(self, cve: str, body: bytes, now: float) -> None: ...
 
 
 @dataclass(slots=True)
@@ -165,24 +172,6 @@ def parse_cve(doc: bytes) -> dict[str, list[AffectedProduct]]:
     return {cve: rec.products for cve, rec in parse_records(doc).items()}
 
 
-class NvdCache:
-    """NVD answers kept in SQLite: ``nvd_cache(cve PK, fetched_at, body)``."""
-
-    def __init__(self, db: sqlite_utils.Database, max_age: float = MAX_AGE) -> None:
-        self.db, self.max_age = db, max_age
-        if "nvd_cache" not in db.table_names():
-            db.table("nvd_cache").create({"cve": str, "fetched_at": float, "body": bytes}, pk="cve")
-
-    def get(self, cve: str, now: float) -> bytes | None:
-        rows = list(self.db.query("select fetched_at, body from nvd_cache where cve = ?", [cve]))
-        if rows and now - float(rows[0]["fetched_at"]) <= self.max_age:
-            return bytes(rows[0]["body"])
-        return None
-
-    def put(self, cve: str, body: bytes, now: float) -> None:
-        self.db.table("nvd_cache").upsert({"cve": cve, "fetched_at": now, "body": body}, pk="cve")
-
-
 def limiter_for(api_key: str | None) -> AsyncLimiter:
     """NVD's published limits: 5 requests / 30 s without a key (we keep to 1 per 6 s), 50 / 30 s
     with one."""
@@ -205,7 +194,7 @@ async def lookup(
     cve_ids: Iterable[str],
     *,
     api_key: str | None,
-    cache: NvdCache,
+    cache: AnswerCache,
     clock: Callable[[], float] = time.time,
     limiter: AsyncLimiter | None = None,
     timeout: float = 30.0,  # noqa: ASYNC109 - passed on to Http.get

@@ -17,34 +17,26 @@ from typing import Any
 
 from certbot.config import Config
 from certbot.model import TLP, Notification
-from certbot.pipeline import plan_operator
-from certbot.store import AsyncStore, Store, delivery_id, iso
+from certbot.outbound.notices import OperatorNotice, plan_operator
+from certbot.store import Delivery, Store, StoreThread, delivery_id
+from certbot.store import replies as records
 
 RUNGS = 3
 
 
-async def run_escalation(app_or_store: Any, config: Config, now: datetime) -> int:
-    """Climb every due ladder one rung; returns how many rungs were taken."""
-    store = getattr(app_or_store, "store", app_or_store)
-    if isinstance(store, AsyncStore):
-        return await store.run(escalate, store.store, config, now)
+async def run_escalation(store: StoreThread | Store, config: Config, now: datetime) -> int:
+    """Climb every due ladder one rung; returns how many rungs were taken.
+
+    With the service's `StoreThread` the whole job runs on the writer thread (never on the
+    event loop's); a plain `Store` (CLI, tests) is used in the calling thread.
+    """
+    if isinstance(store, StoreThread):
+        return await store.call(escalate, config, now)
     return escalate(store, config, now)
 
 
 def escalate(store: Store, config: Config, now: datetime) -> int:
-    rows = list(
-        store.db.query(
-            "SELECT l.case_id, l.subscriber_id, l.created_at, coalesce(e.stage, 0) AS stage, "
-            "(SELECT min(deadline) FROM matches m WHERE m.case_id = l.case_id "
-            " AND m.subscriber_id = l.subscriber_id) AS deadline "
-            "FROM alerts l LEFT JOIN escalations e ON e.case_id = l.case_id "
-            "AND e.subscriber_id = l.subscriber_id "
-            "WHERE l.priority = 1 AND l.state = 'open' AND coalesce(e.stage, 0) < ? "
-            "AND NOT EXISTS (SELECT 1 FROM acks k WHERE k.case_id = l.case_id "
-            " AND k.subscriber_id = l.subscriber_id)",
-            [RUNGS],
-        )
-    )
+    rows = records.unacked_p1(store, RUNGS)
     taken = 0
     for row in rows:
         if now >= due_at(row, config.service.escalation_after):
@@ -63,20 +55,10 @@ def due_at(row: dict[str, Any], after: int) -> datetime:
     return created + step * (int(row["stage"]) + 1)
 
 
-def _originals(store: Store, case_id: str, sub_id: str) -> list[dict[str, Any]]:
-    return list(
-        store.db.query(
-            "SELECT * FROM deliveries WHERE case_id = ? AND subscriber_id = ? AND "
-            "kind IN ('alert', 'update') AND status NOT IN ('blocked') ORDER BY created_at DESC",
-            [case_id, sub_id],
-        )
-    )
-
-
 def _rung(store: Store, config: Config, row: dict[str, Any], stage: int, now: datetime) -> None:
     case_id, sub_id = row["case_id"], row["subscriber_id"]
     latest: dict[str, dict[str, Any]] = {}
-    for d in _originals(store, case_id, sub_id):
+    for d in records.original_deliveries(store, case_id, sub_id):
         latest.setdefault(d["target_id"], d)
     planned = 0
     if stage in (1, 2):
@@ -92,19 +74,14 @@ def _rung(store: Store, config: Config, row: dict[str, Any], stage: int, now: da
         tlp = max((TLP(d["tlp"]) for d in latest.values()), default=TLP.AMBER)
         title = next(iter(latest.values()), {}).get("notification")
         shown = json.loads(title)["title"] if title else case_id
-        planned += plan_operator(
-            store,
-            config,
+        notice = OperatorNotice(
             f"P1 {case_id} er ikke kvittert av {sub_id} (opprettet {row['created_at']}).",
-            now,
             key=f"escalation:{case_id}:{sub_id}",
             tlp=tlp,
             title=f"Ikke kvittert: {shown} ({sub_id})",
         )
-    store.db.table("escalations").upsert(
-        {"case_id": case_id, "subscriber_id": sub_id, "stage": stage, "at": iso(now)},
-        pk=("case_id", "subscriber_id"),
-    )
+        planned += plan_operator(store, config, notice, now)
+    records.set_escalation_stage(store, case_id, sub_id, stage, now)
     store.audit(
         "escalation",
         subscriber_id=sub_id,
@@ -119,19 +96,17 @@ def _resend(store: Store, original: dict[str, Any], stage: int, now: datetime) -
     did = delivery_id(original["id"], "reminder", stage)
     n.delivery_id, n.kind = did, "reminder"
     n.extra = {**n.extra, "reminder": True, "escalation": stage == 2}
-    return store.add_delivery(
-        {
-            "id": did,
-            "case_id": original["case_id"],
-            "revision": original["revision"],
-            "subscriber_id": original["subscriber_id"],
-            "target_id": original["target_id"],
-            "channel": original["channel"],
-            "kind": "reminder",
-            "priority": original["priority"],
-            "tlp": original["tlp"],
-            "status": "pending",
-            "notification": n,
-        },
-        now=now,
+    reminder = Delivery(
+        id=did,
+        case_id=original["case_id"],
+        revision=original["revision"],
+        subscriber_id=original["subscriber_id"],
+        target_id=original["target_id"],
+        channel=original["channel"],
+        kind="reminder",
+        priority=original["priority"],
+        tlp=original["tlp"],
+        status="pending",
+        notification=n,
     )
+    return store.add_delivery(reminder, now=now)

@@ -56,7 +56,7 @@ def action_links(
     config: Config, sub_id: str, case_id: str, now: datetime, environ: Any = None
 ) -> dict[str, str]:
     """Signed links for one municipality and case; {} when no link secret is configured.
-    Meant for ``Notification.extra["action_links"]`` (pipeline.build_notification)."""
+    Meant for ``Notification.extra["action_links"]`` (certbot.planning.plan)."""
     ref = config.service.link_secret
     secret = read_secret(ref.env, environ) if ref else None
     if not secret:

@@ -17,26 +17,24 @@ again (the channel may first look for it, e.g. Slack metadata) and counted as an
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from aiolimiter import AsyncLimiter
 
 from certbot import faults
 from certbot import tlp as tlp_rules
 from certbot.channels import Channel
-from certbot.config import OPERATOR, Config
+from certbot.config import OPERATOR, Config, TargetConfig
 from certbot.errors import DeliveryError
-from certbot.model import TLP, Notification, Priority
-from certbot.pipeline import plan_operator
-from certbot.routing import in_quiet_hours
-from certbot.store import AsyncStore, Store, delivery_id, utcnow
+from certbot.model import TLP, Notification
+from certbot.outbound.notices import OperatorNotice, plan_operator
+from certbot.planning import build_digests
+from certbot.store import Delivery, Store, StoreThread, utcnow
 
 log = logging.getLogger("certbot.dispatch")
 
@@ -54,6 +52,17 @@ class DispatchSummary:
     errors: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Job:
+    """A claimed delivery that passed the send-time checks, with what sending it needs."""
+
+    row: Delivery
+    key: tuple[str, str]
+    n: Notification
+    target: TargetConfig
+    channel: Channel
+
+
 def backoff(attempt: int, base: float, cap: float, rng: random.Random) -> float:
     """Capped exponential backoff with jitter: between half and all of base * 2^(attempt-1)."""
     raw = min(cap, base * (2 ** max(0, attempt - 1)))
@@ -64,7 +73,7 @@ class Dispatcher:
     def __init__(
         self,
         config: Config,
-        store: AsyncStore,
+        store: StoreThread,
         channels: dict[str, Channel],
         *,
         clock: Callable[[], datetime] = utcnow,
@@ -102,19 +111,19 @@ class Dispatcher:
 
     async def _run_once(self, limit: int) -> DispatchSummary:
         summary = DispatchSummary()
-        n = await self.store.recover_inflight(self.clock())
+        n = await self.store.call(Store.recover_inflight, self.clock())
         if n:
             log.warning("%d deliveries were interrupted mid-send; re-sending (counted)", n)
-        await self.store.run(build_digests, self.store.store, self.config, self.clock())
-        rows = await self.store.due(self.clock(), limit)
-        by_target: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        await self.store.call(build_digests, self.config, self.clock())
+        rows = await self.store.call(Store.due_deliveries, self.clock(), limit)
+        by_target: dict[tuple[str, str], list[Delivery]] = defaultdict(list)
         for row in rows:
-            by_target[(row["subscriber_id"], row["target_id"])].append(row)
+            by_target[(row.subscriber_id, row.target_id)].append(row)
         # Bounds the sends in flight, not the targets: a target waiting for its rate limiter
         # holds no slot, so the others are not queued behind it.
         sem = asyncio.Semaphore(self.config.service.dispatch.concurrency)
 
-        async def drain(key: tuple[str, str], items: list[dict[str, Any]]) -> None:
+        async def drain(key: tuple[str, str], items: list[Delivery]) -> None:
             for row in items:  # one target's deliveries in order, one at a time
                 paused = self.paused_until.get(key)
                 if paused and paused > self.clock():
@@ -124,33 +133,33 @@ class Dispatcher:
         await asyncio.gather(*(drain(k, v) for k, v in by_target.items()))
         # Operator notices planned by failures in this round go out in the same round.
         if summary.dead or summary.blocked:
-            for row in await self.store.due(self.clock(), limit):
-                if row["subscriber_id"] == OPERATOR:
-                    await self._one(row, (OPERATOR, row["target_id"]), summary, sem)
+            for row in await self.store.call(Store.due_deliveries, self.clock(), limit):
+                if row.subscriber_id == OPERATOR:
+                    await self._one(row, (OPERATOR, row.target_id), summary, sem)
         return summary
 
     async def _one(
         self,
-        row: dict[str, Any],
+        row: Delivery,
         key: tuple[str, str],
         summary: DispatchSummary,
         sem: asyncio.Semaphore,
     ) -> None:
         now = self.clock()
-        if not await self.store.claim(row["id"], now):
+        if not await self.store.call(Store.claim, row.id, now):
             return  # someone else has it
         faults.crashpoint("after_claim")
-        target = self.config.target(row["subscriber_id"], row["target_id"])
-        n = Notification.from_json(json.loads(row["notification"]))
+        target = self.config.target(row.subscriber_id, row.target_id)
+        n = row.notice()
         if target is None:
             await self._dead(row, "target is no longer configured", summary)
             return
         # TLP again at send time: the clearance or the label may have changed since planning.
-        tlp = await self.store.run(_current_tlp, self.store.store, row)
-        owner = row["subscriber_id"]
+        tlp = await self.store.call(_current_tlp, row)
+        owner = row.subscriber_id
         reason = tlp_rules.check(tlp, target, target_owner=owner, concerned=owner)
         if reason is not None:
-            await self.store.run(_block, self.store.store, self.config, row, reason, now)
+            await self.store.call(_block, self.config, row, reason, now)
             summary.blocked += 1
             return
         channel = self.channels.get(target.kind)
@@ -158,18 +167,24 @@ class Dispatcher:
             await self._dead(row, f"no channel '{target.kind}' is available", summary)
             return
         if n.kind == "update" and n.case_id:
-            ref = await self.store.thread_ref(n.case_id, owner, target.id)
+            ref = await self.store.call(Store.thread_ref, n.case_id, owner, target.id)
             if ref:
                 n.extra["thread_ts"] = ref
-        ambiguous = bool(row["ambiguous"])
+        await self._send(_Job(row, key, n, target, channel), summary, sem)
+
+    async def _send(self, job: _Job, summary: DispatchSummary, sem: asyncio.Semaphore) -> None:
+        """Render and send one claimed delivery, then record the outcome. An interrupted one
+        (``ambiguous``) is first looked for where the channel can tell (Slack metadata)."""
+        row, key, n, target, channel = job.row, job.key, job.n, job.target, job.channel
+        ambiguous = bool(row.ambiguous)
         try:
             if ambiguous and hasattr(channel, "already_sent"):
                 payload = channel.render(n, target)
                 async with sem:
                     found = await channel.already_sent(payload, target)
                 if found is not None:
-                    await self.store.finish_sent(
-                        row["id"], self.clock(), found.external_id, ambiguous=False
+                    await self.store.call(
+                        Store.finish_sent, row.id, self.clock(), found.external_id, ambiguous=False
                     )
                     summary.sent += 1
                     return
@@ -183,22 +198,24 @@ class Dispatcher:
             await self._failed(row, key, exc, summary)
             return
         except Exception as exc:
-            log.exception("unexpected error delivering %s", row["id"])
+            log.exception("unexpected error delivering %s", row.id)
             await self._failed(row, key, DeliveryError(type(exc).__name__, retryable=True), summary)
             return
         faults.crashpoint("after_send")
-        await self.store.finish_sent(row["id"], self.clock(), sent.external_id, ambiguous=ambiguous)
+        await self.store.call(
+            Store.finish_sent, row.id, self.clock(), sent.external_id, ambiguous=ambiguous
+        )
         summary.sent += 1
         summary.ambiguous_resends += ambiguous
 
     async def _failed(
         self,
-        row: dict[str, Any],
+        row: Delivery,
         key: tuple[str, str],
         exc: DeliveryError,
         summary: DispatchSummary,
     ) -> None:
-        attempts = row["attempts"] + 1
+        attempts = row.attempts + 1
         max_attempts = self.config.service.dispatch.max_attempts
         message = str(exc)[:300]
         if exc.retryable and attempts < max_attempts:
@@ -208,14 +225,19 @@ class Dispatcher:
                 wait = max(wait, float(exc.retry_after))
                 self.paused_until[key] = self.clock() + timedelta(seconds=float(exc.retry_after))
             retry_at = self.clock() + timedelta(seconds=wait)
-            await self.store.finish_failed(
-                row["id"], self.clock(), message, retry_at=retry_at, ambiguous=exc.ambiguous
+            await self.store.call(
+                Store.finish_failed,
+                row.id,
+                self.clock(),
+                message,
+                retry_at=retry_at,
+                ambiguous=exc.ambiguous,
             )
             log.warning(
                 "delivery %s to %s/%s failed (%s); retry in %.0f s",
-                row["id"],
-                row["subscriber_id"],
-                row["target_id"],
+                row.id,
+                row.subscriber_id,
+                row.target_id,
                 message,
                 wait,
             )
@@ -223,132 +245,61 @@ class Dispatcher:
             return
         await self._dead(row, message, summary)
 
-    async def _dead(self, row: dict[str, Any], message: str, summary: DispatchSummary) -> None:
-        await self.store.run(_mark_dead, self.store.store, self.config, row, message, self.clock())
+    async def _dead(self, row: Delivery, message: str, summary: DispatchSummary) -> None:
+        await self.store.call(_mark_dead, self.config, row, message, self.clock())
         summary.dead += 1
-        summary.errors.append(f"{row['id']}: {message}")
+        summary.errors.append(f"{row.id}: {message}")
 
 
-def _current_tlp(store: Store, row: dict[str, Any]) -> TLP | None:
-    if not row["case_id"]:
-        return TLP(row["tlp"])
-    found, current = store.case_tlp(row["case_id"])
+def _current_tlp(store: Store, row: Delivery) -> TLP | None:
+    if not row.case_id:
+        return TLP(row.tlp)
+    found, current = store.case_tlp(row.case_id)
     if not found:
-        return TLP(row["tlp"])
+        return TLP(row.tlp)
     # Never lower than what was planned: a label can only tighten between plan and send.
     if current is None:
         return None
-    return max(current, TLP(row["tlp"]))
+    return max(current, TLP(row.tlp))
 
 
-def _block(store: Store, config: Config, row: dict[str, Any], reason: str, now: datetime) -> None:
+def _block(store: Store, config: Config, row: Delivery, reason: str, now: datetime) -> None:
     with store.tx():
-        store.set_status(row["id"], "blocked", now, error=reason)
+        store.set_status(row.id, "blocked", now, error=reason)
         store.audit(
             "tlp_block_at_send",
-            subscriber_id=row["subscriber_id"],
+            subscriber_id=row.subscriber_id,
             decision="blocked",
-            detail={"delivery": row["id"], "target": row["target_id"], "reason": reason},
+            detail={"delivery": row.id, "target": row.target_id, "reason": reason},
             now=now,
         )
-        plan_operator(
-            store,
-            config,
-            f"Blocked by TLP at send time: {row['id']} to "
-            f"{row['subscriber_id']}/{row['target_id']}: {reason}",
-            now,
-            key=f"tlpsend:{row['id']}",
-            tlp=TLP(row["tlp"]),
+        text = (
+            f"Blocked by TLP at send time: {row.id} to "
+            f"{row.subscriber_id}/{row.target_id}: {reason}"
         )
+        notice = OperatorNotice(text, key=f"tlpsend:{row.id}", tlp=TLP(row.tlp))
+        plan_operator(store, config, notice, now)
 
 
-def _mark_dead(
-    store: Store, config: Config, row: dict[str, Any], message: str, now: datetime
-) -> None:
+def _mark_dead(store: Store, config: Config, row: Delivery, message: str, now: datetime) -> None:
     with store.tx():
-        store.finish_failed(row["id"], now, message, retry_at=None)
+        store.finish_failed(row.id, now, message, retry_at=None)
         store.audit(
             "delivery_dead",
-            subscriber_id=row["subscriber_id"],
+            subscriber_id=row.subscriber_id,
             decision="dead",
-            detail={"delivery": row["id"], "target": row["target_id"], "error": message},
+            detail={"delivery": row.id, "target": row.target_id, "error": message},
             now=now,
         )
-        if row["subscriber_id"] == OPERATOR:
-            log.critical("an operator notice could not be delivered: %s (%s)", row["id"], message)
+        if row.subscriber_id == OPERATOR:
+            log.critical("an operator notice could not be delivered: %s (%s)", row.id, message)
             return
+        text = (
+            f"Delivery {row.id} of {row.case_id or row.kind} to "
+            f"{row.subscriber_id}/{row.target_id} is dead after {row.attempts + 1} "
+            f"attempt(s): {message}"
+        )
         plan_operator(
-            store,
-            config,
-            f"Delivery {row['id']} of {row['case_id'] or row['kind']} to "
-            f"{row['subscriber_id']}/{row['target_id']} is dead after {row['attempts'] + 1} "
-            f"attempt(s): {message}",
-            now,
-            key=f"dead:{row['id']}",
-            tlp=TLP(row["tlp"]),
+            store, config, OperatorNotice(text, key=f"dead:{row.id}", tlp=TLP(row.tlp)), now
         )
-    log.error("delivery %s is dead: %s", row["id"], message)
-
-
-# --- digests --------------------------------------------------------------------------------
-
-
-def build_digests(store: Store, config: Config, now: datetime, *, force: bool = False) -> int:
-    """Fold held P3/P4 deliveries whose digest time has come into one digest per target."""
-    rows = (
-        store.held_for_digest(now)
-        if not force
-        else list(
-            store.db.query(
-                "SELECT * FROM deliveries WHERE status = 'digest' ORDER BY subscriber_id, target_id, priority, created_at"
-            )
-        )
-    )
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
-        groups[(r["subscriber_id"], r["target_id"])].append(r)
-    made = 0
-    for (sub_id, target_id), items in groups.items():
-        target = config.target(sub_id, target_id)
-        sub = next((s for s in config.subscribers if s.id == sub_id), None)
-        if target is None or sub is None or not items:
-            continue
-        if not force and in_quiet_hours(sub.quiet_hours, now):
-            continue
-        children = [Notification.from_json(json.loads(r["notification"])) for r in items]
-        did = delivery_id("digest", sub_id, target_id, *sorted(r["id"] for r in items))
-        top = max(TLP(r["tlp"]) for r in items)
-        best = min(Priority(r["priority"]) for r in items)
-        lang = sub.language
-        title = (
-            f"Sammendrag: {len(items)} varsler" if lang == "nb" else f"Digest: {len(items)} alerts"
-        )
-        digest = Notification(
-            delivery_id=did,
-            kind="digest",
-            language=lang,
-            subscriber_id=sub_id,
-            subscriber_name=sub.name,
-            target_id=target_id,
-            tlp=top,
-            priority=best,
-            title=title,
-            items=children,
-        )
-        store.fold_into_digest(
-            {
-                "id": did,
-                "subscriber_id": sub_id,
-                "target_id": target_id,
-                "channel": target.kind,
-                "kind": "digest",
-                "priority": int(best),
-                "tlp": int(top),
-                "status": "pending",
-                "notification": digest,
-            },
-            [r["id"] for r in items],
-            now,
-        )
-        made += 1
-    return made
+    log.error("delivery %s is dead: %s", row.id, message)

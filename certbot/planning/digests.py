@@ -1,0 +1,67 @@
+"""Digests: P3/P4 deliveries held for a target's daily or weekly digest are folded, when their
+digest time has come (and not in the municipality's quiet hours), into ONE digest delivery per
+target. Runs on the store's writer thread; `Store.fold_into_digest` writes the digest row and
+marks its items ``digested`` in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from certbot.config import Config
+from certbot.model import TLP, Notification, Priority
+from certbot.routing import in_quiet_hours
+from certbot.store import Delivery, Store, delivery_id
+
+
+def build_digests(store: Store, config: Config, now: datetime, *, force: bool = False) -> int:
+    """Fold held P3/P4 deliveries whose digest time has come into one digest per target."""
+    rows = store.held_for_digest(now) if not force else store.all_held_for_digest()
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        groups[(r["subscriber_id"], r["target_id"])].append(r)
+    made = 0
+    for (sub_id, target_id), items in groups.items():
+        target = config.target(sub_id, target_id)
+        sub = next((s for s in config.subscribers if s.id == sub_id), None)
+        if target is None or sub is None or not items:
+            continue
+        if not force and in_quiet_hours(sub.quiet_hours, now):
+            continue
+        children = [Notification.from_json(json.loads(r["notification"])) for r in items]
+        did = delivery_id("digest", sub_id, target_id, *sorted(r["id"] for r in items))
+        top = max(TLP(r["tlp"]) for r in items)
+        best = min(Priority(r["priority"]) for r in items)
+        lang = sub.language
+        title = (
+            f"Sammendrag: {len(items)} varsler" if lang == "nb" else f"Digest: {len(items)} alerts"
+        )
+        digest = Notification(
+            delivery_id=did,
+            kind="digest",
+            language=lang,
+            subscriber_id=sub_id,
+            subscriber_name=sub.name,
+            target_id=target_id,
+            tlp=top,
+            priority=best,
+            title=title,
+            items=children,
+        )
+        row = Delivery(
+            id=did,
+            subscriber_id=sub_id,
+            target_id=target_id,
+            channel=target.kind,
+            kind="digest",
+            priority=int(best),
+            tlp=int(top),
+            status="pending",
+            notification=digest,
+        )
+        store.fold_into_digest(row, [r["id"] for r in items], now)
+        made += 1
+    return made

@@ -1,0 +1,51 @@
+"""Feed state: conditional-GET validators (ETag, Last-Modified), source cursors and feed
+health (last poll, last success, last error, consecutive failures)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from certbot.sources import SourceState
+from certbot.store.base import StoreBase, iso
+
+
+class Feeds(StoreBase):
+    def feed_state(self, feed_id: str) -> SourceState:
+        rows = list(self.db.query("SELECT * FROM feed_state WHERE feed_id = ?", [feed_id]))
+        if not rows:
+            return SourceState()
+        r = rows[0]
+        return SourceState(
+            etag=r["etag"], last_modified=r["last_modified"], cursor=json.loads(r["cursor"] or "{}")
+        )
+
+    def save_feed_state(
+        self, feed_id: str, state: SourceState | None, *, now: datetime, error: str | None = None
+    ) -> None:
+        with self.tx():
+            old = list(self.db.query("SELECT * FROM feed_state WHERE feed_id = ?", [feed_id]))
+            row: dict[str, Any] = (
+                dict(old[0]) if old else {"feed_id": feed_id, "failures": 0, "polls": 0}
+            )
+            row["last_polled"] = iso(now)
+            row["polls"] = (row.get("polls") or 0) + 1
+            if error is None:
+                row["last_ok"] = iso(now)
+                row["last_error"] = None
+                row["failures"] = 0
+                if state is not None:
+                    row["etag"] = state.etag
+                    row["last_modified"] = state.last_modified
+                    row["cursor"] = json.dumps(state.cursor, sort_keys=True)
+            else:
+                row["last_error"] = error[:500]
+                row["failures"] = (row.get("failures") or 0) + 1
+            self.db.table("feed_state").upsert(row, pk="feed_id")
+
+    def feed_failures(self, feed_id: str) -> int:
+        """Consecutive failures of a feed (1 for a feed never recorded)."""
+        rows = self.db.query("SELECT failures FROM feed_state WHERE feed_id = ?", [feed_id])
+        row = next(iter(rows), None)
+        return int(row["failures"]) if row else 1

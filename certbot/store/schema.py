@@ -1,0 +1,142 @@
+"""The schema: sqlite-utils `Migrations`, applied in order when a `Store` opens.
+
+Add a new function for every change, never edit an applied one (sqlite-utils records each
+applied migration by name in ``_sqlite_migrations``).
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+MIGRATIONS = Migrations("certbot")
+
+
+@MIGRATIONS()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db.execute("""
+        CREATE TABLE feed_state (
+            feed_id TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, cursor TEXT,
+            last_polled TEXT, last_ok TEXT, last_error TEXT, failures INTEGER DEFAULT 0,
+            polls INTEGER DEFAULT 0
+        )""")
+    db.execute("""
+        CREATE TABLE cases (
+            id TEXT PRIMARY KEY, title TEXT, revision INTEGER NOT NULL DEFAULT 1,
+            fingerprint TEXT, enrichment TEXT DEFAULT '{}', created_at TEXT, updated_at TEXT
+        )""")
+    db.execute("""
+        CREATE TABLE advisories (
+            key TEXT PRIMARY KEY, feed_id TEXT NOT NULL, source_id TEXT NOT NULL,
+            case_id TEXT NOT NULL REFERENCES cases(id), content_hash TEXT NOT NULL,
+            data TEXT NOT NULL, first_seen TEXT, last_seen TEXT, versions INTEGER DEFAULT 1
+        )""")
+    db.execute("CREATE INDEX advisories_case ON advisories(case_id)")
+    db.execute("CREATE TABLE aliases (alias TEXT PRIMARY KEY, case_id TEXT NOT NULL)")
+    db.execute("""
+        CREATE TABLE revisions (
+            case_id TEXT NOT NULL, revision INTEGER NOT NULL, at TEXT NOT NULL,
+            advisory_key TEXT, changes TEXT, PRIMARY KEY (case_id, revision)
+        )""")
+    db.execute("""
+        CREATE TABLE alerts (
+            case_id TEXT NOT NULL, subscriber_id TEXT NOT NULL, revision INTEGER,
+            priority INTEGER, state TEXT NOT NULL, created_at TEXT, updated_at TEXT,
+            PRIMARY KEY (case_id, subscriber_id)
+        )""")
+    db.execute("""
+        CREATE TABLE matches (
+            id INTEGER PRIMARY KEY, case_id TEXT NOT NULL, revision INTEGER NOT NULL,
+            subscriber_id TEXT NOT NULL, item TEXT, item_index INTEGER, rule TEXT,
+            confidence TEXT, source TEXT, entry TEXT, detail TEXT, priority INTEGER,
+            deadline TEXT, created_at TEXT
+        )""")
+    db.execute("CREATE INDEX matches_case ON matches(case_id, subscriber_id)")
+    db.execute("""
+        CREATE TABLE deliveries (
+            id TEXT PRIMARY KEY, case_id TEXT, revision INTEGER, subscriber_id TEXT NOT NULL,
+            target_id TEXT NOT NULL, channel TEXT NOT NULL, kind TEXT NOT NULL,
+            priority INTEGER, tlp INTEGER NOT NULL, status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT, created_at TEXT,
+            updated_at TEXT, sent_at TEXT, last_error TEXT, ambiguous INTEGER DEFAULT 0,
+            ambiguous_resends INTEGER NOT NULL DEFAULT 0, external_id TEXT, digest_id TEXT,
+            due_at TEXT, notification TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at)")
+    db.execute("CREATE INDEX deliveries_digest ON deliveries(status, subscriber_id, target_id)")
+    db.execute("""
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT, subscriber_id TEXT,
+            action TEXT NOT NULL, decision TEXT, detail TEXT
+        )""")
+    db.execute("""
+        CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL DEFAULT 0)""")
+
+
+@MIGRATIONS()
+def m002_inbound(db: sqlite_utils.Database) -> None:
+    """The two-way loop (issue 5): acks and statuses, incident reports, de-duplication."""
+    db.execute("""
+        CREATE TABLE acks (
+            case_id TEXT NOT NULL, subscriber_id TEXT NOT NULL, status TEXT NOT NULL,
+            by TEXT, at TEXT, comment TEXT, history TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (case_id, subscriber_id)
+        )""")
+    db.execute("""
+        CREATE TABLE incidents (
+            id TEXT PRIMARY KEY, municipality TEXT NOT NULL, reporter TEXT NOT NULL,
+            reporter_chat TEXT, times TEXT NOT NULL DEFAULT '{}', status TEXT NOT NULL,
+            rsit_class TEXT, rsit_type TEXT, related_advisories TEXT DEFAULT '[]',
+            services TEXT, impact TEXT, what_happened TEXT, measures TEXT,
+            others_notified TEXT, tlp TEXT NOT NULL DEFAULT 'AMBER_STRICT', created_at TEXT
+        )""")
+    db.execute("""
+        CREATE TABLE incident_history (
+            id INTEGER PRIMARY KEY, incident_id TEXT NOT NULL REFERENCES incidents(id),
+            at TEXT NOT NULL, actor TEXT, status TEXT, comment TEXT
+        )""")
+    for op in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER incident_history_no_{op.lower()} BEFORE {op} ON incident_history "
+            "BEGIN SELECT RAISE(ABORT, 'incident history is append-only'); END"
+        )
+    db.execute("""
+        CREATE TABLE seen_updates (
+            platform TEXT NOT NULL, update_id TEXT NOT NULL, at TEXT, reply TEXT,
+            replied INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (platform, update_id)
+        )""")
+    db.execute("""
+        CREATE TABLE signed_link_uses (
+            id INTEGER PRIMARY KEY, token_hash TEXT NOT NULL, at TEXT NOT NULL,
+            subscriber_id TEXT, case_id TEXT, action TEXT
+        )""")
+    db.execute("""
+        CREATE TABLE conversations (
+            platform TEXT NOT NULL, user_id TEXT NOT NULL, subscriber_id TEXT,
+            step TEXT NOT NULL, data TEXT NOT NULL DEFAULT '{}', updated_at TEXT,
+            PRIMARY KEY (platform, user_id)
+        )""")
+    db.execute("""
+        CREATE TABLE escalations (
+            case_id TEXT NOT NULL, subscriber_id TEXT NOT NULL, stage INTEGER NOT NULL,
+            at TEXT NOT NULL, PRIMARY KEY (case_id, subscriber_id)
+        )""")
+
+
+@MIGRATIONS()
+def m003_epss(db: sqlite_utils.Database) -> None:
+    """EPSS scores per CVE (the whole daily file), so a case created after the day's EPSS poll
+    still gets its score when it is planned."""
+    db.execute("""
+        CREATE TABLE epss (
+            cve TEXT PRIMARY KEY, epss REAL NOT NULL, percentile REAL,
+            score_date TEXT, model_version TEXT
+        )""")
+
+
+@MIGRATIONS()
+def m004_nvd_cache(db: sqlite_utils.Database) -> None:
+    """The NVD answer cache (created lazily by `NvdCache` before; same columns)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS nvd_cache (cve TEXT PRIMARY KEY, fetched_at REAL, body BLOB)"
+    )
