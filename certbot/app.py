@@ -30,6 +30,7 @@ class RedirectChannel(Channel):
     """Sends what any target would receive to one JSON Lines file instead (demo, dry runs)."""
 
     kind = "redirect"
+    rate_per_second = 1000.0  # everything goes to one local file
 
     def __init__(self, inner: Channel, path: str):
         super().__init__(inner.ctx)

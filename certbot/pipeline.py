@@ -17,6 +17,7 @@ from typing import Any
 
 from certbot import enrich
 from certbot import tlp as tlp_rules
+from certbot.channels import channel_class
 from certbot.config import OPERATOR, Config, FeedConfig, SubscriberConfig, TargetConfig
 from certbot.errors import CertbotError
 from certbot.match import Matcher
@@ -382,7 +383,7 @@ def _plan_target(
         return None
     did = delivery_id(case.id, case.revision, sub.id, target.id)
     n = build_notification(did, kind, case, sub, target, matches, decision, priority, changes)
-    if target.kind in ("teams", "email"):  # signed ack/status links (issue 5)
+    if getattr(channel_class(target.kind), "signed_links", False):  # ack/status links (issue 5)
         from certbot.inbound.links import action_links
 
         if links := action_links(config, sub.id, case.id, now):

@@ -40,6 +40,7 @@ from certbot.sources.csaf_meta import (
     validate,
 )
 from certbot.sources.csaf_tree import TreeProduct, walk_tree
+from certbot.sources.options import FingerprintOptions
 from certbot.sources.jsonload import load_json
 
 if TYPE_CHECKING:
@@ -201,6 +202,7 @@ class CsafSource(Source):
     """CSAF provider feeds: ``fetch`` walks the index and verifies; ``parse`` maps one document."""
 
     kind = "csaf"
+    options = FingerprintOptions  # fingerprints, token/username/client_cert, enrich_nvd
 
     async def fetch(self, feed: FeedConfig, http: Http, state: SourceState) -> Fetched:
         from certbot.sources.csaf_fetch import fetch_provider

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from certbot.errors import ParseError
 from certbot.model import Advisory, AffectedProduct, Remediation
 from certbot.sources import Source, each_entry
+from certbot.sources.options import AdvisoryOptions
 from certbot.sources.jsonload import load_json
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ def _entry(entry: Any, feed: FeedConfig) -> Advisory | None:
 
 
 class KevSource(Source):
+    options = AdvisoryOptions
     kind = "kev"
 
     def parse(self, doc: bytes, feed: FeedConfig) -> Iterator[Advisory]:

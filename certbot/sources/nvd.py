@@ -29,6 +29,7 @@ from aiolimiter import AsyncLimiter
 from certbot.errors import FetchError, ParseError
 from certbot.model import AffectedProduct
 from certbot.sources import Source, scoring
+from certbot.sources.options import AuthOptions
 from certbot.sources.jsonload import load_json
 from certbot.versions import exact, parse_range
 
@@ -247,6 +248,8 @@ async def lookup(
 class NvdSource(Source):
     """NVD as an enrichment source: ``parse`` yields no advisories; the pipeline calls
     ``parse_cve`` / ``lookup``."""
+
+    options = AuthOptions
 
     kind = "nvd"
     enrichment = True

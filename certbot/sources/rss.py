@@ -29,6 +29,7 @@ import feedparser
 from certbot.errors import ParseError
 from certbot.model import Advisory
 from certbot.sources import Source, each_entry
+from certbot.sources.options import AdvisoryOptions
 
 if TYPE_CHECKING:
     from certbot.config import FeedConfig
@@ -164,6 +165,7 @@ def _entry(entry: Any, feed: FeedConfig) -> Advisory | None:
 
 
 class RssSource(Source):
+    options = AdvisoryOptions
     kind = "rss"
 
     def parse(self, doc: bytes, feed: FeedConfig) -> Iterator[Advisory]:
