@@ -6,7 +6,7 @@ imported lazily from `BUILTIN` (one line per kind). A class must declare ``kind`
 ``rate_per_second`` or `register` refuses it, so a forgotten limit can no longer silently cap
 sends at 1/s. Config, dispatch and planning ask the class, never the kind name:
 ``rate_per_second``, ``signed_links``, ``size_limit`` (measured by `payload_size`),
-``address_help``/``secret_help`` and `target_problem` (target rules for check-config) and
+``address_help``/``env_ref_help`` and `target_problem` (target rules for check-config) and
 `can_be_personal` (may a target reach exactly one person, and so TLP:RED).
 
 The seam (DESIGN.md): ``render(notification, target) -> Payload`` is pure and golden-tested;
@@ -17,8 +17,8 @@ mapping the SDK's own errors. Retries, backoff, rate limits, digests and TLP liv
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import importlib
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ class Channel:
     #: What ``address`` holds, for "needs 'address'" messages; "" if the kind takes none.
     address_help: ClassVar[str] = ""
     #: Message when a target lacks ``secret``; "" if the kind needs no per-target secret.
-    secret_help: ClassVar[str] = ""
+    env_ref_help: ClassVar[str] = ""
     #: Why a target of this kind cannot be one person ({address!r} is filled in).
     not_personal_help: ClassVar[str] = (
         "{address!r} is a channel or group, not one person; use the person's user id or "

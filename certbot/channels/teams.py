@@ -126,7 +126,7 @@ class TeamsChannel(Channel):
     rate_per_second = 4.0  # Workflows webhooks throttle at about four posts per second
     signed_links = True  # acknowledge/status links as Action.OpenUrl buttons (issue 5)
     size_limit = MAX_BYTES  # UTF-8 bytes of the JSON sent
-    secret_help = (
+    env_ref_help = (
         "a teams target needs 'secret: {env: NAME}' naming the environment variable "
         "that holds the Workflows webhook URL"
     )

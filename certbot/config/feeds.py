@@ -72,7 +72,7 @@ class FeedConfig(Strict):
         report the problems of both together."""
         model = options_model(data.get("kind")) if isinstance(data, dict) else None
         if model is None or not isinstance(data, dict):
-            return handler(data)  # type: ignore[no-any-return]
+            return handler(data)
         common = {k: v for k, v in data.items() if k in cls.model_fields and k != "options"}
         extra = {k: v for k, v in data.items() if k not in common and k != "options"}
         if isinstance(data.get("options"), dict):
@@ -92,7 +92,7 @@ class FeedConfig(Strict):
             errors = _details(exc, known) + errors
         if errors:
             raise ValidationError.from_exception_data(cls.__name__, errors)
-        return feed  # type: ignore[no-any-return]
+        return feed
 
     def __getattr__(self, name: str) -> Any:
         """The kind's own options read like fields (``feed.fingerprints``)."""

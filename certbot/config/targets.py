@@ -72,8 +72,8 @@ class TargetConfig(Strict):
     def _per_kind(self) -> TargetConfig:
         channel = channel_class(self.kind)
         assert channel is not None  # the kind was checked against the registry
-        if channel.secret_help and self.secret is None:
-            raise FieldProblem("secret", channel.secret_help)
+        if channel.env_ref_help and self.secret is None:
+            raise FieldProblem("secret", channel.env_ref_help)
         if channel.address_help and not self.address:
             raise FieldProblem(
                 "address", f"a {self.kind} target needs 'address': {channel.address_help}"

@@ -40,8 +40,8 @@ from certbot.sources.csaf_meta import (
     validate,
 )
 from certbot.sources.csaf_tree import TreeProduct, walk_tree
-from certbot.sources.options import FingerprintOptions
 from certbot.sources.jsonload import load_json
+from certbot.sources.options import FingerprintOptions
 
 if TYPE_CHECKING:
     from certbot.config import FeedConfig

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from certbot.errors import ParseError
 from certbot.model import Advisory, AffectedProduct, Remediation
 from certbot.sources import Source, each_entry
-from certbot.sources.options import AdvisoryOptions
 from certbot.sources.jsonload import load_json
+from certbot.sources.options import AdvisoryOptions
 
 if TYPE_CHECKING:
     from certbot.config import FeedConfig

@@ -29,8 +29,8 @@ from aiolimiter import AsyncLimiter
 from certbot.errors import FetchError, ParseError
 from certbot.model import AffectedProduct
 from certbot.sources import Source, scoring
-from certbot.sources.options import AuthOptions
 from certbot.sources.jsonload import load_json
+from certbot.sources.options import AuthOptions
 from certbot.versions import exact, parse_range
 
 if TYPE_CHECKING:

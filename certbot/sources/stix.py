@@ -33,9 +33,9 @@ from stix2.exceptions import STIXError
 from certbot.errors import ParseError
 from certbot.model import TLP, Advisory, AffectedProduct
 from certbot.sources import Source
-from certbot.sources.options import AdvisoryOptions
 from certbot.sources.csaf import parse_time
 from certbot.sources.jsonload import load_json
+from certbot.sources.options import AdvisoryOptions
 from certbot.versions import exact, parse_range
 
 if TYPE_CHECKING:
