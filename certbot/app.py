@@ -167,7 +167,7 @@ def _register_secrets(config: Config, environ: dict[str, str] | None) -> None:
     ]
     refs += [t.secret for s in config.subscribers for t in s.targets]
     refs += [t.secret for t in svc.operator_targets]
-    refs += [ref for f in config.feeds for ref in (f.token, f.client_cert)]
+    refs += [ref for f in config.feeds for ref in f.secrets()]
     for ref in refs:
         if ref is None:
             continue

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from certbot.config.common import Strict, no_secret, parse_duration, parse_tlp, unique_ids
+from certbot.config.common import SecretRef, Strict, no_secret, parse_duration, parse_tlp, unique_ids
 from certbot.config.service import ServiceConfig
 from certbot.config.targets import known_kind
 from certbot.config.yaml_lines import FieldProblem, at, format_validation, read_yaml
@@ -100,6 +100,10 @@ class FeedConfig(Strict):
         if options is not None and name in type(options).model_fields:
             return getattr(options, name)
         return super().__getattr__(name)  # type: ignore[misc]
+
+    def secrets(self) -> tuple[SecretRef, ...]:
+        """The secrets this feed's options name (token, client_cert...)."""
+        return tuple(v for _, v in self.options if isinstance(v, SecretRef))
 
     @field_validator("interval")
     @classmethod
