@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from certbot.channels.file import FileChannel
 from certbot.config import Config, ServiceConfig, TargetConfig
 from certbot.errors import DeliveryError
 from certbot.render import Renderer
+from tests.channel_contract import ChannelContract, Driver
 from tests.notifications import make_alert, make_digest, make_update
 
 TARGET = TargetConfig(id="logg", kind="file", address="out/alerts.jsonl")
@@ -103,3 +105,20 @@ def test_registered_under_its_kind():
     from certbot.channels import channel_classes
 
     assert channel_classes()["file"] is FileChannel and FileChannel.kind == "file"
+
+
+class TestFileContract(ChannelContract):
+    """The shared channel checks (tests/channel_contract.py); a file has no remote status and
+    holds no secret, so those two checks are skipped by the contract itself."""
+
+    kind = "file"
+    status_rows = []
+
+    @contextlib.asynccontextmanager
+    async def driver(self, tmp_path, canary=False):
+        yield Driver(make_channel(tmp_path), TARGET)
+
+    def check_inert(self, payload, title):
+        for record in payload.body:
+            line = json.dumps(record, ensure_ascii=False)
+            assert "\n" not in line and "\r" not in line

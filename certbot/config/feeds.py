@@ -17,7 +17,14 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from certbot.config.common import SecretRef, Strict, no_secret, parse_duration, parse_tlp, unique_ids
+from certbot.config.common import (
+    SecretRef,
+    Strict,
+    no_secret,
+    parse_duration,
+    parse_tlp,
+    unique_ids,
+)
 from certbot.config.service import ServiceConfig
 from certbot.config.targets import known_kind
 from certbot.config.yaml_lines import FieldProblem, at, format_validation, read_yaml
