@@ -44,7 +44,7 @@ from certbot.errors import DeliveryError
 from certbot.redact import install_redaction
 from tests.chat_helpers import HOSTILE_TITLES, make_alert, make_huge
 
-HTTP_ROWS: list[tuple[int, bool | None]] = [
+HTTP_ROWS: tuple[tuple[int, bool | None], ...] = (
     (200, None),
     (202, None),
     (400, False),
@@ -57,15 +57,15 @@ HTTP_ROWS: list[tuple[int, bool | None]] = [
     (500, True),
     (502, True),
     (503, True),
-]
-SMTP_ROWS: list[tuple[int, bool | None]] = [
+)
+SMTP_ROWS: tuple[tuple[int, bool | None], ...] = (
     (250, None),
     (421, True),
     (451, True),
     (452, True),
     (550, False),
     (553, False),
-]
+)
 
 
 @dataclass
@@ -84,7 +84,7 @@ class ChannelContract:
 
     kind: ClassVar[str] = ""
     #: (status code, retryable) rows; None = success. Empty: no remote status to classify.
-    status_rows: ClassVar[list[tuple[int, bool | None]]] = HTTP_ROWS
+    status_rows: ClassVar[tuple[tuple[int, bool | None], ...]] = HTTP_ROWS
     #: Failure codes sent while the canary secret is in use.
     leak_codes: ClassVar[tuple[int, ...]] = (401, 500, 429)
     #: Deliver once successfully (the secret in use) before the failures.

@@ -112,7 +112,7 @@ class TestFileContract(ChannelContract):
     holds no secret, so those two checks are skipped by the contract itself."""
 
     kind = "file"
-    status_rows = []
+    status_rows = ()
 
     @contextlib.asynccontextmanager
     async def driver(self, tmp_path, canary=False):
