@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from certbot.app import App
 from certbot.channels import ChannelContext
 from certbot.channels.file import FileChannel
 from certbot.config import Config, ServiceConfig, TargetConfig
 from certbot.errors import DeliveryError
 from certbot.render import Renderer
-from certbot.app import App
 from tests.channel_contract import ChannelContract, Driver
 from tests.conftest import ROOT
 from tests.factory import config as make_config
@@ -187,6 +187,7 @@ async def test_a_refused_file_target_goes_dead_and_the_operator_is_told(tmp_path
         await app.dispatch()  # the operator notice planned by the first round
         statuses = await app.store.status_counts()
     assert statuses.get("dead", 0) >= 1 and statuses.get("sent", 0) >= 1  # notices sent
-    notices = [json.loads(line) for line in (tmp_path / "out" / "operator.jsonl").open()]
+    text = (tmp_path / "out" / "operator.jsonl").read_text(encoding="utf-8")
+    notices = [json.loads(line) for line in text.splitlines()]
     assert any("outside the output directory" in n["summary"] for n in notices)
     assert not (tmp_path.parent / "passwd").exists()
