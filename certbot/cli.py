@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from certbot.config import Config, load_config, missing_secrets
+from certbot.config import Config, config_warnings, load_config
 from certbot.errors import ConfigError
 
 log = logging.getLogger("certbot")
@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check_config(args: argparse.Namespace, config: Config, db: str) -> int:
-    warnings = missing_secrets(config)
+    warnings = config_warnings(config)
     items = sum(len(s.inventory) for s in config.subscribers)
     print(
         f"ok: {len(config.feeds)} feeds ({sum(f.enabled for f in config.feeds)} enabled), "
@@ -192,7 +192,7 @@ def _run(args: argparse.Namespace, config: Config, db: str) -> int:
     from certbot.app import App
     from certbot.scheduler import serve
 
-    for w in missing_secrets(config):
+    for w in config_warnings(config):
         log.warning("%s", w)
 
     async def go() -> None:

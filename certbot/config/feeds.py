@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from certbot.config.common import (
@@ -61,7 +68,7 @@ class FeedConfig(Strict):
     allow_private: bool = False  # explicit opt-in to loopback/private addresses and http
     max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     timeout: float = Field(default=30.0, gt=0)
-    options: BaseModel = NoOptions()  # the kind's own keys (Source.options)
+    options: SerializeAsAny[BaseModel] = NoOptions()  # the kind's own keys (Source.options)
 
     _dur = field_validator("interval", mode="before")(classmethod(lambda cls, v: parse_duration(v)))
     _t = field_validator("tlp", mode="before")(classmethod(lambda cls, v: parse_tlp(v)))
