@@ -27,9 +27,9 @@ from certbot.config import (
     SubscriberConfig,
     TargetConfig,
     _parse_duration,
+    config_warnings,
     format_validation,
     load_config,
-    config_warnings,
     missing_secrets,
     read_secret,
 )
