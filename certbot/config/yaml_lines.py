@@ -87,68 +87,81 @@ class _NotSimple(Exception):
 _STR = "tag:yaml.org,2002:str"
 
 
+_NO_KEY = object()  # a sentinel no YAML key can be
+
+
+class _EventReader:
+    """Builds one document's data from libyaml's events (see `_simple_yaml`)."""
+
+    def __init__(self, loader: _FastLoader):
+        self.loader = loader
+        self.scalars: dict[tuple[str, tuple[bool, bool]], Any] = {}
+        self.stack: list[list[Any]] = []  # [container, key awaiting its value (mappings)]
+        self.root: list[Any] = []
+
+    def scalar(self, ev: yaml.ScalarEvent) -> Any:
+        ck = (ev.value, ev.implicit)
+        if ck in self.scalars:
+            return self.scalars[ck]
+        tag = self.loader.resolve(yaml.ScalarNode, ev.value, ev.implicit)
+        if tag == _STR:
+            value: Any = ev.value
+        elif tag == "tag:yaml.org,2002:merge":
+            raise _NotSimple
+        else:
+            node = yaml.ScalarNode(tag, ev.value, style=ev.style)
+            value = self.loader.construct_object(node, deep=True)
+        self.scalars[ck] = value
+        return value
+
+    def place(self, value: Any) -> None:
+        if not self.stack:
+            self.root.append(value)
+            return
+        top = self.stack[-1]
+        if isinstance(top[0], list):
+            top[0].append(value)
+        elif top[1] is _NO_KEY:
+            if isinstance(value, dict | list) or value in top[0]:
+                raise _NotSimple
+            top[1] = value
+        else:
+            top[0][top[1]] = value
+            top[1] = _NO_KEY
+
+    def step(self, ev: Any) -> bool:
+        """Handle one event; False at the end of the stream."""
+        if isinstance(ev, yaml.NodeEvent) and (ev.anchor, getattr(ev, "tag", None)) != (None, None):
+            raise _NotSimple  # anchors and tags are left to the full loader
+        if isinstance(ev, yaml.ScalarEvent):
+            self.place(self.scalar(ev))
+        elif isinstance(ev, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            self.stack.append([{} if isinstance(ev, yaml.MappingStartEvent) else [], _NO_KEY])
+        elif isinstance(ev, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            self.place(self.stack.pop()[0])
+        elif isinstance(ev, yaml.StreamEndEvent):
+            return False
+        elif isinstance(ev, yaml.StreamStartEvent | yaml.DocumentStartEvent):
+            if self.root:
+                raise _NotSimple  # a second document: the full loader refuses it
+        elif not isinstance(ev, yaml.DocumentEndEvent):
+            raise _NotSimple  # an alias
+        return True
+
+
 def _simple_yaml(text: str) -> Any:
     """The data of a YAML document built straight from libyaml's events, with `_FastLoader`'s
     resolver and constructors but no node tree (start-up with 400 files: the tree was most of
     the time). Mappings, sequences and untagged scalars only: an anchor, alias, tag, merge key,
     duplicate key or second document raises `_NotSimple` and the caller uses `_FastLoader`."""
     loader = _FastLoader(text)
-    scalars: dict[tuple[str, tuple[bool, bool]], Any] = {}
-    stack: list[list[Any]] = []  # [container, key awaiting its value (mappings)]
-    root: list[Any] = []
-    _no_key = stack  # a sentinel no YAML key can be
+    reader = _EventReader(loader)
     try:
-        while True:
-            ev = loader.get_event()
-            if isinstance(ev, yaml.ScalarEvent):
-                if ev.anchor is not None or ev.tag is not None:
-                    raise _NotSimple
-                ck = (ev.value, ev.implicit)
-                if ck in scalars:
-                    value = scalars[ck]
-                else:
-                    tag = loader.resolve(yaml.ScalarNode, ev.value, ev.implicit)
-                    if tag == _STR:
-                        value = ev.value
-                    elif tag == "tag:yaml.org,2002:merge":
-                        raise _NotSimple
-                    else:
-                        node = yaml.ScalarNode(tag, ev.value, style=ev.style)
-                        value = loader.construct_object(node, deep=True)
-                    scalars[ck] = value
-            elif isinstance(ev, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-                if ev.anchor is not None or ev.tag is not None:
-                    raise _NotSimple
-                stack.append([{} if isinstance(ev, yaml.MappingStartEvent) else [], _no_key])
-                continue
-            elif isinstance(ev, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-                value = stack.pop()[0]
-            elif isinstance(ev, yaml.StreamEndEvent):
-                break
-            elif isinstance(ev, yaml.StreamStartEvent | yaml.DocumentStartEvent):
-                if root:
-                    raise _NotSimple  # a second document: the full loader refuses it
-                continue
-            elif isinstance(ev, yaml.DocumentEndEvent):
-                continue
-            else:
-                raise _NotSimple  # an alias
-            if not stack:
-                root.append(value)
-                continue
-            top = stack[-1]
-            if isinstance(top[0], list):
-                top[0].append(value)
-            elif top[1] is _no_key:
-                if isinstance(value, dict | list) or value in top[0]:
-                    raise _NotSimple
-                top[1] = value
-            else:
-                top[0][top[1]] = value
-                top[1] = _no_key
+        while reader.step(loader.get_event()):
+            pass
     finally:
         loader.dispose()
-    return root[0] if root else None
+    return reader.root[0] if reader.root else None
 
 
 def _path_to_line(node: yaml.Node, line: int, loc: tuple[str | int, ...] = ()) -> tuple[Any, ...]:
