@@ -33,6 +33,7 @@ class RedirectChannel(Channel):
     """Sends what any target would receive to one JSON Lines file instead (demo, dry runs)."""
 
     kind = "redirect"
+    rate_per_second = 1000.0  # everything goes to one local file
 
     def __init__(self, inner: Channel, path: str):
         super().__init__(inner.ctx)
@@ -163,7 +164,7 @@ def _register_secrets(config: Config, environ: dict[str, str] | None) -> None:
     ]
     refs += [t.secret for s in config.subscribers for t in s.targets]
     refs += [t.secret for t in svc.operator_targets]
-    refs += [ref for f in config.feeds for ref in (f.token, f.client_cert)]
+    refs += [ref for f in config.feeds for ref in f.secrets()]
     for ref in refs:
         if ref is None:
             continue

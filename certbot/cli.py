@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from certbot.app import App
-from certbot.config import Config, load_config, missing_secrets
+from certbot.config import Config, config_warnings, load_config
 from certbot.demo.run import run_demo
 from certbot.demo.sendtest import send_test
 from certbot.errors import ConfigError
@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check_config(args: argparse.Namespace, config: Config, db: str) -> int:
-    warnings = missing_secrets(config)
+    warnings = config_warnings(config)
     items = sum(len(s.inventory) for s in config.subscribers)
     print(
         f"ok: {len(config.feeds)} feeds ({sum(f.enabled for f in config.feeds)} enabled), "
@@ -189,7 +189,7 @@ def print_poll_summary(summary: dict[str, Any]) -> None:
 
 
 def _run(args: argparse.Namespace, config: Config, db: str) -> int:
-    for w in missing_secrets(config):
+    for w in config_warnings(config):
         log.warning("%s", w)
 
     async def go() -> None:

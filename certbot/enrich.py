@@ -32,7 +32,7 @@ NVD_BUDGET = {False: 5, True: 100}  # uncached look-ups per cycle, without / wit
 def wanted_cves(batch: list[tuple[FeedConfig, list[Advisory], Any]]) -> list[str]:
     out: dict[str, None] = {}
     for feed, advisories, _ in batch:
-        if not feed.enrich_nvd:
+        if not getattr(feed, "enrich_nvd", False):  # an option of advisory sources
             continue
         for adv in advisories:
             if not any(p.versions or p.cpe for p in adv.products):

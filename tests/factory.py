@@ -45,7 +45,7 @@ def config(
 ) -> Config:
     return Config(
         root=root,
-        service=ServiceConfig.model_validate(service or {}),
+        service=ServiceConfig.model_validate({"output_dir": ".", **(service or {})}),
         feeds=tuple(FeedConfig.model_validate(f) for f in feeds or []),
         subscribers=tuple(subs),
     )

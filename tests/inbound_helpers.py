@@ -52,10 +52,10 @@ def make_config(
                 "id": "ops",
                 "kind": "file",
                 "address": str(tmp / "ops.jsonl"),
-                "tlp_max": "RED",
-                "personal": True,
+                "tlp_max": "AMBER+STRICT",  # a file is never personal (issue 12.5)
             }
         ],
+        "output_dir": str(tmp),  # the tests' files lie in tmp (issue 12.4)
         **service,
     }
     return config(subs, root=tmp, service=svc)

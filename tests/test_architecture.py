@@ -27,7 +27,7 @@ SQLITE = ("sqlite3", "sqlite_utils")
 # TEMPORARY: modules other developers are splitting in this wave (issue 9, h1 and h2). The lead
 # empties these sets after merging; every other module must pass now. Paths are relative to
 # certbot/.
-TEMPORARY_TOO_LONG = {"config.py"}
+TEMPORARY_TOO_LONG: set[str] = set()
 TEMPORARY_SQLITE: set[str] = set()
 
 

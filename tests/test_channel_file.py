@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import shutil
 from pathlib import Path
 
+import pytest
+
+from certbot.app import App
 from certbot.channels import ChannelContext
 from certbot.channels.file import FileChannel
 from certbot.config import Config, ServiceConfig, TargetConfig
 from certbot.errors import DeliveryError
 from certbot.render import Renderer
+from tests.channel_contract import ChannelContract, Driver
+from tests.conftest import ROOT
+from tests.factory import config as make_config
+from tests.factory import fortios_sub
 from tests.notifications import make_alert, make_digest, make_update
 
 TARGET = TargetConfig(id="logg", kind="file", address="out/alerts.jsonl")
@@ -103,3 +112,82 @@ def test_registered_under_its_kind():
     from certbot.channels import channel_classes
 
     assert channel_classes()["file"] is FileChannel and FileChannel.kind == "file"
+
+
+class TestFileContract(ChannelContract):
+    """The shared channel checks (tests/channel_contract.py); a file has no remote status and
+    holds no secret, so those two checks are skipped by the contract itself."""
+
+    kind = "file"
+    status_rows = ()
+
+    @contextlib.asynccontextmanager
+    async def driver(self, tmp_path, canary=False):
+        yield Driver(make_channel(tmp_path), TARGET)
+
+    def check_inert(self, payload, title):
+        for record in payload.body:
+            line = json.dumps(record, ensure_ascii=False)
+            assert "\n" not in line and "\r" not in line
+
+
+# --- issue 12.4: a file target writes only inside the output directory -----------------------
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["/etc/certbot-test-should-never-exist.jsonl", "../escape.jsonl", "out/../../x.jsonl"],
+)
+async def test_paths_outside_the_output_directory_are_refused_at_send_time(tmp_path, address):
+    channel = make_channel(tmp_path)
+    target = TargetConfig(id="logg", kind="file", address=address)
+    with pytest.raises(DeliveryError) as info:
+        await channel.deliver(channel.render(make_alert(), target), target)
+    assert not info.value.retryable  # a definite failure: dead, and the operator is told
+    assert "outside the output directory" in str(info.value)
+    assert not Path(address).is_absolute() or not Path(address).exists()
+    assert not (tmp_path / "escape.jsonl").exists()
+
+
+async def test_a_symlink_out_of_the_output_directory_is_refused(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "out" / "link").symlink_to(tmp_path / "elsewhere")
+    channel = make_channel(tmp_path)
+    target = TargetConfig(id="logg", kind="file", address="out/link/alerts.jsonl")
+    with pytest.raises(DeliveryError, match="outside the output directory"):
+        await channel.deliver(channel.render(make_alert(), target), target)
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["certbot.db", "certbot.db-wal", "feeds.yaml", "x.yml"])
+async def test_database_and_config_files_are_refused_inside_the_directory_too(tmp_path, name):
+    channel = make_channel(tmp_path)
+    target = TargetConfig(id="logg", kind="file", address=f"out/{name}")
+    with pytest.raises(DeliveryError) as info:
+        await channel.deliver(channel.render(make_alert(), target), target)
+    assert not info.value.retryable
+    assert not (tmp_path / "out" / name).exists()
+
+
+async def test_a_refused_file_target_goes_dead_and_the_operator_is_told(tmp_path):
+    shutil.copy(ROOT / "examples/demo/kev.json", tmp_path / "kev.json")
+
+    bad = {"id": "logg", "kind": "file", "address": "../passwd", "tlp_max": "AMBER"}
+    vakt = {"id": "vakt", "kind": "file", "address": "out/operator.jsonl", "tlp_max": "AMBER"}
+    cfg = make_config(
+        [fortios_sub(targets=[bad])],
+        root=tmp_path,
+        service={"output_dir": "out", "operator_targets": [vakt]},
+        feeds=[{"id": "cisa-kev", "kind": "kev", "path": "kev.json"}],
+    )
+    async with App(cfg, str(tmp_path / "c.db"), rate_limits=False) as app:
+        await app.poll()
+        await app.dispatch()
+        await app.dispatch()  # the operator notice planned by the first round
+        statuses = await app.store.status_counts()
+    assert statuses.get("dead", 0) >= 1 and statuses.get("sent", 0) >= 1  # notices sent
+    text = (tmp_path / "out" / "operator.jsonl").read_text(encoding="utf-8")
+    notices = [json.loads(line) for line in text.splitlines()]
+    assert any("outside the output directory" in n["summary"] for n in notices)
+    assert not (tmp_path.parent / "passwd").exists()

@@ -7,6 +7,7 @@ the test CA through ``ctx.state["smtp_tls_context"]``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import logging
 import socket
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 import trustme
+from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult
 
@@ -27,6 +29,7 @@ from certbot.channels.mail import MailChannel, message_id
 from certbot.config import Config, SecretRef, ServiceConfig, SmtpConfig, TargetConfig
 from certbot.errors import DeliveryError
 from certbot.render import Renderer
+from tests.channel_contract import SMTP_ROWS, ChannelContract, Driver
 from tests.notifications import HOSTILE_TITLES, make_alert
 
 CANARY = "canary-7f3e9b2a-smtp-password"
@@ -315,3 +318,69 @@ def test_registered_under_its_kind():
     from certbot.channels import channel_classes
 
     assert channel_classes()["email"] is MailChannel and MailChannel.kind == "email"
+
+
+class ScriptedSMTP:
+    """aiosmtpd handler answering RCPT with a scripted reply code."""
+
+    def __init__(self, code: int = 250):
+        self.code = code
+        self.messages: list[bytes] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        if self.code != 250:
+            return f"{self.code} scripted reply"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.content)
+        return "250 Message accepted"
+
+
+class TestMailContract(ChannelContract):
+    """The shared channel checks (tests/channel_contract.py) against a plain aiosmtpd server
+    whose RCPT answer is scripted."""
+
+    kind = "email"
+    status_rows = SMTP_ROWS
+    leak_codes = (451, 550)
+    succeed_first = False  # (login needs TLS; the plain test server makes it fail)
+
+    @contextlib.asynccontextmanager
+    async def driver(self, tmp_path, canary=False):
+        handler, port = ScriptedSMTP(), free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        controller.start()
+        smtp = SmtpConfig(
+            host="127.0.0.1",
+            port=port,
+            starttls=False,
+            sender="certbot@example.no",
+            timeout=5,
+            username="certbot" if canary else None,
+            password=SecretRef(env="SMTP_PASSWORD") if canary else None,
+        )
+        ctx = ChannelContext(
+            config=Config(
+                root=tmp_path, service=ServiceConfig(smtp=smtp), feeds=(), subscribers=()
+            ),
+            renderer=Renderer(),
+            environ={"SMTP_PASSWORD": CANARY},
+        )
+
+        def fail(code: int) -> None:
+            handler.code = code
+
+        target = TargetConfig(id="chat", kind="email", address="it@oslo.kommune.no")
+        try:
+            yield Driver(MailChannel(ctx), target, fail, CANARY)
+        finally:
+            controller.stop()
+
+    def check_inert(self, payload, title):
+        msg = payload.body
+        assert msg["Bcc"] is None
+        assert "\n" not in str(msg["Subject"]) and "\r" not in str(msg["Subject"])
+        html = msg.get_body(("html",)).get_content()
+        assert "<script>" not in html and "<!channel>" not in html

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 
 import pytest
 
 from certbot.channels.slack import MAX_BLOCKS, MAX_SECTION, SlackChannel
 from certbot.demo.fakes import Resp, slack_error
 from certbot.errors import DeliveryError
+from tests.channel_contract import ChannelContract, Driver, chat_blob_is_inert
 from tests.chat_helpers import (
+    CANARY,
     chat_env,
     make_alert,
     make_digest,
@@ -145,3 +149,34 @@ async def test_already_sent_looks_in_the_thread_for_updates(env):
     found = await channel.already_sent(update, t)
     assert found is not None and found.external_id == reply.external_id
     assert env.fakes.slack.calls("conversations.replies")
+
+
+class TestSlackContract(ChannelContract):
+    """The shared channel checks (tests/channel_contract.py) against the Slack fake."""
+
+    kind = "slack"
+
+    @contextlib.asynccontextmanager
+    async def driver(self, tmp_path, canary=False):
+        async with chat_env(canary=canary) as env:
+            channel = SlackChannel(env.ctx)
+
+            def fail(code: int) -> None:
+                env.fakes.slack.script([Resp(code, {"ok": False, "error": f"http_{code}"})])
+
+            try:
+                yield Driver(channel, target("slack"), fail, CANARY["slack"])
+            finally:
+                await channel.aclose()
+
+    def check_inert(self, payload, title):
+        blocks = payload.body["blocks"]
+        texts = [b["text"]["text"] for b in blocks if "text" in b] + [payload.body["text"]]
+        buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+        assert all(e["text"]["type"] == "plain_text" for e in buttons)  # ours, never mrkdwn
+        for text in texts:
+            for tag in re.findall(r"<[^>]*>", text):  # only our own links are live
+                assert re.fullmatch(r"<https?://[^|<>\s]+\|[a-z0-9.-]+>", tag), tag
+            assert len(text) <= MAX_SECTION
+        assert len(payload.body["blocks"]) <= MAX_BLOCKS
+        chat_blob_is_inert(payload)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import socket
 
 import pytest
@@ -10,7 +12,16 @@ import pytest
 from certbot.channels.teams import MAX_BYTES, TeamsChannel, encode
 from certbot.demo.fakes import TEAMS_MAX_BYTES, Resp
 from certbot.errors import DeliveryError
-from tests.chat_helpers import chat_env, make_alert, make_digest, make_huge, make_update, target
+from tests.channel_contract import ChannelContract, Driver, chat_blob_is_inert
+from tests.chat_helpers import (
+    CANARY,
+    chat_env,
+    make_alert,
+    make_digest,
+    make_huge,
+    make_update,
+    target,
+)
 
 
 @pytest.fixture
@@ -127,3 +138,31 @@ async def test_wrong_signature_is_permanent_and_not_leaked(env):
         await channel.deliver(channel.render(make_alert(), t), t)
     assert info.value.retryable is False and "401" in str(info.value)
     assert "nope123" not in repr(info.value)
+
+
+class TestTeamsContract(ChannelContract):
+    """The shared channel checks (tests/channel_contract.py) against the Workflows fake."""
+
+    kind = "teams"
+
+    @contextlib.asynccontextmanager
+    async def driver(self, tmp_path, canary=False):
+        async with chat_env(canary=canary) as env:
+            channel = TeamsChannel(env.ctx)
+
+            def fail(code: int) -> None:
+                env.fakes.teams.script([Resp(code, f"scripted {code}")])
+
+            try:
+                yield Driver(channel, target("teams"), fail, CANARY["teams_sig"])
+            finally:
+                await channel.aclose()
+
+    def check_inert(self, payload, title):
+        assert len(encode(payload.body)) <= 28 * 1024
+        card = payload.body["attachments"][0]["content"]
+        for block in card["body"]:
+            text = block.get("text", "")  # an ActionSet (signed links) has no text
+            assert not re.search(r"(?<!\\)\[[^\]]*(?<!\\)\]\(", text), text
+        assert all(a["type"] == "Action.OpenUrl" for a in card.get("actions", []))
+        chat_blob_is_inert(payload)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 from html.parser import HTMLParser
 
 import httpx
@@ -11,7 +13,9 @@ from telegram.error import NetworkError, TimedOut
 from certbot.channels.telegram import MAX_CHARS, TelegramChannel, map_error, utf16_len
 from certbot.demo.fakes import Resp, telegram_error
 from certbot.errors import DeliveryError
+from tests.channel_contract import ChannelContract, Driver, chat_blob_is_inert
 from tests.chat_helpers import (
+    CANARY,
     chat_env,
     make_alert,
     make_digest,
@@ -174,3 +178,33 @@ def test_timed_out_is_ambiguous_and_connect_error_is_not():
     except NetworkError as exc:
         refused = map_error(exc, "sendMessage")
     assert (refused.retryable, refused.ambiguous) == (True, False)
+
+
+class TestTelegramContract(ChannelContract):
+    """The shared channel checks (tests/channel_contract.py) against the Bot API fake."""
+
+    kind = "telegram"
+
+    @contextlib.asynccontextmanager
+    async def driver(self, tmp_path, canary=False):
+        async with chat_env(canary=canary) as env:
+            channel = TelegramChannel(env.ctx)
+
+            def fail(code: int) -> None:
+                body = {"ok": False, "error_code": code, "description": f"scripted {code}"}
+                env.fakes.telegram.script([Resp(code, body)])
+
+            try:
+                yield Driver(channel, target("telegram"), fail, CANARY["telegram"])
+            finally:
+                await channel.aclose()
+
+    def check_inert(self, payload, title):
+        text = payload.body["text"]
+        assert utf16_len(text) <= MAX_CHARS
+        assert set(re.findall(r"</?([a-z]+)", text)) <= {"b", "a"}
+        assert "<script" not in text
+        if "<script>" in title:
+            assert "&lt;script&gt;" in text
+        assert text.count("<a ") == text.count("</a>") == 2  # the notification's two links
+        chat_blob_is_inert(payload)

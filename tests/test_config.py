@@ -27,6 +27,7 @@ from certbot.config import (
     SubscriberConfig,
     TargetConfig,
     _parse_duration,
+    config_warnings,
     format_validation,
     load_config,
     missing_secrets,
@@ -569,3 +570,88 @@ def test_the_event_reader_builds_what_the_loader_builds_or_steps_aside(text: str
     except yaml.YAMLError as exc:
         got = ("error", type(exc).__name__)
     assert got == expected
+
+
+# --- issue 12.4 / 12.5: file targets stay in the output directory; RED only to one person ----
+
+OSLO_FILE = OSLO_UNQUOTED + "  - {id: logg, kind: file, address: '%s'}\n"
+
+
+def test_a_symlink_in_the_output_directory_cannot_lead_out(tmp_path: Path) -> None:
+    root = _write(tmp_path / "cfg", FEEDS, {"0301-oslo.yaml": OSLO_FILE % "out/link/a.jsonl"})
+    (root / "out").mkdir()
+    (root / "out" / "link").symlink_to(tmp_path)
+    assert _problems(root) == [
+        "subscribers/0301-oslo.yaml: targets[1].address: 'out/link/a.jsonl' lies outside the "
+        "output directory 'out' (after following symlinks); write a path inside it, e.g. "
+        "'out/alerts.jsonl', or change service.output_dir (line 7)"
+    ]
+
+
+def test_service_output_dir_moves_where_file_targets_may_write(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "spool"
+    feeds = f"service:\n  output_dir: '{elsewhere}'\n" + FEEDS
+    root = _write(tmp_path / "cfg", feeds, {"0301-oslo.yaml": OSLO_FILE % f"{elsewhere}/a.jsonl"})
+    config = load_config(root)
+    assert config.output_path() == elsewhere.resolve()
+    (root / "subscribers" / "0301-oslo.yaml").write_text(OSLO_FILE % "out/a.jsonl")
+    (problem,) = _problems(root)
+    assert f"outside the output directory '{elsewhere}'" in problem
+
+
+@pytest.mark.parametrize(
+    "local", ["postmottak", "post", "it", "alle", "servicedesk", "firmapost", "kontakt"]
+)
+def test_personal_target_at_a_shared_mailbox_gets_a_warning(tmp_path: Path, local: str) -> None:
+    sub = OSLO_UNQUOTED + (
+        f"  - {{id: leder, kind: email, address: {local}@oslo.kommune.example, "
+        "personal: true, tlp_max: RED}\n"
+    )
+    config = load_config(_write(tmp_path, FEEDS, {"0301-oslo.yaml": sub}))
+    assert config_warnings(config, {}) == [
+        f"subscribers/0301-oslo.yaml: targets[1].address: '{local}@oslo.kommune.example' looks "
+        "like a shared mailbox, not one person; use the person's own address or set "
+        "personal: false"
+    ]
+
+
+def test_named_person_and_shared_non_personal_mailbox_get_no_warning(tmp_path: Path) -> None:
+    sub = OSLO_UNQUOTED + (
+        "  - {id: leder, kind: email, address: kari.nordmann@oslo.kommune.example, "
+        "personal: true, tlp_max: RED}\n"
+        "  - {id: post, kind: email, address: postmottak@oslo.kommune.example}\n"
+    )
+    config = load_config(_write(tmp_path, FEEDS, {"0301-oslo.yaml": sub}))
+    assert config_warnings(config, {}) == []
+
+
+# --- kind-specific feed options live with the source -------------------------------------------
+
+
+def test_a_kinds_own_option_is_unknown_on_another_kind(tmp_path: Path) -> None:
+    feeds = (
+        "feeds:\n"
+        "  - {id: nsm, kind: rss, url: 'https://nsm.example/rss', fingerprints: []}\n"
+        "  - {id: t, kind: taxii, url: 'https://taxii.example/root/', colection: c1}\n"
+    )
+    problems = _problems(_write(tmp_path, feeds, {"0301-oslo.yaml": OSLO_UNQUOTED}))
+    assert problems == [
+        "feeds.yaml: feeds[0].fingerprints: unknown key; remove it or fix its spelling "
+        "(the README lists every key) (line 2)",
+        "feeds.yaml: feeds[1].colection: unknown key (did you mean 'collection'?); remove it or "
+        "fix its spelling (line 3)",
+    ]
+
+
+def test_source_options_read_like_fields_and_keep_their_types() -> None:
+    from certbot.sources.csaf import CsafSource
+    from certbot.sources.taxii import TaxiiOptions
+
+    fpr = "A" * 40
+    csaf = FeedConfig(id="c", kind="csaf", url="https://x.example/", fingerprints=[fpr])
+    assert isinstance(csaf.options, CsafSource.options) and csaf.fingerprints == (fpr,)
+    taxii = FeedConfig(id="t", kind="taxii", url="https://x.example/", collection="c1")
+    assert isinstance(taxii.options, TaxiiOptions) and taxii.collection == "c1"
+    assert FeedConfig.model_validate(taxii.model_dump()) == taxii  # a round trip keeps them
+    with pytest.raises(AttributeError):
+        _ = FeedConfig(id="r", kind="rss", url="https://x.example/").collection

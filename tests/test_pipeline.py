@@ -179,8 +179,8 @@ def test_unknown_label_is_routed_as_red_and_the_operator_is_told(store):
             "operator_targets": [
                 {
                     "id": "vakt",
-                    "kind": "file",
-                    "address": "op.jsonl",
+                    "kind": "email",  # RED only to a target that can be one person (issue 12.5)
+                    "address": "vakt@certbot.example",
                     "tlp_max": "RED",
                     "personal": True,
                 }

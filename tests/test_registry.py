@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from certbot.channels import BUILTIN as BUILTIN_CHANNELS
 from certbot.channels import channel_classes
-from certbot.config import CHANNEL_KINDS, SOURCE_KINDS
+from certbot.sources import BUILTIN as BUILTIN_SOURCES
 from certbot.sources import get_source
 from tests.conftest import ROOT
 
@@ -15,7 +16,7 @@ TESTS = {p.name for p in (ROOT / "tests").glob("test_*.py")}
 CHANNEL_TEST = {"email": "test_channel_mail.py"}
 
 
-@pytest.mark.parametrize("kind", SOURCE_KINDS)
+@pytest.mark.parametrize("kind", list(BUILTIN_SOURCES))
 def test_every_source_kind_is_registered_tested_and_documented(kind):
     try:
         source = get_source(kind)
@@ -27,7 +28,7 @@ def test_every_source_kind_is_registered_tested_and_documented(kind):
     assert f"`{kind}`" in README, f"README has no section naming the `{kind}` source"
 
 
-@pytest.mark.parametrize("kind", CHANNEL_KINDS)
+@pytest.mark.parametrize("kind", list(BUILTIN_CHANNELS))
 def test_every_channel_is_registered_tested_and_documented(kind):
     classes = channel_classes()
     assert kind in classes, f"channel {kind!r} is accepted by the config but not registered"

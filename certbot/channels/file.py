@@ -1,7 +1,11 @@
 """File channel: one JSON object per delivered alert, appended to a JSON Lines file.
 
 The target's ``address`` is the file path (relative paths are resolved against the config
-directory). ``render`` is pure: ``Payload.body`` is the list of records to append, one per
+directory). It must resolve, after symlinks, inside the output directory
+(``service.output_dir``, default ``<config-dir>/out``) and must not name a configuration or
+database file: `path_problem` says why not, check-config refuses such a target and
+``deliver`` refuses it again (a definite failure: the delivery goes dead and the operator is
+told). A file is readable by whoever can read the machine, so it is never personal (no RED). ``render`` is pure: ``Payload.body`` is the list of records to append, one per
 alert; a digest becomes one record per item, each with ``"digest": true``, the digest's
 delivery id as ``digest_id`` and the item's own ``delivery_id``. Each record carries the
 plain-text rendering of ``templates/console/<lang>/alert.txt`` under ``text``.
@@ -16,23 +20,63 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from certbot.channels import Channel, ChannelContext, Payload, Sent
+from certbot.channels import Channel, ChannelContext, Payload, Sent, register
 from certbot.channels._clean import clean_notification, tidy
 from certbot.errors import DeliveryError
 
 if TYPE_CHECKING:
-    from certbot.config import TargetConfig
+    from certbot.config import Config, TargetConfig
     from certbot.model import Notification
 
 MATCH_KEYS = ("item", "rule", "confidence", "source", "entry", "detail")
+# Files a file target must never append to, whatever the output directory.
+CONFIG_SUFFIXES = (".yaml", ".yml")
+DATABASE_NAME = re.compile(r"\.(db|sqlite3?)(-wal|-shm|-journal)?$", re.IGNORECASE)
 
 
+def path_problem(config: Config, address: str) -> str | None:
+    """Why a file target may not write to ``address``, or None. The path is resolved against
+    the config directory and then through symlinks; it must lie inside the output directory
+    and be neither a configuration file nor a database file."""
+    out = config.output_path()
+    path = config.resolve_path(address).resolve()
+    if not path.is_relative_to(out):
+        where = config.service.output_dir
+        return (
+            f"{address!r} lies outside the output directory '{where}' (after following "
+            f"symlinks); write a path inside it, e.g. '{where}/alerts.jsonl', or change "
+            "service.output_dir"
+        )
+    if path.suffix.lower() in CONFIG_SUFFIXES or path == config.root / "feeds.yaml":
+        return f"{address!r} is a configuration file; write to a .jsonl file instead"
+    if DATABASE_NAME.search(path.name):
+        return f"{address!r} is a database file; write to a .jsonl file instead"
+    return None
+
+
+@register
 class FileChannel(Channel):
     kind = "file"
+    rate_per_second = 1000.0
+    address_help = "a file path for the JSON Lines output"
+    not_personal_help = (
+        "a file can be read by anyone with access to the machine, never by one person only; "
+        "set personal: false and tlp_max: AMBER+STRICT or lower"
+    )
+
+    @classmethod
+    def can_be_personal(cls, target: TargetConfig) -> bool:
+        return False
+
+    @classmethod
+    def config_problem(cls, target: TargetConfig, config: Config) -> tuple[str, str] | None:
+        problem = path_problem(config, target.address or "")
+        return ("address", problem) if problem else None
 
     def __init__(self, ctx: ChannelContext):
         super().__init__(ctx)
@@ -79,6 +123,8 @@ class FileChannel(Channel):
     async def deliver(self, payload: Payload, target: TargetConfig) -> Sent:
         if not target.address:
             raise DeliveryError("file target has no address (path)", retryable=False)
+        if problem := path_problem(self.ctx.config, target.address):
+            raise DeliveryError(f"file target refused: {problem}", retryable=False)
         path = self.ctx.config.resolve_path(target.address)
         stamp = datetime.now(UTC).isoformat()
         lines = [

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import aiosmtplib
 from aiosmtplib.email import flatten_message
 
-from certbot.channels import Channel, ChannelContext, Payload, Sent
+from certbot.channels import Channel, ChannelContext, Payload, Sent, register
 from certbot.channels._clean import clean_notification, one_line, tidy
 from certbot.config import read_secret
 from certbot.errors import DeliveryError
@@ -56,8 +56,38 @@ def message_id(delivery_id: str, sender: str) -> str:
     return f"<{local}@{sender_domain(sender)}>"
 
 
+#: Local parts of addresses that usually reach a shared mailbox, not one person: a personal
+#: (TLP:RED) target with one of them gets a check-config warning (README lists them).
+SHARED_MAILBOXES = frozenset(
+    "postmottak post it alle servicedesk firmapost kontakt support helpdesk "
+    "postmaster drift sikkerhet security info".split()
+)
+
+
+@register
 class MailChannel(Channel):
     kind = "email"
+    rate_per_second = 10.0
+    signed_links = True  # acknowledge/status links in the text and HTML parts (issue 5)
+    address_help = "an e-mail address"
+    service_secrets = ("smtp.password",)
+
+    @classmethod
+    def target_problem(cls, target: TargetConfig) -> tuple[str, str] | None:
+        a = target.address or ""
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", a):
+            return ("address", f"{a!r} is not an e-mail address (name@example.no)")
+        return None
+
+    @classmethod
+    def target_warning(cls, target: TargetConfig) -> str | None:
+        local = (target.address or "").partition("@")[0].casefold()
+        if target.personal and local in SHARED_MAILBOXES:
+            return (
+                f"'{target.address}' looks like a shared mailbox, not one person; "
+                "use the person's own address or set personal: false"
+            )
+        return None
 
     def __init__(self, ctx: ChannelContext, *, tls_context: ssl.SSLContext | None = None):
         super().__init__(ctx)

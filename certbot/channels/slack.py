@@ -25,7 +25,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from certbot.channels import Channel, Payload, Sent, chat, escape
+from certbot.channels import Channel, Payload, Sent, chat, escape, register
 from certbot.config import TargetConfig, read_secret
 from certbot.errors import DeliveryError, classify_status
 from certbot.model import Notification
@@ -102,8 +102,33 @@ def _total(blocks: list[dict[str, Any]]) -> int:
     return sum(len(b["text"]["text"]) for b in blocks if "text" in b)
 
 
+@register
 class SlackChannel(Channel):
     kind = "slack"
+    rate_per_second = 1.0  # chat.postMessage: about one message per second per channel
+    size_limit = 13_000  # characters over all text blocks and the fallback text
+    address_help = "a Slack channel id (C0123ABCD) or user id (U0123ABCD)"
+    finds_sent = True
+    service_secrets = ("slack_token",)
+
+    @classmethod
+    def target_problem(cls, target: TargetConfig) -> tuple[str, str] | None:
+        a = target.address or ""
+        if not re.fullmatch(r"[CGDUW][A-Z0-9]{2,}", a):
+            return (
+                "address",
+                f"{a!r} is not a Slack id; use the channel id (C0123ABCD, under the channel's "
+                "details) or a user id (U0123ABCD), not the #name",
+            )
+        return None
+
+    @classmethod
+    def can_be_personal(cls, target: TargetConfig) -> bool:
+        return (target.address or "")[:1] not in "CG"
+
+    def payload_size(self, payload: Payload) -> int:
+        blocks = payload.body["blocks"]
+        return _total(blocks) + len(payload.body["text"])
 
     def __init__(self, ctx: Any):
         super().__init__(ctx)

@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from certbot.channels import Channel, Payload, Sent, chat, escape
+from certbot.channels import Channel, Payload, Sent, chat, escape, register
 from certbot.config import TargetConfig, read_secret
 from certbot.errors import DeliveryError, classify_status
 from certbot.model import TLP, Notification
@@ -120,8 +120,27 @@ def _card(
     }
 
 
+@register
 class TeamsChannel(Channel):
     kind = "teams"
+    rate_per_second = 4.0  # Workflows webhooks throttle at about four posts per second
+    signed_links = True  # acknowledge/status links as Action.OpenUrl buttons (issue 5)
+    size_limit = MAX_BYTES  # UTF-8 bytes of the JSON sent
+    env_ref_help = (
+        "a teams target needs 'secret: {env: NAME}' naming the environment variable "
+        "that holds the Workflows webhook URL"
+    )
+    not_personal_help = (
+        "a Teams webhook posts into a channel that many people read, never to one person; "
+        "set personal: false and tlp_max: AMBER+STRICT or lower"
+    )
+
+    @classmethod
+    def can_be_personal(cls, target: TargetConfig) -> bool:
+        return False
+
+    def payload_size(self, payload: Payload) -> int:
+        return len(encode(payload.body))
 
     def render(self, n: Notification, target: TargetConfig) -> Payload:
         safe = chat.sanitise(n)

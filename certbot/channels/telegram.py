@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from typing import Any
 
 import httpx
@@ -33,7 +34,7 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from certbot.channels import Channel, Payload, Sent, chat, escape
+from certbot.channels import Channel, Payload, Sent, chat, escape, register
 from certbot.config import TargetConfig, read_secret
 from certbot.errors import DeliveryError, classify_status
 from certbot.model import Notification
@@ -95,8 +96,30 @@ class _PermanentStatus(TelegramError):
         self.code = code
 
 
+@register
 class TelegramChannel(Channel):
     kind = "telegram"
+    rate_per_second = 1.0  # Bot API: about one message per second per chat
+    size_limit = MAX_CHARS  # UTF-16 code units of the message text
+    service_secrets = ("telegram_token",)
+    address_help = "a Telegram chat id (-100... for a group, a number for a person)"
+
+    @classmethod
+    def target_problem(cls, target: TargetConfig) -> tuple[str, str] | None:
+        a = target.address or ""
+        if not re.fullmatch(r"-?\d+|@[A-Za-z]\w{4,}", a):
+            return (
+                "address",
+                f"{a!r} is not a Telegram chat id; use a number such as -1001234567890",
+            )
+        return None
+
+    @classmethod
+    def can_be_personal(cls, target: TargetConfig) -> bool:
+        return (target.address or "")[:1] not in "-@"
+
+    def payload_size(self, payload: Payload) -> int:
+        return utf16_len(payload.body["text"])
 
     def __init__(self, ctx: Any):
         super().__init__(ctx)

@@ -31,6 +31,9 @@ def run_demo(out: Path, *, fakes: bool = False) -> int:
         return 2
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    # The demo's output directory is --out: the file channel writes only inside it.
+    svc = config.service.model_copy(update={"output_dir": str(out)})
+    config = config.model_copy(update={"service": svc})
     db = out / "certbot.db"
     alerts = out / "alerts.jsonl"
     for stale in (db, Path(f"{db}-wal"), Path(f"{db}-shm"), alerts):

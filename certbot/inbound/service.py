@@ -42,7 +42,7 @@ class Relay:
                         chat_id=int(notice.chat_id), text=notice.text
                     )
                 elif notice.platform == "slack" and "slack" in self.app.channels:
-                    client = self.app.channels["slack"].client()  # type: ignore[attr-defined]
+                    client = self.app.channels["slack"].client()
                     await client.chat_postMessage(channel=notice.chat_id, text=notice.text)
                 else:
                     log.warning(

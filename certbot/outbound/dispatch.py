@@ -39,7 +39,6 @@ from certbot.store import Delivery, Store, StoreThread, utcnow
 log = logging.getLogger("certbot.dispatch")
 
 # Platform limits (DOMAIN.md "Channels"): messages per second per target.
-RATE = {"slack": 1.0, "teams": 4.0, "telegram": 1.0, "email": 10.0, "file": 1000.0}
 
 
 @dataclass
@@ -95,7 +94,8 @@ class Dispatcher:
         if not self.rate_limits:
             return None
         if key not in self.limiters:
-            self.limiters[key] = AsyncLimiter(1, 1.0 / RATE.get(channel, 1.0))
+            rate = self.channels[channel].rate_per_second  # declared: register() checks it
+            self.limiters[key] = AsyncLimiter(1, 1.0 / (rate or 0.0))
         return self.limiters[key]
 
     async def run_once(self, *, limit: int = 1000) -> DispatchSummary:
@@ -178,7 +178,7 @@ class Dispatcher:
         row, key, n, target, channel = job.row, job.key, job.n, job.target, job.channel
         ambiguous = bool(row.ambiguous)
         try:
-            if ambiguous and hasattr(channel, "already_sent"):
+            if ambiguous and channel.finds_sent:
                 payload = channel.render(n, target)
                 async with sem:
                     found = await channel.already_sent(payload, target)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from certbot import tlp as tlp_rules
+from certbot.channels import channel_class
 from certbot.config import Config, SubscriberConfig, TargetConfig
 from certbot.match import Matcher
 from certbot.model import TLP, Decision, Match, Priority
@@ -27,9 +28,6 @@ from certbot.priority import decide
 from certbot.render import OSLO
 from certbot.routing import digest_due, in_quiet_hours, quiet_hours_end
 from certbot.store import CaseChange, Delivery, PlanRecord, Store, delivery_id, iso
-
-# Channels whose messages carry signed ack/status links (issue 5).
-LINK_CHANNELS = ("teams", "email")
 
 
 @dataclass
@@ -151,7 +149,7 @@ def _plan_target(ctx: PlanContext, target: TargetConfig) -> Delivery | None:
         return None
     did = delivery_id(case.id, case.revision, sub.id, target.id)
     n = build_notification(ctx, target, did)
-    if target.kind in LINK_CHANNELS and (
+    if getattr(channel_class(target.kind), "signed_links", False) and (  # issue 5 links
         links := action_links(ctx.config, sub.id, case.id, ctx.now)
     ):
         n.extra["action_links"] = links

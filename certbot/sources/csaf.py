@@ -15,6 +15,7 @@ from certbot.sources import Source
 from certbot.sources.csaf_document import parse_document
 from certbot.sources.csaf_fetch import fetch_provider
 from certbot.sources.csaf_meta import parse_time
+from certbot.sources.options import FingerprintOptions
 
 if TYPE_CHECKING:
     from certbot.config import FeedConfig
@@ -29,6 +30,7 @@ class CsafSource(Source):
     """CSAF provider feeds: ``fetch`` walks the index and verifies; ``parse`` maps one document."""
 
     kind = "csaf"
+    options = FingerprintOptions  # fingerprints, token/username/client_cert, enrich_nvd
 
     async def fetch(self, feed: FeedConfig, http: Http, state: SourceState) -> Fetched:
         return await fetch_provider(feed, http, state)

@@ -18,6 +18,7 @@ from certbot.errors import ParseError
 from certbot.model import Advisory, AffectedProduct, Remediation
 from certbot.sources import Source, each_entry
 from certbot.sources.jsonload import load_json
+from certbot.sources.options import AdvisoryOptions
 
 if TYPE_CHECKING:
     from certbot.config import FeedConfig
@@ -86,6 +87,7 @@ def _entry(entry: Any, feed: FeedConfig) -> Advisory | None:
 
 
 class KevSource(Source):
+    options = AdvisoryOptions
     kind = "kev"
 
     def parse(self, doc: bytes, feed: FeedConfig) -> Iterator[Advisory]:

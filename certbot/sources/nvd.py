@@ -30,6 +30,7 @@ from certbot.errors import FetchError, ParseError
 from certbot.model import AffectedProduct
 from certbot.sources import Source, scoring
 from certbot.sources.jsonload import load_json
+from certbot.sources.options import AuthOptions
 from certbot.versions import exact, parse_range
 
 if TYPE_CHECKING:
@@ -236,6 +237,8 @@ async def lookup(
 class NvdSource(Source):
     """NVD as an enrichment source: ``parse`` yields no advisories; the pipeline calls
     ``parse_cve`` / ``lookup``."""
+
+    options = AuthOptions
 
     kind = "nvd"
     enrichment = True

@@ -32,6 +32,7 @@ from certbot import prose
 from certbot.errors import ParseError
 from certbot.model import Advisory
 from certbot.sources import Source, each_entry
+from certbot.sources.options import AdvisoryOptions
 
 if TYPE_CHECKING:
     from certbot.config import FeedConfig
@@ -169,6 +170,7 @@ def _entry(entry: Any, feed: FeedConfig) -> Advisory | None:
 
 
 class RssSource(Source):
+    options = AdvisoryOptions
     kind = "rss"
 
     def parse(self, doc: bytes, feed: FeedConfig) -> Iterator[Advisory]:

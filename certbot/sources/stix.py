@@ -35,6 +35,7 @@ from certbot.model import TLP, Advisory, AffectedProduct
 from certbot.sources import Source
 from certbot.sources.csaf import parse_time
 from certbot.sources.jsonload import load_json
+from certbot.sources.options import AdvisoryOptions
 from certbot.versions import exact, parse_range
 
 if TYPE_CHECKING:
@@ -228,6 +229,8 @@ def parse_bundle(doc: bytes, feed_id: str) -> Iterator[Advisory]:
 
 class StixSource(Source):
     """A STIX 2.1 bundle fetched with the default single GET."""
+
+    options = AdvisoryOptions
 
     kind = "stix"
 

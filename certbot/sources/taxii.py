@@ -32,6 +32,7 @@ from certbot.sources import Source
 from certbot.sources.csaf import parse_time
 from certbot.sources.csaf_fetch import auth_headers
 from certbot.sources.jsonload import load_json
+from certbot.sources.options import AuthAdvisoryOptions
 from certbot.sources.stix import objects_of, parse_bundle
 
 if TYPE_CHECKING:
@@ -65,10 +66,15 @@ def _newest(objs: list[dict[str, Any]], current: str | None) -> str | None:
     return best
 
 
+class TaxiiOptions(AuthAdvisoryOptions):
+    collection: str | None = None  # TAXII collection id (or give an objects/ URL)
+
+
 class TaxiiSource(Source):
     """A TAXII 2.1 collection; ``page_size`` is the ``limit`` asked per request."""
 
     kind = "taxii"
+    options = TaxiiOptions
 
     def __init__(self, page_size: int = 500) -> None:
         self.page_size = page_size
