@@ -19,6 +19,7 @@ from typing import Any
 
 from certbot.config import Config, load_config, missing_secrets
 from certbot.errors import ConfigError
+from certbot.identity.check import unknown_items
 
 log = logging.getLogger("certbot")
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check_config(args: argparse.Namespace, config: Config, db: str) -> int:
-    warnings = missing_secrets(config)
+    warnings = missing_secrets(config) + unknown_items(config)
     items = sum(len(s.inventory) for s in config.subscribers)
     print(
         f"ok: {len(config.feeds)} feeds ({sum(f.enabled for f in config.feeds)} enabled), "

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import gc
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -29,32 +28,21 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from certbot.config import InventoryItem, SubscriberConfig
+from certbot.identity.keys import advisory_keys as _advisory_keys
+from certbot.identity.keys import declared_from_name as _declared_from_name
+from certbot.identity.keys import item_keys as _item_identity_keys
+from certbot.identity.names import norm
 from certbot.model import AffectedProduct, Case, Match
 from certbot.versions import parse_range, same_version, version_in
 
 RULE_ORDER = {"cpe": 0, "purl": 0, "product_version": 1, "product_no_version": 2, "text": 3}
-_STOP = {
-    "inc",
-    "corp",
-    "corporation",
-    "ltd",
-    "llc",
-    "the",
-    "and",
-    "software",
-    "systems",
-    "co",
-    "as",
-}
+__all__ = ["RULE_ORDER", "Matcher", "norm"]
 
 
 @lru_cache(maxsize=65536)
-def norm(text: str) -> str:
-    """'Microsoft Exchange Server®' -> 'microsoft exchange server'."""
-    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    t = re.sub(r"[^a-z0-9.+]+", " ", t)
-    words = (w.strip(".") for w in t.split())
-    return " ".join(w for w in words if w and w not in _STOP)
+def _raw_key(vendor: str, product: str) -> str:
+    """The spelling key (before the catalogue): 'fortinet|fortios'."""
+    return f"{norm(vendor)}|{norm(product)}"
 
 
 @lru_cache(maxsize=65536)
@@ -113,14 +101,15 @@ class Matcher:
         # Keys are computed once per distinct (vendor, product, aliases), CPE and PURL string
         # (400 municipalities declare the same few thousand products over and over); what is
         # kept per distinct value is the index lists an item with it joins.
-        named: dict[tuple[str, str, tuple[str, ...]], list[list[_Ref]]] = {}
+        named: dict[tuple[str, str, tuple[str, ...], str | None, str | None], list[list[_Ref]]]
+        named = {}
         cpes: dict[str, list[_Ref] | None] = {}
         purls: dict[str, list[_Ref] | None] = {}
         for sub in subscribers:
             sid = sub.id
             for i, item in enumerate(sub.inventory):
                 ref = _Ref(sid, i, item)
-                ident = (item.vendor, item.product, item.aliases)
+                ident = (item.vendor, item.product, item.aliases, item.cpe, item.purl)
                 if (lists := named.get(ident)) is None:
                     lists = named[ident] = [
                         *(self.by_name[k] for k in self._name_keys(item)),
@@ -144,12 +133,14 @@ class Matcher:
 
     @staticmethod
     def _name_keys(item: InventoryItem) -> set[str]:
+        """Spelling keys (as written) and catalogue keys ("@fortinet/fortios")."""
         vendor = norm(item.vendor)
         keys = {f"{vendor}|{norm(item.product)}"}
         for alias in item.aliases:
             a = norm(alias)
             keys.add(f"{vendor}|{a}")
             keys.add(f"*|{a}")  # an alias may carry its own vendor words
+        keys |= _item_identity_keys(item.vendor, item.product, item.aliases, item.cpe, item.purl)
         return keys
 
     @staticmethod
@@ -170,20 +161,36 @@ class Matcher:
 
     # --- structured products ------------------------------------------------------------
 
-    def _candidates(self, p: AffectedProduct) -> list[tuple[_Ref, str]]:
-        """Inventory items that name the same product, with the identity rule that found it."""
-        found: dict[tuple[str, int], tuple[_Ref, str]] = {}
+    def _candidates(self, p: AffectedProduct) -> list[tuple[_Ref, str, str, str]]:
+        """Inventory items that name the same product: (ref, identity rule, identity key,
+        note). The key is the product's spelling key, or "@<entry id>" where only the catalogue
+        knew the two names for one product; the note then says which entry decided."""
+        found: dict[tuple[str, int], tuple[_Ref, str, str, str]] = {}
+        raw = _raw_key(p.vendor, p.product)
         if p.cpe and (parts := _cpe_parts(p.cpe)):
             for ref in self.by_cpe.get(f"{parts[0]}:{parts[1]}", ()):
-                found[(ref.subscriber, ref.index)] = (ref, "cpe")
+                found[(ref.subscriber, ref.index)] = (ref, "cpe", raw, "")
         if p.purl and (pk := _purl_key(p.purl)):
             for ref in self.by_purl.get(pk[0], ()):
-                found.setdefault((ref.subscriber, ref.index), (ref, "purl"))
+                found.setdefault((ref.subscriber, ref.index), (ref, "purl", raw, ""))
         vendor, product = norm(p.vendor), norm(p.product)
         for key in (f"{vendor}|{product}", f"*|{product}", f"*|{vendor} {product}"):
             for ref in self.by_name.get(key, ()):
-                found.setdefault((ref.subscriber, ref.index), (ref, "name"))
+                found.setdefault((ref.subscriber, ref.index), (ref, "name", raw, ""))
+        for key, eid in _advisory_keys(p.vendor, p.product, p.cpe, p.purl):
+            refs = self.by_name.get(key, ())
+            if refs:
+                note = f"same product by catalogue entry {eid}"
+                for ref in refs:
+                    found.setdefault((ref.subscriber, ref.index), (ref, "name", f"@{eid}", note))
         return list(found.values())
+
+    @staticmethod
+    def _identity_keys(p: AffectedProduct) -> set[str]:
+        """The spelling key and the catalogue keys of an advisory product."""
+        keys = {_raw_key(p.vendor, p.product)}
+        keys.update(f"@{eid}" for _, eid in _advisory_keys(p.vendor, p.product, p.cpe, p.purl))
+        return keys
 
     @staticmethod
     def _product_range(p: AffectedProduct) -> str | None:
@@ -198,7 +205,12 @@ class Matcher:
     def _version_verdict(self, item: InventoryItem, p: AffectedProduct) -> tuple[bool | None, str]:
         """True: inside the range; False: outside; None: unknown on one side."""
         rng = self._product_range(p)
-        declared = item.version
+        declared, implied = (
+            item.version,
+            _declared_from_name(item.vendor, item.product, item.version),
+        )
+        if implied is not None:
+            declared = implied[0]
         if (
             declared is None
             and item.cpe
@@ -215,9 +227,10 @@ class Matcher:
                 return None, f"declared range {item.versions} vs {rng}"
             return None, "no version declared"
         inside = version_in(declared, rng)
+        how = f" ({implied[1]})" if implied is not None else ""
         if inside is None:
-            return None, f"version {declared} could not be compared with {rng}"
-        return inside, f"{declared} {'in' if inside else 'not in'} {rng}"
+            return None, f"version {declared}{how} could not be compared with {rng}"
+        return inside, f"{declared}{how} {'in' if inside else 'not in'} {rng}"
 
     def _excluded(self, item: InventoryItem, others: list[AffectedProduct]) -> bool:
         """Is the declared version listed as fixed or not affected for this product?"""
@@ -240,47 +253,19 @@ class Matcher:
         negatives: dict[str, list[AffectedProduct]] = defaultdict(list)
         for _, p in products:
             if p.status in ("fixed", "not_affected"):
-                negatives[f"{norm(p.vendor)}|{norm(p.product)}"].append(p)
+                for k in self._identity_keys(p):
+                    negatives[k].append(p)
         # Where some source gives version information for a product, a source that names the
         # same product without versions (KEV) does not make it "possibly affected" on its own.
-        versioned = {
-            f"{norm(p.vendor)}|{norm(p.product)}"
-            for _, p in products
-            if p.status == "affected" and self._product_range(p) is not None
-        }
+        # "Same product" is the spelling or the catalogue entry (KEV "FortiOS and FortiProxy"
+        # and a CSAF "FortiOS" share the entry fortinet/fortios).
+        versioned: set[str] = set()
+        for _, p in products:
+            if p.status == "affected" and self._product_range(p) is not None:
+                versioned |= self._identity_keys(p)
         for adv, p in products:
-            if p.status not in ("affected", "under_investigation"):
-                continue
-            if (
-                self._product_range(p) is None
-                and f"{norm(p.vendor)}|{norm(p.product)}" in versioned
-            ):
-                continue
-            for ref, how in self._candidates(p):
-                if self._excluded(
-                    ref.item, negatives.get(f"{norm(p.vendor)}|{norm(p.product)}", [])
-                ):
-                    continue
-                verdict, detail = self._version_verdict(ref.item, p)
-                if verdict is False:
-                    continue
-                if verdict is True:
-                    rule = "cpe" if how == "cpe" else "purl" if how == "purl" else "product_version"
-                else:
-                    rule = "product_no_version"
-                self._keep(
-                    best,
-                    Match(
-                        case.id,
-                        ref.subscriber,
-                        ref.item.display,
-                        ref.index,
-                        rule,  # type: ignore[arg-type]
-                        adv.source,
-                        p.entry or p.product,
-                        detail,
-                    ),
-                )
+            if p.status in ("affected", "under_investigation"):
+                self._match_product(case.id, adv.source, p, (versioned, negatives), best)
         for adv in case.advisories:
             if adv.structured:
                 continue
@@ -306,6 +291,50 @@ class Matcher:
         ):
             out[m.subscriber_id].append(m)
         return dict(out)
+
+    def _match_product(
+        self,
+        case_id: str,
+        source: str,
+        p: AffectedProduct,
+        known: tuple[set[str], dict[str, list[AffectedProduct]]],
+        best: dict[tuple[str, int], Match],
+    ) -> None:
+        """Match one affected product entry; ``known`` is (versioned keys, negatives by key)."""
+        versioned, negatives = known
+        unversioned = self._product_range(p) is None
+        if unversioned and _raw_key(p.vendor, p.product) in versioned:
+            return
+        pkeys = self._identity_keys(p)
+        for ref, how, ikey, note in self._candidates(p):
+            it = ref.item
+            # The identities this product and this item share (a KEV compound spelling shares
+            # fortinet/fortios with a FortiOS item even where the item matched by an alias).
+            shared = {ikey} | (
+                pkeys & _item_identity_keys(it.vendor, it.product, it.aliases, it.cpe, it.purl)
+            )
+            if unversioned and not shared.isdisjoint(versioned):
+                continue
+            if self._excluded(it, [n for k in shared for n in negatives.get(k, ())]):
+                continue
+            verdict, detail = self._version_verdict(it, p)
+            if verdict is False:
+                continue
+            if verdict is True:
+                rule = "cpe" if how == "cpe" else "purl" if how == "purl" else "product_version"
+            else:
+                rule = "product_no_version"
+            m = Match(
+                case_id,
+                ref.subscriber,
+                it.display,
+                ref.index,
+                rule,  # type: ignore[arg-type]
+                source,
+                p.entry or p.product,
+                f"{detail}; {note}" if note else detail,
+            )
+            self._keep(best, m)
 
     @staticmethod
     def _decided_by_versions(item: InventoryItem, versioned: set[str]) -> bool:
