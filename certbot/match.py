@@ -29,6 +29,7 @@ from functools import lru_cache
 
 from certbot.config import InventoryItem, SubscriberConfig
 from certbot.identity.keys import advisory_keys as _advisory_keys
+from certbot.identity.keys import code_keys as _code_keys
 from certbot.identity.keys import declared_from_name as _declared_from_name
 from certbot.identity.keys import item_keys as _item_identity_keys
 from certbot.identity.names import norm
@@ -71,6 +72,7 @@ class _Ref:
     subscriber: str
     index: int
     item: InventoryItem
+    ikeys: frozenset[str]  # the item's catalogue keys (shared between items that agree)
 
 
 @contextmanager
@@ -101,46 +103,83 @@ class Matcher:
         # Keys are computed once per distinct (vendor, product, aliases), CPE and PURL string
         # (400 municipalities declare the same few thousand products over and over); what is
         # kept per distinct value is the index lists an item with it joins.
-        named: dict[tuple[str, str, tuple[str, ...], str | None, str | None], list[list[_Ref]]]
+        named: dict[tuple[str, str, tuple[str, ...]], tuple[list[list[_Ref]], frozenset[str]]]
         named = {}
-        cpes: dict[str, list[_Ref] | None] = {}
-        purls: dict[str, list[_Ref] | None] = {}
+        cpes: dict[str, tuple[list[_Ref] | None, str | None]] = {}
+        purls: dict[str, tuple[list[_Ref] | None, str | None]] = {}
+        # Catalogue keys an item's CPE/PURL add beyond its names, per distinct combination.
+        extra: dict[
+            tuple[frozenset[str], str | None, str | None], tuple[list[list[_Ref]], frozenset[str]]
+        ]
+        extra = {}
         for sub in subscribers:
             sid = sub.id
             for i, item in enumerate(sub.inventory):
-                ref = _Ref(sid, i, item)
-                ident = (item.vendor, item.product, item.aliases, item.cpe, item.purl)
-                if (lists := named.get(ident)) is None:
-                    lists = named[ident] = [
-                        *(self.by_name[k] for k in self._name_keys(item)),
-                        *(self.text_names[n] for n in self._text_keys(item)),
-                    ]
+                ident = (item.vendor, item.product, item.aliases)
+                if (known := named.get(ident)) is None:
+                    ikeys = _item_identity_keys(*ident)
+                    known = named[ident] = (
+                        [
+                            *(self.by_name[k] for k in self._name_keys(item) | ikeys),
+                            *(self.text_names[n] for n in self._text_keys(item)),
+                        ],
+                        ikeys,
+                    )
+                lists, ikeys = known
+                cpe_lst, cpe_vp = self._cpe_slot(item.cpe, cpes)
+                purl_lst, purl_name = self._purl_slot(item.purl, purls)
+                if cpe_vp or purl_name:
+                    if (more := extra.get((ikeys, cpe_vp, purl_name))) is None:
+                        add = _code_keys(cpe_vp, purl_name) - ikeys
+                        more = extra[(ikeys, cpe_vp, purl_name)] = (
+                            [self.by_name[k] for k in add],
+                            ikeys | add,
+                        )
+                    ref = _Ref(sid, i, item, more[1])
+                    for lst in more[0]:
+                        lst.append(ref)
+                else:
+                    ref = _Ref(sid, i, item, ikeys)
                 for lst in lists:
                     lst.append(ref)
-                if cpe := item.cpe:
-                    if cpe not in cpes:
-                        parts = _cpe_parts(cpe)
-                        cpes[cpe] = self.by_cpe[f"{parts[0]}:{parts[1]}"] if parts else None
-                    if (by_cpe := cpes[cpe]) is not None:
-                        by_cpe.append(ref)
-                if purl := item.purl:
-                    if purl not in purls:
-                        pk = _purl_key(purl)
-                        purls[purl] = self.by_purl[pk[0]] if pk else None
-                    if (by_purl := purls[purl]) is not None:
-                        by_purl.append(ref)
+                if cpe_lst is not None:
+                    cpe_lst.append(ref)
+                if purl_lst is not None:
+                    purl_lst.append(ref)
         self.max_words = max((len(n.split()) for n in self.text_names), default=1)
+
+    def _cpe_slot(
+        self, cpe: str | None, seen: dict[str, tuple[list[_Ref] | None, str | None]]
+    ) -> tuple[list[_Ref] | None, str | None]:
+        """The CPE index list an item joins and its 'vendor:product' (once per CPE string)."""
+        if not cpe:
+            return None, None
+        if (slot := seen.get(cpe)) is None:
+            parts = _cpe_parts(cpe)
+            vp = f"{parts[0]}:{parts[1]}" if parts else None
+            slot = seen[cpe] = (self.by_cpe[vp] if vp else None, vp)
+        return slot
+
+    def _purl_slot(
+        self, purl: str | None, seen: dict[str, tuple[list[_Ref] | None, str | None]]
+    ) -> tuple[list[_Ref] | None, str | None]:
+        """The PURL index list an item joins and its type/namespace/name (once per string)."""
+        if not purl:
+            return None, None
+        if (slot := seen.get(purl)) is None:
+            pk = _purl_key(purl)
+            slot = seen[purl] = (self.by_purl[pk[0]] if pk else None, pk[0] if pk else None)
+        return slot
 
     @staticmethod
     def _name_keys(item: InventoryItem) -> set[str]:
-        """Spelling keys (as written) and catalogue keys ("@fortinet/fortios")."""
+        """Spelling keys, as written (the catalogue keys come from certbot.identity.keys)."""
         vendor = norm(item.vendor)
         keys = {f"{vendor}|{norm(item.product)}"}
         for alias in item.aliases:
             a = norm(alias)
             keys.add(f"{vendor}|{a}")
             keys.add(f"*|{a}")  # an alias may carry its own vendor words
-        keys |= _item_identity_keys(item.vendor, item.product, item.aliases, item.cpe, item.purl)
         return keys
 
     @staticmethod
@@ -310,9 +349,7 @@ class Matcher:
             it = ref.item
             # The identities this product and this item share (a KEV compound spelling shares
             # fortinet/fortios with a FortiOS item even where the item matched by an alias).
-            shared = {ikey} | (
-                pkeys & _item_identity_keys(it.vendor, it.product, it.aliases, it.cpe, it.purl)
-            )
+            shared = {ikey} | (pkeys & ref.ikeys)
             if unversioned and not shared.isdisjoint(versioned):
                 continue
             if self._excluded(it, [n for k in shared for n in negatives.get(k, ())]):

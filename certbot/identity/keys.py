@@ -14,7 +14,7 @@ from functools import lru_cache
 from certbot import identity
 from certbot.identity.names import split_name, update_token
 
-__all__ = ["advisory_keys", "declared_from_name", "item_keys"]
+__all__ = ["advisory_keys", "code_keys", "declared_from_name", "item_keys"]
 
 
 @lru_cache(maxsize=65536)
@@ -45,19 +45,31 @@ def _resolution_keys(r: identity.Resolution) -> set[str]:
 
 
 @lru_cache(maxsize=65536)
-def item_keys(
-    vendor: str, product: str, aliases: tuple[str, ...], cpe: str | None, purl: str | None
-) -> frozenset[str]:
-    """Catalogue keys an inventory item is indexed under (its entries and what they cover).
+def item_keys(vendor: str, product: str, aliases: tuple[str, ...]) -> frozenset[str]:
+    """Catalogue keys an inventory item is indexed under by its names (its entries and what
+    they also match).
 
     An alias only adds an entry when it names exactly one product: an alias that is a KEV
     compound spelling ("FortiOS and FortiProxy") must not make a FortiOS item a FortiProxy."""
     keys: set[str] = set()
-    if r := identity.resolve(vendor, product, cpe, purl):
+    if r := identity.resolve(vendor, product):
         keys |= _resolution_keys(r)
     for alias in aliases:
         if (ra := identity.resolve(vendor, alias)) and len(ra.entries) == 1:
             keys |= _resolution_keys(ra)
+    return frozenset(keys)
+
+
+@lru_cache(maxsize=65536)
+def code_keys(cpe_vp: str | None, purl_name: str | None) -> frozenset[str]:
+    """Catalogue keys from an item's CPE vendor:product ("fortinet:fortios") and PURL name
+    ("maven/org.apache.logging.log4j/log4j-core"), for any edition."""
+    cat = identity.catalogue()
+    ids = [*cat.by_cpe.get(cpe_vp or "", ()), *cat.by_purl.get(purl_name or "", ())]
+    keys: set[str] = set()
+    for eid in ids:
+        for other in (eid, *cat.entries[eid].also_matches):
+            keys.update((f"@{other}", f"@{other}@*"))
     return frozenset(keys)
 
 
