@@ -118,13 +118,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check_config(args: argparse.Namespace, config: Config, db: str) -> int:
-    warnings = missing_secrets(config) + unknown_items(config)
+    warnings = missing_secrets(config)
+    unknown = unknown_items(config)  # advice, not an error: --strict fails on secrets only
     items = sum(len(s.inventory) for s in config.subscribers)
     print(
         f"ok: {len(config.feeds)} feeds ({sum(f.enabled for f in config.feeds)} enabled), "
         f"{len(config.subscribers)} municipalities, {items} inventory items"
     )
-    for w in warnings:
+    for w in warnings + unknown:
         print(f"warning: {w}")
     return 1 if (args.strict and warnings) else 0
 

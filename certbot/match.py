@@ -289,22 +289,11 @@ class Matcher:
         """subscriber id -> its matches (best rule per item, strongest first)."""
         best: dict[tuple[str, int], Match] = {}
         products = case.products
-        negatives: dict[str, list[AffectedProduct]] = defaultdict(list)
-        for _, p in products:
-            if p.status in ("fixed", "not_affected"):
-                for k in self._identity_keys(p):
-                    negatives[k].append(p)
-        # Where some source gives version information for a product, a source that names the
-        # same product without versions (KEV) does not make it "possibly affected" on its own.
-        # "Same product" is the spelling or the catalogue entry (KEV "FortiOS and FortiProxy"
-        # and a CSAF "FortiOS" share the entry fortinet/fortios).
-        versioned: set[str] = set()
-        for _, p in products:
-            if p.status == "affected" and self._product_range(p) is not None:
-                versioned |= self._identity_keys(p)
+        known = self._known(products)
+        versioned = known[0]
         for adv, p in products:
             if p.status in ("affected", "under_investigation"):
-                self._match_product(case.id, adv.source, p, (versioned, negatives), best)
+                self._match_product(case.id, adv.source, p, known, best)
         for adv in case.advisories:
             if adv.structured:
                 continue
@@ -330,6 +319,25 @@ class Matcher:
         ):
             out[m.subscriber_id].append(m)
         return dict(out)
+
+    def _known(
+        self, products: Iterable[tuple[object, AffectedProduct]]
+    ) -> tuple[set[str], dict[str, list[AffectedProduct]]]:
+        """(identity keys some source gives versions for, fixed/not-affected entries by key).
+
+        Where some source gives version information for a product, a source that names the
+        same product without versions (KEV) does not make it "possibly affected" on its own.
+        "Same product" is the spelling or the catalogue entry (KEV "FortiOS and FortiProxy"
+        and a CSAF "FortiOS" share the entry fortinet/fortios)."""
+        versioned: set[str] = set()
+        negatives: dict[str, list[AffectedProduct]] = defaultdict(list)
+        for _, p in products:
+            if p.status in ("fixed", "not_affected"):
+                for k in self._identity_keys(p):
+                    negatives[k].append(p)
+            elif p.status == "affected" and self._product_range(p) is not None:
+                versioned |= self._identity_keys(p)
+        return versioned, negatives
 
     def _match_product(
         self,

@@ -14,10 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from certbot import identity
+from certbot.cli import main as main_cli
 from certbot.identity import build_number, catalogue, resolve, suggest
 from certbot.identity.build import build, dumps, main
 from certbot.identity.check import unknown_items
 from certbot.identity.names import norm, split_compound, split_name
+from tests.conftest import ROOT
 from tests.factory import config, item, subscriber
 
 DATA = Path(__file__).parent / "data" / "identity"
@@ -267,3 +269,26 @@ def test_check_config_warns_about_unknown_items_with_suggestions(tmp_path):
     )
     assert "did you mean 'Microsoft Exchange Server'" in warning
     assert warning.endswith("(line 8)")
+
+
+def test_check_config_command_prints_the_unknown_item_warnings(capsys):
+    # The shipped municipalities run Norwegian products KEV and the CVE records never name.
+    assert main_cli(["--config-dir", str(ROOT), "check-config"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "warning: subscribers/0301-oslo.yaml: inventory[13]: 'Tietoevry Public 360' is not in "
+        "the product catalogue"
+    ) in out
+    assert "inventory[0]" not in out  # Microsoft Exchange Server is known
+
+
+def test_unknown_items_do_not_fail_strict_check_config(capsys, monkeypatch):
+    # --strict guards deployments against unset secrets; an unknown product is advice only.
+    for name in ("TEAMS_WEBHOOK_0301", "TEAMS_WEBHOOK_1134", "TEAMS_WEBHOOK_4601"):
+        monkeypatch.setenv(name, "https://example.invalid/hook")
+    for name in ("SLACK_BOT_TOKEN", "TELEGRAM_BOT_TOKEN"):
+        monkeypatch.setenv(name, "x")
+    assert (
+        main_cli(["--config-dir", str(ROOT / "examples" / "demo"), "check-config", "--strict"]) == 0
+    )
+    assert "is not in the product catalogue" in capsys.readouterr().out
