@@ -23,6 +23,7 @@ from certbot.demo.run import run_demo
 from certbot.demo.sendtest import send_test
 from certbot.errors import ConfigError
 from certbot.explain import explain, format_explain
+from certbot.identity.check import unknown_items
 from certbot.inbound.listing import COMMANDS as _INBOUND_COMMANDS
 from certbot.inbound.listing import add_parsers  # acks, incidents, audit (issue 5)
 from certbot.redact import install_redaction
@@ -120,12 +121,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check_config(args: argparse.Namespace, config: Config, db: str) -> int:
     warnings = config_warnings(config)
+    unknown = unknown_items(config)  # advice, not an error: --strict fails on secrets only
     items = sum(len(s.inventory) for s in config.subscribers)
     print(
         f"ok: {len(config.feeds)} feeds ({sum(f.enabled for f in config.feeds)} enabled), "
         f"{len(config.subscribers)} municipalities, {items} inventory items"
     )
-    for w in warnings:
+    for w in warnings + unknown:
         print(f"warning: {w}")
     return 1 if (args.strict and warnings) else 0
 

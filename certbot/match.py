@@ -22,8 +22,6 @@ a declared version outside the affected range does not match.
 from __future__ import annotations
 
 import gc
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -32,53 +30,24 @@ from functools import lru_cache
 
 from certbot import prose, prose_match
 from certbot.config import InventoryItem, SubscriberConfig
+from certbot.identity.keys import advisory_keys as _advisory_keys
+from certbot.identity.keys import code_keys as _code_keys
+from certbot.identity.keys import cpe_parts as _cpe_parts
+from certbot.identity.keys import declared_from_name as _declared_from_name
+from certbot.identity.keys import item_keys as _item_identity_keys
+from certbot.identity.keys import purl_key as _purl_key
+from certbot.identity.names import norm
 from certbot.model import AffectedProduct, Case, Match
 from certbot.versions import parse_range, same_version, version_in
 
 RULE_ORDER = {"cpe": 0, "purl": 0, "product_version": 1, "product_no_version": 2, "text": 3}
-_STOP = {
-    "inc",
-    "corp",
-    "corporation",
-    "ltd",
-    "llc",
-    "the",
-    "and",
-    "software",
-    "systems",
-    "co",
-    "as",
-}
+__all__ = ["RULE_ORDER", "Matcher", "norm"]
 
 
 @lru_cache(maxsize=65536)
-def norm(text: str) -> str:
-    """'Microsoft Exchange Server®' -> 'microsoft exchange server'."""
-    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    t = re.sub(r"[^a-z0-9.+]+", " ", t)
-    words = (w.strip(".") for w in t.split())
-    return " ".join(w for w in words if w and w not in _STOP)
-
-
-@lru_cache(maxsize=65536)
-def _cpe_parts(cpe: str) -> tuple[str, str, str] | None:
-    """cpe:2.3:o:fortinet:fortios:7.2.4:... -> ('fortinet', 'fortios', '7.2.4')."""
-    parts = re.split(r"(?<!\\):", cpe)
-    if len(parts) < 6 or parts[0] != "cpe" or parts[1] != "2.3":
-        return None
-    return parts[3].lower(), parts[4].lower(), parts[5]
-
-
-@lru_cache(maxsize=65536)
-def _purl_key(purl: str) -> tuple[str, str | None] | None:
-    from packageurl import PackageURL
-
-    try:
-        p = PackageURL.from_string(purl)
-    except ValueError:
-        return None
-    ns = f"{p.namespace}/" if p.namespace else ""
-    return f"{p.type}/{ns}{p.name}".lower(), p.version
+def _raw_key(vendor: str, product: str) -> str:
+    """The spelling key (before the catalogue): 'fortinet|fortios'."""
+    return f"{norm(vendor)}|{norm(product)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +55,7 @@ class _Ref:
     subscriber: str
     index: int
     item: InventoryItem
+    ikeys: frozenset[str]  # the item's catalogue keys (shared between items that agree)
 
 
 @contextmanager
@@ -118,37 +88,77 @@ class Matcher:
         # Keys are computed once per distinct (vendor, product, aliases), CPE and PURL string
         # (400 municipalities declare the same few thousand products over and over); what is
         # kept per distinct value is the index lists an item with it joins.
-        named: dict[tuple[str, str, tuple[str, ...]], list[list[_Ref]]] = {}
-        cpes: dict[str, list[_Ref] | None] = {}
-        purls: dict[str, list[_Ref] | None] = {}
+        named: dict[tuple[str, str, tuple[str, ...]], tuple[list[list[_Ref]], frozenset[str]]]
+        named = {}
+        cpes: dict[str, tuple[list[_Ref] | None, str | None]] = {}
+        purls: dict[str, tuple[list[_Ref] | None, str | None]] = {}
+        # Catalogue keys an item's CPE/PURL add beyond its names, per distinct combination.
+        extra: dict[
+            tuple[frozenset[str], str | None, str | None], tuple[list[list[_Ref]], frozenset[str]]
+        ]
+        extra = {}
         for sub in subscribers:
             sid = sub.id
             for i, item in enumerate(sub.inventory):
-                ref = _Ref(sid, i, item)
                 ident = (item.vendor, item.product, item.aliases)
-                if (lists := named.get(ident)) is None:
-                    lists = named[ident] = [
-                        *(self.by_name[k] for k in self._name_keys(item)),
-                        *(self.text_names[n] for n in self._text_keys(item)),
-                    ]
+                if (known := named.get(ident)) is None:
+                    ikeys = _item_identity_keys(*ident)
+                    known = named[ident] = (
+                        [
+                            *(self.by_name[k] for k in self._name_keys(item) | ikeys),
+                            *(self.text_names[n] for n in prose_match.text_keys(item)),
+                        ],
+                        ikeys,
+                    )
+                lists, ikeys = known
+                cpe_lst, cpe_vp = self._cpe_slot(item.cpe, cpes)
+                purl_lst, purl_name = self._purl_slot(item.purl, purls)
+                if cpe_vp or purl_name:
+                    if (more := extra.get((ikeys, cpe_vp, purl_name))) is None:
+                        add = _code_keys(cpe_vp, purl_name) - ikeys
+                        more = extra[(ikeys, cpe_vp, purl_name)] = (
+                            [self.by_name[k] for k in add],
+                            ikeys | add,
+                        )
+                    ref = _Ref(sid, i, item, more[1])
+                    for lst in more[0]:
+                        lst.append(ref)
+                else:
+                    ref = _Ref(sid, i, item, ikeys)
                 for lst in lists:
                     lst.append(ref)
-                if cpe := item.cpe:
-                    if cpe not in cpes:
-                        parts = _cpe_parts(cpe)
-                        cpes[cpe] = self.by_cpe[f"{parts[0]}:{parts[1]}"] if parts else None
-                    if (by_cpe := cpes[cpe]) is not None:
-                        by_cpe.append(ref)
-                if purl := item.purl:
-                    if purl not in purls:
-                        pk = _purl_key(purl)
-                        purls[purl] = self.by_purl[pk[0]] if pk else None
-                    if (by_purl := purls[purl]) is not None:
-                        by_purl.append(ref)
+                if cpe_lst is not None:
+                    cpe_lst.append(ref)
+                if purl_lst is not None:
+                    purl_lst.append(ref)
         self.max_words = max((len(n.split()) for n in self.text_names), default=1)
+
+    def _cpe_slot(
+        self, cpe: str | None, seen: dict[str, tuple[list[_Ref] | None, str | None]]
+    ) -> tuple[list[_Ref] | None, str | None]:
+        """The CPE index list an item joins and its 'vendor:product' (once per CPE string)."""
+        if not cpe:
+            return None, None
+        if (slot := seen.get(cpe)) is None:
+            parts = _cpe_parts(cpe)
+            vp = f"{parts[0]}:{parts[1]}" if parts else None
+            slot = seen[cpe] = (self.by_cpe[vp] if vp else None, vp)
+        return slot
+
+    def _purl_slot(
+        self, purl: str | None, seen: dict[str, tuple[list[_Ref] | None, str | None]]
+    ) -> tuple[list[_Ref] | None, str | None]:
+        """The PURL index list an item joins and its type/namespace/name (once per string)."""
+        if not purl:
+            return None, None
+        if (slot := seen.get(purl)) is None:
+            pk = _purl_key(purl)
+            slot = seen[purl] = (self.by_purl[pk[0]] if pk else None, pk[0] if pk else None)
+        return slot
 
     @staticmethod
     def _name_keys(item: InventoryItem) -> set[str]:
+        """Spelling keys, as written (the catalogue keys come from certbot.identity.keys)."""
         vendor = norm(item.vendor)
         keys = {f"{vendor}|{norm(item.product)}"}
         for alias in item.aliases:
@@ -157,38 +167,38 @@ class Matcher:
             keys.add(f"*|{a}")  # an alias may carry its own vendor words
         return keys
 
-    @staticmethod
-    def _text_keys(item: InventoryItem) -> set[str]:
-        names = {norm(item.product), *(norm(a) for a in item.aliases)}
-        vendor = norm(item.vendor)
-        out = set()
-        for n in names:
-            if not n:
-                continue
-            # A short single word ("asa", "esxi") is only trusted with its vendor before it.
-            if len(n.split()) == 1 and len(n) < 6:
-                out.add(f"{vendor} {n}")
-            else:
-                out.add(n)
-            out.add(f"{vendor} {n}")
-        return out
-
     # --- structured products ------------------------------------------------------------
 
-    def _candidates(self, p: AffectedProduct) -> list[tuple[_Ref, str]]:
-        """Inventory items that name the same product, with the identity rule that found it."""
-        found: dict[tuple[str, int], tuple[_Ref, str]] = {}
+    def _candidates(self, p: AffectedProduct) -> list[tuple[_Ref, str, str, str]]:
+        """Inventory items that name the same product: (ref, identity rule, identity key,
+        note). The key is the product's spelling key, or "@<entry id>" where only the catalogue
+        knew the two names for one product; the note then says which entry decided."""
+        found: dict[tuple[str, int], tuple[_Ref, str, str, str]] = {}
+        raw = _raw_key(p.vendor, p.product)
         if p.cpe and (parts := _cpe_parts(p.cpe)):
             for ref in self.by_cpe.get(f"{parts[0]}:{parts[1]}", ()):
-                found[(ref.subscriber, ref.index)] = (ref, "cpe")
+                found[(ref.subscriber, ref.index)] = (ref, "cpe", raw, "")
         if p.purl and (pk := _purl_key(p.purl)):
             for ref in self.by_purl.get(pk[0], ()):
-                found.setdefault((ref.subscriber, ref.index), (ref, "purl"))
+                found.setdefault((ref.subscriber, ref.index), (ref, "purl", raw, ""))
         vendor, product = norm(p.vendor), norm(p.product)
         for key in (f"{vendor}|{product}", f"*|{product}", f"*|{vendor} {product}"):
             for ref in self.by_name.get(key, ()):
-                found.setdefault((ref.subscriber, ref.index), (ref, "name"))
+                found.setdefault((ref.subscriber, ref.index), (ref, "name", raw, ""))
+        for key, eid in _advisory_keys(p.vendor, p.product, p.cpe, p.purl):
+            refs = self.by_name.get(key, ())
+            if refs:
+                note = f"same product by catalogue entry {eid}"
+                for ref in refs:
+                    found.setdefault((ref.subscriber, ref.index), (ref, "name", f"@{eid}", note))
         return list(found.values())
+
+    @staticmethod
+    def _identity_keys(p: AffectedProduct) -> set[str]:
+        """The spelling key and the catalogue keys of an advisory product."""
+        keys = {_raw_key(p.vendor, p.product)}
+        keys.update(f"@{eid}" for _, eid in _advisory_keys(p.vendor, p.product, p.cpe, p.purl))
+        return keys
 
     @staticmethod
     def _product_range(p: AffectedProduct) -> str | None:
@@ -203,7 +213,12 @@ class Matcher:
     def _version_verdict(self, item: InventoryItem, p: AffectedProduct) -> tuple[bool | None, str]:
         """True: inside the range; False: outside; None: unknown on one side."""
         rng = self._product_range(p)
-        declared = item.version
+        declared, implied = (
+            item.version,
+            _declared_from_name(item.vendor, item.product, item.version),
+        )
+        if implied is not None:
+            declared = implied[0]
         if (
             declared is None
             and item.cpe
@@ -220,9 +235,10 @@ class Matcher:
                 return None, f"declared range {item.versions} vs {rng}"
             return None, "no version declared"
         inside = version_in(declared, rng)
+        how = f" ({implied[1]})" if implied is not None else ""
         if inside is None:
-            return None, f"version {declared} could not be compared with {rng}"
-        return inside, f"{declared} {'in' if inside else 'not in'} {rng}"
+            return None, f"version {declared}{how} could not be compared with {rng}"
+        return inside, f"{declared}{how} {'in' if inside else 'not in'} {rng}"
 
     def _excluded(self, item: InventoryItem, others: list[AffectedProduct]) -> bool:
         """Is the declared version listed as fixed or not affected for this product?"""
@@ -242,50 +258,11 @@ class Matcher:
         """subscriber id -> its matches (best rule per item, strongest first)."""
         best: dict[tuple[str, int], Match] = {}
         products = case.products
-        negatives: dict[str, list[AffectedProduct]] = defaultdict(list)
-        for _, p in products:
-            if p.status in ("fixed", "not_affected"):
-                negatives[f"{norm(p.vendor)}|{norm(p.product)}"].append(p)
-        # Where some source gives version information for a product, a source that names the
-        # same product without versions (KEV) does not make it "possibly affected" on its own.
-        versioned = {
-            f"{norm(p.vendor)}|{norm(p.product)}"
-            for _, p in products
-            if p.status == "affected" and self._product_range(p) is not None
-        }
+        known = self._known(products)
+        versioned = known[0]
         for adv, p in products:
-            if p.status not in ("affected", "under_investigation"):
-                continue
-            if (
-                self._product_range(p) is None
-                and f"{norm(p.vendor)}|{norm(p.product)}" in versioned
-            ):
-                continue
-            for ref, how in self._candidates(p):
-                if self._excluded(
-                    ref.item, negatives.get(f"{norm(p.vendor)}|{norm(p.product)}", [])
-                ):
-                    continue
-                verdict, detail = self._version_verdict(ref.item, p)
-                if verdict is False:
-                    continue
-                if verdict is True:
-                    rule = "cpe" if how == "cpe" else "purl" if how == "purl" else "product_version"
-                else:
-                    rule = "product_no_version"
-                self._keep(
-                    best,
-                    Match(
-                        case.id,
-                        ref.subscriber,
-                        ref.item.display,
-                        ref.index,
-                        rule,  # type: ignore[arg-type]
-                        adv.source,
-                        p.entry or p.product,
-                        detail,
-                    ),
-                )
+            if p.status in ("affected", "under_investigation"):
+                self._match_product(case.id, adv.source, p, known, best)
         self._text_matches(case, best, versioned)
         out: dict[str, list[Match]] = defaultdict(list)
         for m in sorted(
@@ -293,6 +270,67 @@ class Matcher:
         ):
             out[m.subscriber_id].append(m)
         return dict(out)
+
+    def _known(
+        self, products: Iterable[tuple[object, AffectedProduct]]
+    ) -> tuple[set[str], dict[str, list[AffectedProduct]]]:
+        """(identity keys some source gives versions for, fixed/not-affected entries by key).
+
+        Where some source gives version information for a product, a source that names the
+        same product without versions (KEV) does not make it "possibly affected" on its own.
+        "Same product" is the spelling or the catalogue entry (KEV "FortiOS and FortiProxy"
+        and a CSAF "FortiOS" share the entry fortinet/fortios)."""
+        versioned: set[str] = set()
+        negatives: dict[str, list[AffectedProduct]] = defaultdict(list)
+        for _, p in products:
+            if p.status in ("fixed", "not_affected"):
+                for k in self._identity_keys(p):
+                    negatives[k].append(p)
+            elif p.status == "affected" and self._product_range(p) is not None:
+                versioned |= self._identity_keys(p)
+        return versioned, negatives
+
+    def _match_product(
+        self,
+        case_id: str,
+        source: str,
+        p: AffectedProduct,
+        known: tuple[set[str], dict[str, list[AffectedProduct]]],
+        best: dict[tuple[str, int], Match],
+    ) -> None:
+        """Match one affected product entry; ``known`` is (versioned keys, negatives by key)."""
+        versioned, negatives = known
+        unversioned = self._product_range(p) is None
+        if unversioned and _raw_key(p.vendor, p.product) in versioned:
+            return
+        pkeys = self._identity_keys(p)
+        for ref, how, ikey, note in self._candidates(p):
+            it = ref.item
+            # The identities this product and this item share (a KEV compound spelling shares
+            # fortinet/fortios with a FortiOS item even where the item matched by an alias).
+            shared = {ikey} | (pkeys & ref.ikeys)
+            if unversioned and not shared.isdisjoint(versioned):
+                continue
+            if self._excluded(it, [n for k in shared for n in negatives.get(k, ())]):
+                continue
+            verdict, detail = self._version_verdict(it, p)
+            if verdict is False:
+                continue
+            if verdict is True:
+                rule = "cpe" if how == "cpe" else "purl" if how == "purl" else "product_version"
+            else:
+                rule = "product_no_version"
+            m = Match(
+                case_id,
+                ref.subscriber,
+                it.display,
+                ref.index,
+                rule,  # type: ignore[arg-type]
+                source,
+                p.entry or p.product,
+                f"{detail}; {note}" if note else detail,
+            )
+            self._keep(best, m)
 
     def _text_matches(
         self, case: Case, best: dict[tuple[str, int], Match], versioned: set[str]

@@ -19,6 +19,7 @@ from dataclasses import replace
 
 from certbot import prose
 from certbot.config import InventoryItem
+from certbot.identity.names import norm
 from certbot.model import AffectedProduct, Match
 
 VersionVerdict = Callable[[InventoryItem, AffectedProduct], tuple[bool | None, str]]
@@ -95,3 +96,20 @@ def keep_text(
         by_prose[key] = False
         if old is not None and old.rule in ("product_no_version", "text"):
             del best[key]
+
+
+def text_keys(item: InventoryItem) -> set[str]:
+    """The phrases the text rule looks for: each name and alias, vendor-qualified when short."""
+    names = {norm(item.product), *(norm(a) for a in item.aliases)}
+    vendor = norm(item.vendor)
+    out = set()
+    for n in names:
+        if not n:
+            continue
+        # A short single word ("asa", "esxi") is only trusted with its vendor before it.
+        if len(n.split()) == 1 and len(n) < 6:
+            out.add(f"{vendor} {n}")
+        else:
+            out.add(n)
+        out.add(f"{vendor} {n}")
+    return out

@@ -237,3 +237,92 @@ def test_a_prose_mention_does_not_override_version_information():
         ),
     )
     assert sorted(result) == ["0301"]
+
+
+# --- product identity (certbot.identity) ---------------------------------------------------
+
+
+def test_vendor_repeated_in_the_product_is_one_key():
+    subs = [subscriber("0301", "Oslo", [item("Fortinet", "Fortinet FortiOS", version="7.2.4")])]
+    (m,) = _match(subs, kev("CVE-2024-21762", "Fortinet", "FortiOS"))["0301"]
+    assert m.rule == "product_no_version"
+    assert "catalogue entry fortinet/fortios" in m.detail
+
+
+def test_kev_compound_spelling_gives_way_to_a_versioned_source_for_the_same_entry():
+    # Bergen runs 7.2.10; the CSAF range says <7.2.7. KEV's "FortiOS and FortiProxy" names the
+    # same product without versions and must not make Bergen "possibly affected".
+    bergen = subscriber(
+        "4601",
+        "Bergen",
+        [item("Fortinet", "FortiOS", version="7.2.10", aliases=["FortiOS and FortiProxy"])],
+    )
+    oslo = fortios_sub("0301", "7.2.4")
+    result = _match(
+        [bergen, oslo],
+        kev("CVE-2024-21762", "Fortinet", "FortiOS and FortiProxy"),
+        structured(
+            "csaf", [AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/<7.2.7")]
+        ),
+    )
+    assert sorted(result) == ["0301"]
+
+
+def test_edition_must_agree_when_both_sides_state_one():
+    subs = [
+        subscriber("0301", "Oslo", [item("Microsoft", "Exchange Server 2016")]),
+        subscriber("4601", "Bergen", [item("Microsoft", "Exchange Server 2019")]),
+        subscriber("5001", "Trondheim", [item("Microsoft", "Exchange Server")]),
+    ]
+    adv = structured(
+        "msrc",
+        [AffectedProduct("Microsoft", "Microsoft Exchange Server 2019 Cumulative Update 14")],
+    )
+    assert sorted(_match(subs, adv)) == ["4601", "5001"]
+    assert sorted(_match(subs, kev("CVE-2021-26855", "Microsoft", "Exchange Server"))) == [
+        "0301",
+        "4601",
+        "5001",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("advisory_range", "affected"),
+    [("vers:generic/>=15.1.0|<15.1.2507.37", True), ("vers:generic/>=15.1.0|<15.1.2507.6", False)],
+)
+def test_exchange_cu_in_the_name_is_compared_as_its_build(advisory_range, affected):
+    subs = [subscriber("0301", "Oslo", [item("Microsoft", "Exchange Server 2016 CU23")])]
+    adv = structured(
+        "cve", [AffectedProduct("Microsoft", "Exchange Server 2016", versions=advisory_range)]
+    )
+    result = _match(subs, adv)
+    if affected:
+        (m,) = result["0301"]
+        assert m.rule == "product_version" and "CU23 = build 15.1.2507.6" in m.detail
+    else:
+        assert result == {}
+
+
+def test_windows_server_is_hit_by_kev_windows_but_not_the_other_way_round():
+    server = subscriber("0301", "Oslo", [item("Microsoft", "Windows Server 2019")])
+    client = subscriber("4601", "Bergen", [item("Microsoft", "Windows 11")])
+    assert sorted(_match([server, client], kev("CVE-2024-38112", "Microsoft", "Windows"))) == [
+        "0301",
+        "4601",
+    ]
+    adv = structured("cve", [AffectedProduct("Microsoft", "Windows Server 2019")])
+    assert sorted(_match([server, client], adv)) == ["0301"]
+
+
+def test_chrome_is_hit_by_kev_chromium_component_entries():
+    subs = [subscriber("0301", "Oslo", [item("Google", "Chrome", version="126.0.6478.127")])]
+    (m,) = _match(subs, kev("CVE-2025-6554", "Google", "Chromium V8"))["0301"]
+    assert "google/chromium" in m.detail
+
+
+def test_sql_server_item_is_not_hit_by_management_studio():
+    subs = [subscriber("0301", "Oslo", [item("Microsoft", "SQL Server 2019")])]
+    adv = structured("a", [AffectedProduct("Microsoft", "SQL Server Management Studio")])
+    assert _match(subs, adv) == {}
+    adv = structured("a", [AffectedProduct("Microsoft", "Microsoft SQL Server 2019")])
+    assert "0301" in _match(subs, adv)
