@@ -145,13 +145,18 @@ def test_explain_names_rule_and_priority_per_municipality(tmp_path, capsys):
     args = ["--config-dir", str(ROOT / "examples/demo"), "--db", str(tmp_path / "certbot.db")]
     assert main([*args, "explain", "CVE-2024-21762"]) == 0
     out = capsys.readouterr().out
-    assert "0301 Oslo kommune: P2" in out  # exploited, open, but version not confirmed: capped
+    # The team's own STIX advisory confirms FortiOS 7.2.4; KEV says exploited: Immediate.
+    assert "0301 Oslo kommune: P1" in out
+    assert "rule cpe" in out and "from kommune-cert entry software--" in out
     assert "Exploitation: active (CISA KEV)" in out
-    assert "rule product_no_version" in out or "rule text" in out
-    assert "from cisa-kev entry CVE-2024-21762" in out
+    assert "Exposure: open (inventory: internet_facing)" in out
+    assert "Outcome: immediate -> P1" in out
+    assert "4601 Bergen" not in out  # FortiOS 7.2.10 is outside the confirmed range
     assert main([*args, "explain", "CVE-2024-21762", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert {m["id"] for m in report["municipalities"]} >= {"0301"}
+    oslo = next(m for m in report["municipalities"] if m["id"] == "0301")
+    assert oslo["decision_path"]["outcome"] == "immediate" and oslo["decision_path"]["cap"] is None
     assert main([*args, "explain", "CVE-1999-0001"]) == 1
 
 

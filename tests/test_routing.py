@@ -12,7 +12,7 @@ import pytest
 
 from certbot.config import RoutingConfig
 from certbot.dispatch import Dispatcher
-from certbot.model import AffectedProduct, Priority
+from certbot.model import Priority
 from certbot.pipeline import Pipeline
 from certbot.render import OSLO
 from certbot.routing import digest_due, in_quiet_hours, quiet_hours_end
