@@ -15,6 +15,7 @@ scheduled P3, defer P4.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -159,7 +160,7 @@ PRODUCT_CLASSES: Final[tuple[tuple[str, str, tuple[str, ...]], ...]] = (
     (
         "health and care",
         "high",
-        ("helse", "journal", "omsorg", "pleie", "dips", "gerica", "cosdoc", "epj", "ehr"),
+        ("helse", "journal", "omsorg", "pleie", "dips", "gerica", "cosdoc", "epj"),
     ),
 )
 
@@ -271,7 +272,7 @@ def product_class(item: InventoryItem) -> tuple[str, str] | None:
     """(class, default human impact) for an item, from its vendor, product and aliases."""
     words = " ".join((item.vendor, item.product, *item.aliases)).lower()
     for name, impact, keys in PRODUCT_CLASSES:
-        if any(k in words for k in keys):
+        if any(re.search(rf"\b{re.escape(k)}", words) for k in keys):  # compounds: "helseplattform"
             return name, impact
     return None
 
