@@ -229,11 +229,10 @@ def _item_step(
     url = ctx.case.urls[0] if ctx.case.urls else None
     link = [t["see_advisory"].format(url=url)] if url else []
     if declared is None:
-        if item.versions:
-            return [
-                t["check_advisory"].format(product=item.product, declared=item.versions),
-                *link,
-            ], False
+        if item.versions:  # a declared range: say it as text, not as a vers: string
+            declared_range = human_range(item.versions, ctx.lang) or item.versions
+            step = t["check_advisory"].format(product=item.product, declared=declared_range)
+            return [step, *link], False
         return [t["add_version"].format(product=item.product), *link], False
     fixed = fixed_for_branch(declared, _fixed_candidates(ctx.case, item))
     if fixed is not None:
