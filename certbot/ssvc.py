@@ -303,3 +303,17 @@ def table_rows() -> Iterable[tuple[str, str, str, str, str, str]]:
     """The table with the certbot priority appended, for the README and `explain`."""
     for row in DEPLOYER_TABLE:
         yield (*row, OUTCOME_PRIORITY[row[4]].name)
+
+
+def markdown_table() -> str:
+    """The table as Markdown (one row per exploitation/exposure/automatable, one column per
+    human impact), cells "P1 immediate" etc.; the README prints exactly this."""
+    head = "| Exploitation | Exposure | Automatable | " + " | ".join(HUMAN_IMPACT) + " |"
+    lines = [head, "|" + "---|" * (3 + len(HUMAN_IMPACT))]
+    for e in EXPLOITATION:
+        for x in EXPOSURE:
+            for a in AUTOMATABLE:
+                cells = [outcome(e, x, a, h) for h in HUMAN_IMPACT]
+                shown = [f"{OUTCOME_PRIORITY[c].name} {c}" for c in cells]
+                lines.append(f"| {e} | {x} | {a} | " + " | ".join(shown) + " |")
+    return "\n".join(lines)

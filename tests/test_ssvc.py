@@ -180,3 +180,9 @@ def test_product_class_default_is_high_when_criticality_is_not_declared(vendor, 
 
 def test_other_products_default_to_medium():
     assert ssvc.human_impact(inv(vendor="Adobe", product="Acrobat Reader")).value == "medium"
+
+
+def test_the_readme_table_is_the_data():
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("<!-- ssvc-table:begin -->\n", 1)[1].split("\n<!-- ssvc-table:end -->")[0]
+    assert shown == ssvc.markdown_table()
