@@ -73,7 +73,10 @@ def run_demo(out: Path, *, fakes: bool = False) -> int:
         print_payloads(shown)
         ok = ok and "case_id" in shown
     if not ok:
-        print("demo did not produce both an immediate (P1/P2) alert and a digest-level alert", file=sys.stderr)
+        print(
+            "demo did not produce both an immediate (P1/P2) alert and a digest-level alert",
+            file=sys.stderr,
+        )
     return 0 if ok else 1
 
 

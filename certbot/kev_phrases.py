@@ -4,7 +4,8 @@ Contract: ``translate(text, lang)`` returns the municipality-language sentence f
 sentence, or None when the sentence is not in the table (the caller quotes it with a label).
 Keys are matched after collapsing white space, case and a trailing full stop. The table covers
 the catalogue's stock sentences measured on cisagov/kev-data catalogVersion 2025.08.25 (1,404
-entries, 37 distinct sentences after normalising; tests/test_bokmaal_kev.py measures it).
+entries: 38 distinct strings, 36 after normalising; the 12 here cover 1,372 entries, 97.7 %;
+tests/test_bokmaal_actions.py measures it).
 The translations address a municipality: CISA's instructions to US agencies become advice,
 and references to US directives (BOD 22-01, BOD 23-02) become "leverandørens veiledning".
 """

@@ -137,29 +137,22 @@ def deadline(case: Case, priority: Priority, cfg: PriorityConfig, now: datetime)
     return now + timedelta(days=n) if n else None
 
 
-def _reasons(
-    case: Case,
-    path: Path,
-    items: list[InventoryItem],
-    matches: list[Match],
-    t: dict[str, str],
-    lang: str,
+def _point_reasons(
+    case: Case, path: Path, item: InventoryItem, t: dict[str, str], lang: str
 ) -> list[str]:
+    """One line per decision point that raised the priority, in the reader's language."""
     expl, expo, auto, impact = path.points
-    item = next(i for i, m in zip(items, matches, strict=True) if m.item == path.item)
     out: list[str] = []
     if expl.value == "active":
         out.append(t["active"])
-    elif expl.value == "poc" and not expl.source.startswith("EPSS"):
-        out.append(t["poc"])
-    if case.epss is not None and expl.source.startswith("EPSS"):
+    elif expl.source.startswith("EPSS") and case.epss is not None:
         out.append(t["epss"].format(score=case.epss))
+    elif expl.value == "poc":
+        out.append(t["poc"])
     if case.ransomware:
         out.append(t["ransomware"])
-    if expo.value == "open":
-        out.append(t["internet"].format(item=item.display))
-    elif expo.value == "small":
-        out.append(t["small"].format(item=item.display))
+    if expo.value in ("open", "small"):
+        out.append(t["internet" if expo.value == "open" else "small"].format(item=item.display))
     if auto.value == "yes":
         out.append(t["automatable"])
     if impact.source.startswith("inventory") and item.criticality in ("critical", "high"):
@@ -167,20 +160,23 @@ def _reasons(
     elif (cls := ssvc.product_class(item)) is not None and impact.source.startswith("municipal"):
         name = CLASS_NAMES.get(lang, {}).get(cls[0], cls[0])
         out.append(t["class"].format(item=item.display, cls=name))
+    return out
+
+
+def _reasons(case: Case, path: Path, ctx: ActionContext, t: dict[str, str]) -> list[str]:
+    item = next(i for i, m in zip(ctx.items, ctx.matches, strict=True) if m.item == path.item)
+    out = _point_reasons(case, path, item, t, ctx.lang)
     if case.cvss:
         out.append(t["cvss"].format(score=case.cvss))
-    if all(m.rule == "text" for m in matches):
+    if all(m.rule == "text" for m in ctx.matches):
         out.append(t["text"])
-    elif all(is_possible(m) for m in matches):
+    elif all(is_possible(m) for m in ctx.matches):
         out.append(t["possible"])
     if path.cap is not None:
         out.append(t["cap"].format(cap=path.priority.name))
     if case.due_date is not None:
-        out.append(
-            t["kev_due"].format(
-                date=case.due_date.strftime("%d.%m.%Y" if lang == "nb" else "%Y-%m-%d")
-            )
-        )
+        shown = case.due_date.strftime("%d.%m.%Y" if ctx.lang == "nb" else "%Y-%m-%d")
+        out.append(t["kev_due"].format(date=shown))
     return out
 
 
@@ -195,8 +191,9 @@ def assess(
     best = min(paths, key=lambda p: p.priority) if paths else None
     priority = best.priority if best else Priority.P4
     due = deadline(case, priority, cfg, now)
-    reasons = _reasons(case, best, items, matches, t, lang) if best else []
-    steps = actions(ActionContext(case, matches, items, priority, due, lang))
+    ctx = ActionContext(case, matches, items, priority, due, lang)
+    reasons = _reasons(case, best, ctx, t) if best else []
+    steps = actions(ctx)
     return Assessment(Decision(priority, due, tuple(reasons), tuple(steps)), best, paths)
 
 

@@ -39,7 +39,9 @@ def hand(e: str, x: str, a: str, h: str) -> str:
     return LETTER[(yes if a == "yes" else no)[ssvc.HUMAN_IMPACT.index(h)]]
 
 
-CELLS = list(itertools.product(ssvc.EXPLOITATION, ssvc.EXPOSURE, ssvc.AUTOMATABLE, ssvc.HUMAN_IMPACT))
+CELLS = list(
+    itertools.product(ssvc.EXPLOITATION, ssvc.EXPOSURE, ssvc.AUTOMATABLE, ssvc.HUMAN_IMPACT)
+)
 
 
 def test_the_table_is_cert_ccs_csv_row_for_row():
@@ -101,7 +103,9 @@ def test_automatable_from_the_cvss_vector(vector, expected):
 
 
 def adv(**kw) -> Advisory:
-    return Advisory(source=kw.pop("source", "csaf-x"), source_id=kw.pop("id", "A-1"), title="t", **kw)
+    return Advisory(
+        source=kw.pop("source", "csaf-x"), source_id=kw.pop("id", "A-1"), title="t", **kw
+    )
 
 
 def case(*advisories: Advisory, **enrichment) -> Case:
