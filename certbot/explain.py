@@ -1,6 +1,10 @@
 """`explain`: for one case, which municipalities it concerns, by which rule, from which source
 and product entry, at which priority and why. Re-runs matching against the configuration as
-it is now, and lists what was actually delivered."""
+it is now, and lists what was actually delivered.
+
+The priority part is the SSVC decision path of the deciding inventory item: each decision
+point with its value and source ("Exploitation: active (CISA KEV)"), the tree's outcome and
+priority, and the confidence cap when one applied. Labels are English (operators read it)."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 
 from certbot.config import Config
 from certbot.match import Matcher
-from certbot.priority import decide
+from certbot.priority import Path, assess
 from certbot.prose import split_detail
 from certbot.render import RULE_NAMES, fmt_time
 from certbot.store import Store
@@ -45,7 +49,8 @@ def explain(
         ms = matches.get(sub.id)
         if not ms:
             continue
-        d = decide(case, ms, sub, config.service.priority, now)
+        a = assess(case, ms, sub, config.service.priority, now)
+        d = a.decision
         deliveries = store.case_deliveries(case.id, sub.id)
         out["municipalities"].append(
             {
@@ -56,10 +61,42 @@ def explain(
                 "reasons": list(d.reasons),
                 "actions": list(d.actions),
                 "matches": [m.summary() for m in ms],
+                "decision_path": _path_json(a.path),
                 "deliveries": deliveries,
             }
         )
     return out
+
+
+def _path_json(p: Path | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    return {
+        "item": p.item,
+        "points": [{"point": x.name, "value": x.value, "source": x.source} for x in p.points],
+        "outcome": p.outcome,
+        "tree_priority": p.tree_priority.name,
+        "priority": p.priority.name,
+        "cap": p.cap,
+    }
+
+
+POINT_LABELS = {
+    "exploitation": "Exploitation",
+    "exposure": "Exposure",
+    "automatable": "Automatable",
+    "human_impact": "Human impact",
+}
+
+
+def _format_path(p: dict[str, Any]) -> list[str]:
+    lines = [f"  decision (SSVC deployer tree) for {p['item']}:"]
+    for x in p["points"]:
+        lines.append(f"    {POINT_LABELS[x['point']]}: {x['value']} ({x['source']})")
+    lines.append(f"    Outcome: {p['outcome']} -> {p['tree_priority']}")
+    if p["cap"]:
+        lines.append(f"    Cap: {p['cap']}")
+    return lines
 
 
 def format_explain(r: dict[str, Any]) -> str:
@@ -92,6 +129,8 @@ def format_explain(r: dict[str, Any]) -> str:
             )
             if sentence:
                 lines.append(f"    evidence (the advisory's sentence): {sentence}")
+        if m.get("decision_path"):
+            lines.extend(_format_path(m["decision_path"]))
         lines.append("  why: " + "; ".join(m["reasons"]) if m["reasons"] else "  why: matched")
         for d in m["deliveries"]:
             lines.append(

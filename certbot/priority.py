@@ -1,179 +1,204 @@
 """Priority: how urgent is this case for this municipality, by when, and what to do.
 
-Pure. The default model (DOMAIN.md "Priority"; thresholds in ``service.priority``):
+Contract: pure. ``assess`` runs the CERT/CC SSVC deployer tree (`certbot.ssvc`) once per
+matched inventory item, applies the confidence cap, and keeps the most urgent item's path;
+``decide`` is its `Decision`. Outcomes: Immediate P1, Out-of-cycle P2, Scheduled P3, Defer P4.
 
-- P1 "Handle nå": exploited and (internet-facing or critical item or CVSS >= 9); or
-  CVSS >= 9 and internet-facing.
-- P2 "Snarlig": exploited, or CVSS >= 7, or EPSS >= 0.1.
-- P3 "Planlagt": CVSS >= 4.
-- P4 "Til orientering": everything else that matched.
+Cap (DOMAIN.md): a match that is not confirmed by version ("possibly affected": a product
+without version information, or a text-only match) is at most P2, and P2 only with active
+exploitation and open exposure; otherwise at most P3.
 
-Deadline: the KEV due date, else P1 = 24 h and P2 = 7 days. A text-only match ("possibly
-affected" through prose) is never raised above P2 on its own: the municipality is told to
-check, not to drop everything.
+Deadline: from the priority (``service.priority``: P1 ``p1_hours``, P2 ``p2_days``, P3
+``p3_days``, P4 ``p4_days``; default 24 h / 7 d / 30 d / none). A KEV due date is the
+deadline CISA gives US federal agencies: a reason line, and the deadline only when
+``kev_due_date_is_deadline`` is set (and the date is not past).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from certbot.config import PriorityConfig, SubscriberConfig
+from certbot import ssvc
+from certbot.actions import ActionContext, actions
+from certbot.config import InventoryItem, PriorityConfig, SubscriberConfig
 from certbot.model import Case, Decision, Match, Priority
 from certbot.render import OSLO
 
 T = {
     "nb": {
-        "exploited": "Sårbarheten utnyttes aktivt",
+        "active": "Sårbarheten utnyttes aktivt",
+        "poc": "Det finnes offentlig kjent kode for å utnytte sårbarheten",
+        "epss": "EPSS: {score:.0%} sannsynlighet for utnyttelse de neste 30 dagene",
         "ransomware": "Brukes i løsepengevirusangrep",
         "internet": "{item} er eksponert mot internett",
+        "small": "{item} er bare tilgjengelig lokalt eller i et strengt kontrollert nett",
+        "automatable": "Angrep kan automatiseres (over nettverket, uten pålogging eller "
+        "brukerhandling)",
         "critical": "{item} er merket som kritisk",
+        "high": "{item} er merket med høy betydning for tjenestene",
+        "class": "{item} regnes som viktig for kommunen ({cls})",
         "cvss": "CVSS {score:.1f}",
-        "epss": "EPSS {score:.0%} sannsynlighet for utnyttelse",
         "possible": "Mulig berørt: versjon ikke bekreftet",
         "text": "Produktet er nevnt i varselteksten; kontroller om dere er berørt",
-        "fix": "Installer leverandørens rettelse{version}",
-        "fix_version": " (versjon {v} eller nyere)",
-        "p1_isolate": "Vurder å koble {item} fra internett til rettelsen er installert",
-        "p1_hunt": "Se etter tegn på kompromittering (logger, nye kontoer, ukjente filer)",
-        "p1_report": "Meld fra til sektorresponsmiljøet med «hendelse» hvis dere finner spor",
-        "p2_plan": "Planlegg oppdatering denne uken",
-        "p3_plan": "Ta med i neste planlagte oppdateringsrunde",
-        "p4_info": "Til orientering; ingen handling kreves nå",
-        "check_version": "Bekreft hvilken versjon dere kjører av {item}",
-        "workaround": "Midlertidig tiltak: {text}",
-        "mitigation": "Risikoreduserende tiltak: {text}",
-        "none_available": "Leverandøren har ingen rettelse ennå; bruk tiltakene over og følg med",
-        "no_fix_planned": "Leverandøren planlegger ingen rettelse; vurder å erstatte eller isolere produktet",
-        "kev": "CISA krever: {text}",
+        "cap": "Prioriteten er satt til høyst {cap} fordi det ikke er bekreftet at deres "
+        "versjon er berørt",
+        "kev_due": "CISA har gitt amerikanske etater frist til {date}",
     },
     "en": {
-        "exploited": "The vulnerability is actively exploited",
+        "active": "The vulnerability is actively exploited",
+        "poc": "Exploit code for the vulnerability is public",
+        "epss": "EPSS: {score:.0%} probability of exploitation in the next 30 days",
         "ransomware": "Used in ransomware campaigns",
         "internet": "{item} is exposed to the internet",
+        "small": "{item} is reachable only locally or on a tightly controlled network",
+        "automatable": "Attacks can be automated (over the network, without login or user action)",
         "critical": "{item} is marked as critical",
+        "high": "{item} is marked as highly important to services",
+        "class": "{item} counts as important to the municipality ({cls})",
         "cvss": "CVSS {score:.1f}",
-        "epss": "EPSS {score:.0%} probability of exploitation",
         "possible": "Possibly affected: version not confirmed",
         "text": "The product is named in the advisory text; check whether you are affected",
-        "fix": "Install the vendor's fix{version}",
-        "fix_version": " (version {v} or later)",
-        "p1_isolate": "Consider disconnecting {item} from the internet until the fix is installed",
-        "p1_hunt": "Look for signs of compromise (logs, new accounts, unknown files)",
-        "p1_report": "Report to the sector response team with 'incident' if you find traces",
-        "p2_plan": "Plan the update this week",
-        "p3_plan": "Include in the next planned patch cycle",
-        "p4_info": "For information; no action needed now",
-        "check_version": "Confirm which version of {item} you run",
-        "workaround": "Workaround: {text}",
-        "mitigation": "Mitigation: {text}",
-        "none_available": "The vendor has no fix yet; apply the measures above and keep watching",
-        "no_fix_planned": "The vendor plans no fix; consider replacing or isolating the product",
-        "kev": "CISA requires: {text}",
+        "cap": "The priority is at most {cap} because it is not confirmed that your version "
+        "is affected",
+        "kev_due": "CISA has given US federal agencies a deadline of {date}",
     },
 }
 
-
-def decide(
-    case: Case,
-    matches: list[Match],
-    sub: SubscriberConfig,
-    cfg: PriorityConfig,
-    now: datetime,
-) -> Decision:
-    lang = sub.language if sub.language in T else "en"
-    t = T[lang]
-    items = [sub.inventory[m.item_index] for m in matches]
-    exposed = [i for i in items if i.internet_facing]
-    critical = [i for i in items if i.criticality == "critical"]
-    cvss = case.cvss or 0.0
-    epss = case.epss or 0.0
-    text_only = all(m.rule == "text" for m in matches)
-    reasons: list[str] = []
-    if case.exploited:
-        reasons.append(t["exploited"])
-    if case.ransomware:
-        reasons.append(t["ransomware"])
-    if exposed:
-        reasons.append(t["internet"].format(item=exposed[0].display))
-    if critical:
-        reasons.append(t["critical"].format(item=critical[0].display))
-    if cvss:
-        reasons.append(t["cvss"].format(score=cvss))
-    if epss >= cfg.p2_epss:
-        reasons.append(t["epss"].format(score=epss))
-
-    if (case.exploited and (exposed or critical or cvss >= cfg.p1_cvss)) or (
-        cvss >= cfg.p1_cvss and exposed
-    ):
-        priority = Priority.P1
-    elif case.exploited or cvss >= cfg.p2_cvss or epss >= cfg.p2_epss:
-        priority = Priority.P2
-    elif cvss >= cfg.p3_cvss:
-        priority = Priority.P3
-    else:
-        priority = Priority.P4
-    if text_only and priority == Priority.P1:
-        priority = Priority.P2
-    if text_only:
-        reasons.append(t["text"])
-    elif all(m.rule in ("product_no_version", "text") for m in matches):
-        reasons.append(t["possible"])
-
-    deadline = _deadline(case, priority, cfg, now)
-    return Decision(
-        priority, deadline, tuple(reasons), tuple(_actions(case, matches, items, priority, t))
-    )
+CLASS_NAMES = {
+    "nb": {
+        "identity": "identitet og pålogging",
+        "perimeter": "VPN, brannmur og nettverksgrense",
+        "backup": "sikkerhetskopi",
+        "e-mail": "e-post",
+        "health and care": "helse og omsorg",
+    },
+    "en": {},
+}
 
 
-def _deadline(
-    case: Case, priority: Priority, cfg: PriorityConfig, now: datetime
-) -> datetime | None:
-    if case.due_date is not None and priority <= Priority.P2:
-        # End of the due day, Oslo time; a due date already past (an old KEV entry newly
-        # matched) would be a deadline nobody can meet, so the default applies instead.
+@dataclass(frozen=True, slots=True)
+class Path:
+    """One item's way through the tree: the points, the tree's outcome, the cap."""
+
+    item: str
+    points: tuple[ssvc.Point, ...]
+    outcome: str  # the tree's outcome
+    tree_priority: Priority
+    priority: Priority  # after the cap
+    cap: str | None  # why the priority was capped, for `explain`; None when not capped
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    decision: Decision
+    path: Path | None  # the deciding item's path; None when nothing matched
+    paths: tuple[Path, ...]
+
+
+def is_possible(match: Match) -> bool:
+    """Not confirmed by version: "possibly affected" (medium) or a text-only hit (low)."""
+    return match.confidence != "high"
+
+
+def cap_for(points: tuple[ssvc.Point, ...]) -> Priority:
+    """The most urgent priority a "possibly affected" match may get."""
+    active = points[0].value == "active" and points[1].value == "open"
+    return Priority.P2 if active else Priority.P3
+
+
+def item_path(case: Case, match: Match, item: InventoryItem, cfg: PriorityConfig) -> Path:
+    """The SSVC path for one matched item, with the confidence cap applied."""
+    pts = ssvc.points(case, item, cfg.poc_epss)
+    out = ssvc.outcome(*(p.value for p in pts))
+    tree = ssvc.OUTCOME_PRIORITY[out]
+    prio, cap = tree, None
+    if is_possible(match):
+        limit = cap_for(pts)
+        if tree < limit:
+            prio = limit
+            cap = (
+                f"{match.rule} match ({match.confidence} confidence) is possibly affected: "
+                f"{tree.name} capped to {limit.name}"
+            )
+    return Path(match.item, pts, out, tree, prio, cap)
+
+
+def deadline(case: Case, priority: Priority, cfg: PriorityConfig, now: datetime) -> datetime | None:
+    """The municipality's deadline for this priority (KEV due date only when configured)."""
+    if cfg.kev_due_date_is_deadline and case.due_date is not None and priority <= Priority.P2:
         due = datetime.combine(case.due_date, time(23, 59), OSLO).astimezone(UTC)
         if due > now:
             return due
     if priority == Priority.P1:
         return now + timedelta(hours=cfg.p1_hours)
-    if priority == Priority.P2:
-        return now + timedelta(days=cfg.p2_days)
-    return None
+    days = {Priority.P2: cfg.p2_days, Priority.P3: cfg.p3_days, Priority.P4: cfg.p4_days}
+    n = days[priority]
+    return now + timedelta(days=n) if n else None
 
 
-def _actions(
-    case: Case, matches: list[Match], items: list, priority: Priority, t: dict[str, str]
+def _point_reasons(
+    case: Case, path: Path, item: InventoryItem, t: dict[str, str], lang: str
 ) -> list[str]:
+    """One line per decision point that raised the priority, in the reader's language."""
+    expl, expo, auto, impact = path.points
     out: list[str] = []
-    first = items[0].display if items else ""
-    if any(m.rule in ("text", "product_no_version") for m in matches):
-        out.append(t["check_version"].format(item=first))
-    fixes = [r for r in case.remediations if r.category == "vendor_fix"]
-    if fixes:
-        versions = sorted({r.fixed_version for r in fixes if r.fixed_version})
-        v = t["fix_version"].format(v=", ".join(versions)) if versions else ""
-        vendor_words = next((r.text for r in fixes if r.text), "")
-        out.append(
-            t["fix"].format(version=v)
-            + (f": {vendor_words[:300]}" if vendor_words and not versions else "")
-        )
-    for r in case.remediations:
-        if r.category in ("workaround", "mitigation") and r.text:
-            out.append(t[r.category].format(text=r.text[:500]))
-        elif r.category in ("none_available", "no_fix_planned") and not fixes:
-            out.append(t[r.category] + (f" ({r.text[:200]})" if r.text else ""))
-        elif r.category == "required_action" and r.text:
-            out.append(t["kev"].format(text=r.text[:500]))
-    if priority == Priority.P1:
-        if any(i.internet_facing for i in items):
-            exposed = next(i for i in items if i.internet_facing)
-            out.append(t["p1_isolate"].format(item=exposed.display))
-        out.append(t["p1_hunt"])
-        out.append(t["p1_report"])
-    elif priority == Priority.P2:
-        out.append(t["p2_plan"])
-    elif priority == Priority.P3:
-        out.append(t["p3_plan"])
-    else:
-        out.append(t["p4_info"])
-    return list(dict.fromkeys(out))
+    if expl.value == "active":
+        out.append(t["active"])
+    elif expl.source.startswith("EPSS") and case.epss is not None:
+        out.append(t["epss"].format(score=case.epss))
+    elif expl.value == "poc":
+        out.append(t["poc"])
+    if case.ransomware:
+        out.append(t["ransomware"])
+    if expo.value in ("open", "small"):
+        out.append(t["internet" if expo.value == "open" else "small"].format(item=item.display))
+    if auto.value == "yes":
+        out.append(t["automatable"])
+    if impact.source.startswith("inventory") and item.criticality in ("critical", "high"):
+        out.append(t[item.criticality].format(item=item.display))
+    elif (cls := ssvc.product_class(item)) is not None and impact.source.startswith("municipal"):
+        name = CLASS_NAMES.get(lang, {}).get(cls[0], cls[0])
+        out.append(t["class"].format(item=item.display, cls=name))
+    return out
+
+
+def _reasons(case: Case, path: Path, ctx: ActionContext, t: dict[str, str]) -> list[str]:
+    item = next(i for i, m in zip(ctx.items, ctx.matches, strict=True) if m.item == path.item)
+    out = _point_reasons(case, path, item, t, ctx.lang)
+    if case.cvss:
+        out.append(t["cvss"].format(score=case.cvss))
+    if all(m.rule == "text" for m in ctx.matches):
+        out.append(t["text"])
+    elif all(is_possible(m) for m in ctx.matches):
+        out.append(t["possible"])
+    if path.cap is not None:
+        out.append(t["cap"].format(cap=path.priority.name))
+    if case.due_date is not None:
+        shown = case.due_date.strftime("%d.%m.%Y" if ctx.lang == "nb" else "%Y-%m-%d")
+        out.append(t["kev_due"].format(date=shown))
+    return out
+
+
+def assess(
+    case: Case, matches: list[Match], sub: SubscriberConfig, cfg: PriorityConfig, now: datetime
+) -> Assessment:
+    """The decision for one case and one municipality, with every item's path."""
+    lang = sub.language if sub.language in T else "en"
+    t = T[lang]
+    items = [sub.inventory[m.item_index] for m in matches]
+    paths = tuple(item_path(case, m, i, cfg) for m, i in zip(matches, items, strict=True))
+    best = min(paths, key=lambda p: p.priority) if paths else None
+    priority = best.priority if best else Priority.P4
+    due = deadline(case, priority, cfg, now)
+    ctx = ActionContext(case, matches, items, priority, due, lang)
+    reasons = _reasons(case, best, ctx, t) if best else []
+    steps = actions(ctx)
+    return Assessment(Decision(priority, due, tuple(reasons), tuple(steps)), best, paths)
+
+
+def decide(
+    case: Case, matches: list[Match], sub: SubscriberConfig, cfg: PriorityConfig, now: datetime
+) -> Decision:
+    """The priority, deadline, reasons and actions for one case and one municipality."""
+    return assess(case, matches, sub, cfg, now).decision

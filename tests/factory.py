@@ -86,6 +86,17 @@ def structured(source_id: str, products: list[AffectedProduct], **kw: Any) -> Ad
     )
 
 
+FORTIOS_FIXED_727 = AffectedProduct(
+    "Fortinet", "FortiOS", versions="vers:generic/>=7.2.0|<7.2.7", fixed_version="7.2.7"
+)
+
+
+def confirmed(cve: str, **kw: Any) -> Advisory:
+    """A structured advisory whose range holds FortiOS 7.2.4 (a version-confirmed match, which
+    the SSVC priority needs for P1: "possibly affected" is capped)."""
+    return structured(f"fg-{cve}", [FORTIOS_FIXED_727], cves=(cve,), **kw)
+
+
 def prose(source_id: str, title: str, summary: str = "", **kw: Any) -> Advisory:
     return Advisory(
         source=kw.pop("source", "nsm"),

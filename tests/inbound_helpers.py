@@ -12,7 +12,7 @@ from certbot.inbound.commands import Command, Context, Reply, handle
 from certbot.match import Matcher
 from certbot.planning import plan_case
 from certbot.store import Store
-from tests.factory import T0, Clock, config, fortios_sub, kev
+from tests.factory import T0, Clock, config, confirmed, fortios_sub, kev
 
 PEOPLE_0301 = [
     {"platform": "telegram", "user_id": "111", "role": "responder"},
@@ -82,7 +82,10 @@ def make_world(tmp: Path, **service: Any) -> World:
     cfg = make_config(tmp, **service)
     store = Store(tmp / "certbot.db")
     clock = Clock(T0)
-    changes = store.ingest([kev("CVE-2026-0001", "Fortinet", "FortiOS")], now=T0)
+    # KEV says exploited, the vendor's structured advisory confirms 7.2.4 is affected: P1.
+    changes = store.ingest(
+        [kev("CVE-2026-0001", "Fortinet", "FortiOS"), confirmed("CVE-2026-0001")], now=T0
+    )
     with store.tx():
         for change in changes:
             plan_case(store, cfg, Matcher(cfg.subscribers), change, T0)

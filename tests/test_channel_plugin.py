@@ -89,7 +89,7 @@ def write_config(root: Path, address: str = "echo:drift") -> None:
         "targets:\n"
         f"  - {{id: ekko, kind: echo, address: '{address}', tlp_max: AMBER}}\n"
         "inventory:\n"
-        "  - {vendor: Fortinet, product: FortiOS, version: '7.2.4'}\n",
+        "  - {vendor: Fortinet, product: FortiOS, version: '7.2.4', internet_facing: true}\n",
         encoding="utf-8",
     )
 

@@ -44,7 +44,9 @@ def make_config(root: Path, n: int) -> None:
     (root / "kev.json").write_text(json.dumps(catalogue))
     (root / "feeds.yaml").write_text("feeds:\n  - {id: kev, kind: kev, path: kev.json}\n")
     (root / "subscribers" / "0301-oslo.yaml").write_text(
-        "id: '0301'\nname: Oslo kommune\ncounty: Oslo\n"
+        # KEV names no versions: "possibly affected", so P2 (issue 11's cap); the daily cap,
+        # which holds P2 beyond it for the digest, is raised so all 300 go out one by one.
+        "id: '0301'\nname: Oslo kommune\ncounty: Oslo\ndaily_cap: 1000\n"
         "targets:\n  - {id: siem, kind: file, address: out/alerts.jsonl, tlp_max: GREEN}\n"
         "inventory:\n  - {vendor: Fortinet, product: FortiOS, version: '7.2.4', internet_facing: true}\n"
     )

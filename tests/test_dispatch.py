@@ -14,7 +14,16 @@ from certbot.outbound.dispatch import Dispatcher, backoff
 from certbot.pipeline import Pipeline
 from certbot.sources import SourceState
 from certbot.store import AsyncStore, Store
-from tests.factory import Clock, RecordingChannel, config, fortios_sub, kev, structured
+from tests.factory import (
+    Clock,
+    RecordingChannel,
+    config,
+    fortios_sub,
+    item,
+    kev,
+    structured,
+    subscriber,
+)
 from tests.test_pipeline import FEED
 
 OPERATOR = {
@@ -166,13 +175,23 @@ async def test_interrupted_send_is_resent_and_counted(store):
 
 async def test_digest_folds_held_items_at_its_time(store):
     clock = Clock()
-    _, p, d, chans = setup(store, [fortios_sub()], clock)
-    for i, score in enumerate((5.0, 4.5, 2.0)):
-        p._ingest_and_plan(
-            FEED,
-            [structured(f"low-{i}", [AffectedProduct("Fortinet", "FortiOS")], cvss=score)],
-            SourceState(),
-        )
+    # Two scheduled (P3) cases for the FortiOS item (open, critical, version confirmed) and one
+    # deferred (P4) case for a low-importance internal item.
+    sub = subscriber(
+        "0301",
+        "Kommune 0301",
+        [
+            item(
+                "Fortinet", "FortiOS", version="7.2.4", internet_facing=True, criticality="critical"
+            ),
+            item("Acme", "Lab Tool", version="1.0", criticality="low"),
+        ],
+    )
+    _, p, d, chans = setup(store, [sub], clock)
+    fortios = AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/<7.2.7")
+    lab = AffectedProduct("Acme", "Lab Tool", versions="vers:generic/<2.0")
+    for i, product in enumerate((fortios, fortios, lab)):
+        p._ingest_and_plan(FEED, [structured(f"low-{i}", [product])], SourceState())
     assert (await d.run_once()).sent == 0
     clock.advance(24 * 3600)  # the next morning's daily digest time has passed
     assert (await d.run_once()).sent == 1

@@ -113,7 +113,11 @@ async def test_changed_item_updates_only_that_case(tmp_path, feed_server, capsys
 def test_demo_produces_p1_and_digest_lines(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path)]) == 0
     lines = [json.loads(x) for x in (tmp_path / "alerts.jsonl").read_text().splitlines()]
-    assert any(x["priority"] == "P1" for x in lines)
+    assert any(x["priority"] in ("P1", "P2") for x in lines)
+    # No P1 rests on "possibly affected" (issue 11): every P1 has a version-confirmed match.
+    assert all(
+        any(m["confidence"] == "high" for m in x["matched"]) for x in lines if x["priority"] == "P1"
+    )
     assert any(x.get("digest") and x["priority"] in ("P3", "P4") for x in lines)
     for key in (
         "delivery_id",
@@ -141,12 +145,18 @@ def test_explain_names_rule_and_priority_per_municipality(tmp_path, capsys):
     args = ["--config-dir", str(ROOT / "examples/demo"), "--db", str(tmp_path / "certbot.db")]
     assert main([*args, "explain", "CVE-2024-21762"]) == 0
     out = capsys.readouterr().out
+    # The team's own STIX advisory confirms FortiOS 7.2.4; KEV says exploited: Immediate.
     assert "0301 Oslo kommune: P1" in out
-    assert "rule product_no_version" in out or "rule text" in out
-    assert "from cisa-kev entry CVE-2024-21762" in out
+    assert "rule cpe" in out and "from kommune-cert entry software--" in out
+    assert "Exploitation: active (CISA KEV)" in out
+    assert "Exposure: open (inventory: internet_facing)" in out
+    assert "Outcome: immediate -> P1" in out
+    assert "4601 Bergen" not in out  # FortiOS 7.2.10 is outside the confirmed range
     assert main([*args, "explain", "CVE-2024-21762", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert {m["id"] for m in report["municipalities"]} >= {"0301"}
+    oslo = next(m for m in report["municipalities"] if m["id"] == "0301")
+    assert oslo["decision_path"]["outcome"] == "immediate" and oslo["decision_path"]["cap"] is None
     assert main([*args, "explain", "CVE-1999-0001"]) == 1
 
 

@@ -11,7 +11,7 @@ from certbot.model import TLP, AffectedProduct, Priority, Remediation
 from certbot.pipeline import Pipeline
 from certbot.sources import SourceState
 from certbot.store import AsyncStore, Store
-from tests.factory import Clock, config, fortios_sub, kev, prose, structured, subscriber
+from tests.factory import Clock, config, confirmed, fortios_sub, kev, prose, structured, subscriber
 
 FEED = FeedConfig(id="test", kind="rss", path="x.xml")
 
@@ -49,7 +49,9 @@ def test_same_cve_from_rss_and_kev_is_one_alert_per_municipality(store):
     assert sorted(r["subscriber_id"] for r in alerts) == ["0301", "4601"]
     assert {r["case_id"] for r in alerts} == {"CVE-2024-21762"}
     n = json.loads(alerts[0]["notification"])
-    assert n["priority"] == "P1"  # exploited + internet-facing + critical
+    # exploited + internet-facing + critical is Immediate in the tree, but KEV names the
+    # product without versions ("possibly affected"): capped to P2.
+    assert n["priority"] == "P2"
     assert n["deadline"]
 
 
@@ -261,7 +263,11 @@ def test_past_kev_due_date_falls_back_to_the_default_deadline(store):
 
     clock = Clock()
     p = Pipeline(config([fortios_sub()]), store, http=None, clock=clock)
-    ingest(p, kev("CVE-2024-21762", "Fortinet", "FortiOS", due_date=date(2024, 1, 22)))
+    ingest(
+        p,
+        kev("CVE-2024-21762", "Fortinet", "FortiOS", due_date=date(2024, 1, 22)),
+        confirmed("CVE-2024-21762"),
+    )
     n = json.loads(rows(store)[0]["notification"])
     assert n["deadline"] == (clock.now + timedelta(hours=24)).isoformat()
 

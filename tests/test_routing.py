@@ -11,18 +11,32 @@ from typing import Any
 import pytest
 
 from certbot.config import RoutingConfig
-from certbot.model import AffectedProduct, Priority
+from certbot.model import Priority
 from certbot.outbound.dispatch import Dispatcher
 from certbot.pipeline import Pipeline
 from certbot.render import OSLO
 from certbot.routing import digest_due, in_quiet_hours, quiet_hours_end
 from certbot.sources import SourceState
 from certbot.store import AsyncStore, Store
-from tests.factory import Clock, RecordingChannel, config, fortios_sub, kev, structured
+from tests.factory import (
+    FORTIOS_FIXED_727,
+    Clock,
+    RecordingChannel,
+    config,
+    confirmed,
+    fortios_sub,
+    item,
+    kev,
+    structured,
+    subscriber,
+)
 from tests.test_pipeline import FEED
 
 QUIET = {"start": "22:00", "end": "07:00"}
-FORTIOS = [AffectedProduct("Fortinet", "FortiOS")]
+# Version-confirmed (7.2.4 is in the range), so the SSVC tree decides without the cap. The
+# FortiOS item is internet-facing and critical: open exposure, very high impact.
+FORTIOS = [FORTIOS_FIXED_727]
+AUTOMATABLE = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
 
 
 @pytest.fixture
@@ -49,16 +63,23 @@ def plan(p: Pipeline, *advisories: Any) -> None:
     p._ingest_and_plan(FEED, list(advisories), SourceState())
 
 
-def p2(i: int) -> Any:  # CVSS 8: P2 for an internet-facing item, not exploited
-    return structured(f"p2-{i}", FORTIOS, cvss=8.0)
+def p2(i: int) -> Any:  # none/open/automatable/very high: out-of-cycle
+    return structured(f"p2-{i}", FORTIOS, cvss=8.0, cvss_vector=AUTOMATABLE)
 
 
-def p3(i: int) -> Any:
+def p3(i: int) -> Any:  # none/open/not automatable/very high: scheduled
     return structured(f"p3-{i}", FORTIOS, cvss=5.0)
 
 
-def p4(i: int) -> Any:
+def p4(i: int) -> Any:  # for low_sub(): none/controlled/no/low: defer
     return structured(f"p4-{i}", FORTIOS, cvss=2.0)
+
+
+def low_sub() -> Any:
+    """FortiOS 7.2.4 on an internal lab box of low importance."""
+    return subscriber(
+        "0301", "Kommune 0301", [item("Fortinet", "FortiOS", version="7.2.4", criticality="low")]
+    )
 
 
 def short(case_id: str | None) -> str:
@@ -96,7 +117,7 @@ async def test_p3_planned_early_morning_goes_into_that_mornings_digest(store):
 
 async def test_p4_waits_for_the_weekly_digest(store):
     clock = Clock()
-    p, d, ch = setup(store, fortios_sub(), clock)
+    p, d, ch = setup(store, low_sub(), clock)
     plan(p, p4(1))
     assert priorities(store) == {"p4-1": int(Priority.P4)}
     for day in (11, 12, 13, 14, 15):  # the daily digests of Wednesday..Sunday pass it by
@@ -113,7 +134,7 @@ async def test_p4_waits_for_the_weekly_digest(store):
 async def test_p1_during_quiet_hours_goes_out_at_once(store):
     clock = Clock(oslo(10, 23, 30))
     p, d, ch = setup(store, fortios_sub(quiet_hours=QUIET), clock)
-    plan(p, kev("CVE-2024-21762", "Fortinet", "FortiOS"))
+    plan(p, kev("CVE-2024-21762", "Fortinet", "FortiOS"), confirmed("CVE-2024-21762"))
     assert (await d.run_once()).sent == 1
     assert ch.sent[0].priority == Priority.P1 and ch.sent[0].kind == "alert"
 

@@ -39,7 +39,13 @@ async def test_jobs_have_the_promised_settings(tmp_path):
     async with App(config, tmp_path / "c.db") as app:
         sched = scheduler.build_scheduler(app)
         jobs = {j.id: j for j in sched.get_jobs()}
-        assert set(jobs) == {"poll:nsm-varsler", "poll:cisa-kev", "dispatch", "escalation"}
+        assert set(jobs) == {
+            "poll:nsm-varsler",
+            "poll:cisa-kev",
+            "poll:kommune-cert",
+            "dispatch",
+            "escalation",
+        }
         for job_id in ("poll:nsm-varsler", "poll:cisa-kev"):
             job = jobs[job_id]
             assert job.coalesce is True and job.max_instances == 1

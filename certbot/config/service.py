@@ -45,6 +45,11 @@ class PriorityConfig(Strict):
     p2_epss: float = Field(default=0.1, ge=0, le=1)
     p1_hours: int = Field(default=24, ge=1)
     p2_days: int = Field(default=7, ge=1)
+    # SSVC deployer priority (certbot/ssvc.py); the CVSS thresholds above are no longer used.
+    poc_epss: float = Field(default=0.1, ge=0, le=1)  # EPSS at/above: exploitation none -> poc
+    p3_days: int | None = Field(default=30, ge=1)
+    p4_days: int | None = Field(default=None, ge=1)
+    kev_due_date_is_deadline: bool = False  # CISA's US federal due date as our deadline
 
     @model_validator(mode="after")
     def _ordered(self) -> PriorityConfig:

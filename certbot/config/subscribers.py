@@ -78,6 +78,8 @@ class InventoryItem(Strict):
     purl: str | None = None
     internet_facing: bool = False
     criticality: Literal["low", "medium", "high", "critical"] = "medium"
+    # SSVC system exposure when not internet-facing (internet_facing means open).
+    exposure: Literal["small", "controlled", "open"] | None = None
     note: str = ""
 
     @field_validator("version", mode="before")

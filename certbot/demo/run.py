@@ -65,12 +65,17 @@ def run_demo(out: Path, *, fakes: bool = False) -> int:
     shown_db = db.relative_to(Path.cwd()) if db.is_relative_to(Path.cwd()) else db
     print(f"    {py} -m certbot --config-dir examples/demo --db {shown_db} advisories")
     print(f"    {py} -m certbot --config-dir examples/demo --db {shown_db} explain CVE-2024-21762")
-    ok = by_priority.get("P1", 0) > 0 and digest_lines > 0
+    # P1 needs a source that confirms the declared version (SSVC cap); the bundled feeds
+    # (prose and KEV) do not, so the demo's most urgent alerts are P2.
+    ok = (by_priority.get("P1", 0) + by_priority.get("P2", 0)) > 0 and digest_lines > 0
     if fakes:
         print_payloads(shown)
         ok = ok and "case_id" in shown
     if not ok:
-        print("demo did not produce both a P1 alert and a digest-level alert", file=sys.stderr)
+        print(
+            "demo did not produce both an immediate (P1/P2) alert and a digest-level alert",
+            file=sys.stderr,
+        )
     return 0 if ok else 1
 
 

@@ -1,0 +1,232 @@
+"""No English inside bokmål output except labelled quotes, over the real pipeline.
+
+A varied corpus (the demo's NSM prose, trimmed KEV and STIX feeds; a KEV sample; a CSAF-style
+vendor advisory with a fixed version, a workaround and an unknown KEV sentence) goes through
+`Pipeline` for the shipped municipalities in bokmål; every planned alert is rendered with the
+console renderer (what the JSON Lines file channel writes) and scanned for common English
+function words. Allowed: labelled quotes (``(engelsk): «…»``), URLs, product names from the
+inventories, and the source's own title and summary (rendered under their own headings).
+Strings produced outside priority/actions that still leak are listed in ``ELSEWHERE`` with
+where they come from; the test fails on anything new."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from certbot.config import FeedConfig, load_config
+from certbot.kev_phrases import PHRASES
+from certbot.model import Advisory, AffectedProduct, Notification, Remediation
+from certbot.pipeline import Pipeline
+from certbot.render import Renderer
+from certbot.sources import SourceState, get_source
+from certbot.store import AsyncStore, Store
+from tests.factory import Clock
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "examples" / "demo"
+
+ENGLISH = {
+    "the",
+    "and",
+    "or",
+    "of",
+    "with",
+    "version",
+    "versions",
+    "unknown",
+    "apply",
+    "update",
+    "updates",
+    "per",
+    "vendor",
+    "instructions",
+    "discontinue",
+    "use",
+    "if",
+    "are",
+    "should",
+    "product",
+    "products",
+    "affected",
+    "mitigation",
+    "mitigations",
+    "fix",
+    "available",
+    "unavailable",
+    "requires",
+    "required",
+    "this",
+    "that",
+    "not",
+    "in",
+    "from",
+    "declared",
+    "vulnerability",
+    "advisory",
+    "patch",
+    "install",
+    "upgrade",
+    "later",
+    "before",
+}
+# Leaks from code outside certbot/priority.py and certbot/actions.py (routed to their owners):
+# Match.detail is written by certbot/match.py and shown by templates/shared/nb/text.txt:28.
+ELSEWHERE = [
+    re.compile(r"version unknown in the advisory"),  # certbot/match.py:212
+    re.compile(r"no version declared"),  # certbot/match.py:216
+    re.compile(r"declared range \S+ vs \S+"),  # certbot/match.py:215
+    re.compile(r"version \S+ could not be compared with \S+"),  # certbot/match.py:219
+    re.compile(r"\S+ (?:not )?in vers:\S+"),  # certbot/match.py:220 (raw vers: range)
+    re.compile(r"'[^']*' in the text"),  # certbot/match.py:296
+    # TEMPORARY (merge of issue 10's identity and prose work): Match.detail notes, English,
+    # still shown raw in messages until messages render a localised evidence line.
+    re.compile(r"same product by catalogue entry \S+"),  # certbot/match.py _match_product
+    re.compile(r"confirmed by [^:]+: [^;]*;"),  # certbot/prose_match.py keep_text
+    re.compile(r"\S+ (?:not )?below the fixed version[^;]*"),  # certbot/prose_match.py
+    re.compile(r'sentence: "[^"]*"'),  # certbot/prose_match.py (the advisory's own words)
+]
+LABELLED = re.compile(r"\((?:engelsk|tysk|svensk|dansk|nynorsk)\): «[^»]*»")
+VERSIONISH = re.compile(r"\S*\d\S*")  # "7.2.4", "vers:generic/7.2.4", ids
+
+
+def feed(fid: str, kind: str, path: Path, lang: str = "en") -> FeedConfig:
+    return FeedConfig(id=fid, kind=kind, path=str(path), language=lang)
+
+
+def parsed(f: FeedConfig) -> list[Advisory]:
+    return list(get_source(f.kind).parse(Path(f.path).read_bytes(), f))
+
+
+VENDOR = FeedConfig(id="csaf-x", kind="csaf", path="x.json")
+EXTRA = [
+    Advisory(
+        source="csaf-x",
+        source_id="FG-IR-24-015",
+        title="FortiOS out-of-bounds write in sslvpnd",
+        cves=("CVE-2024-21762",),
+        structured=True,
+        exploited=True,
+        cvss=9.6,
+        cvss_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        products=(
+            AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/>=7.2.0|<7.2.7"),
+            AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/>=7.4.0|<7.4.3"),
+        ),
+        remediations=(
+            Remediation("vendor_fix", "Upgrade to 7.2.7 or above", fixed_version="7.2.7"),
+            Remediation("vendor_fix", "Upgrade to 7.4.3 or above", fixed_version="7.4.3"),
+            Remediation(
+                "workaround", "Disable SSL VPN (disabling webmode is NOT a valid workaround)."
+            ),
+        ),
+    ),
+    Advisory(
+        source="csaf-x",
+        source_id="VEEAM-2025-01",
+        title="Veeam Backup & Replication remote code execution",
+        cves=("CVE-2025-99999",),
+        structured=True,
+        products=(AffectedProduct("Veeam", "Backup & Replication", versions="vers:generic/<12.3"),),
+        remediations=(
+            Remediation("none_available", "A fix is being developed; apply the hardening guide."),
+            Remediation(
+                "required_action",
+                "Immediately block all internet traffic to the affected products per CISA.",
+            ),
+        ),
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> list[tuple[Notification, str]]:
+    tmp = tmp_path_factory.mktemp("nb")
+    cfg = load_config(DEMO)
+    store = AsyncStore(Store(tmp / "c.db"))
+    p = Pipeline(cfg, store, http=None, clock=Clock())
+    feeds = [
+        (feed("nsm-varsler", "rss", DEMO / "nsm-varsler.xml", "nb"), None),
+        (feed("cisa-kev", "kev", DEMO / "kev.json"), None),
+        (feed("kev-sample", "kev", ROOT / "tests/data/kev/kev-sample.json"), None),
+        (feed("kommune-cert", "stix", DEMO / "kommune-cert.json"), None),
+        (VENDOR, EXTRA),
+    ]
+    for f, advisories in feeds:
+        p._ingest_and_plan(f, advisories if advisories is not None else parsed(f), SourceState())
+    out = []
+    renderer = Renderer()
+    for row in store.store.deliveries(limit=100_000):
+        n = Notification.from_json(json.loads(row["notification"]))
+        if n.language != "nb" or n.kind not in ("alert", "update"):
+            continue
+        n.title, n.summary = "", ""  # the source's own words, under their own heading
+        out.append((n, renderer.render("console", "alert.txt", n)))
+    store.close()
+    assert len(out) > 40
+    return out
+
+
+def product_words() -> set[str]:
+    cfg = load_config(DEMO)
+    words: set[str] = set()
+    for s in cfg.subscribers:
+        for i in s.inventory:
+            for name in (i.vendor, i.product, *i.aliases, s.name):
+                words |= set(re.findall(r"[a-zæøå]+", name.lower()))
+    return words
+
+
+def english_in(text: str, allowed: set[str]) -> list[str]:
+    for known in ELSEWHERE:
+        text = known.sub(" ", text)
+    text = LABELLED.sub(" ", text)
+    text = re.sub(r"https?://\S+", " ", text)
+    text = VERSIONISH.sub(" ", text)
+    words = re.findall(r"[a-zæøå]+", text.lower())
+    return sorted({w for w in words if w in ENGLISH and w not in allowed})
+
+
+def test_no_english_outside_labelled_quotes_in_any_bokmaal_alert(rendered):
+    allowed = product_words()
+    bad = {}
+    for n, text in rendered:
+        found = english_in(text, allowed)
+        if found:
+            bad[f"{n.case_id} -> {n.subscriber_id}"] = (found, text)
+    assert not bad, next(iter(bad.items()))
+
+
+def test_the_corpus_exercises_the_wording(rendered):
+    actions = [a for n, _ in rendered for a in n.actions]
+    assert any(
+        a.startswith("Oppgrader FortiOS 7.2.4 til 7.2.7 eller nyere innen ") for a in actions
+    )
+    assert any(
+        a.startswith("Ta i bruk midlertidig tiltak: Leverandørens tekst (engelsk): «")
+        for a in actions
+    )
+    assert any(a.startswith("Tiltak i CISAs katalog: CISAs tekst (engelsk): «") for a in actions)
+    assert any(a.startswith("Legg inn versjon av ") for a in actions)
+    assert set(actions) & set(PHRASES.values())  # KEV's stock sentences, translated
+    assert any(
+        a.startswith("Sjekk i leverandørens varsel om Chrome 124.0.0 til før 127.0.0")
+        for a in actions
+    )
+    assert not any("CISA krever" in a for a in actions)
+    reasons = [r for n, _ in rendered for r in n.reasons]
+    assert any(r.startswith("CISA har gitt amerikanske etater frist til ") for r in reasons)
+
+
+def test_the_detector_catches_english():
+    # The scan itself must be able to fail: each of these is English the old code produced.
+    for leak in (
+        "CISA krever: Apply mitigations per vendor instructions or discontinue use",
+        "Installer leverandørens rettelse: Update to the latest version",
+        "Kilde: nsm – version 7.2.4 in vers:generic/<7.2.9",
+    ):
+        assert english_in(leak, set()), leak
+    assert english_in("Leverandørens tekst (engelsk): «Apply the update»", set()) == []
