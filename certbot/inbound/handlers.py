@@ -121,7 +121,9 @@ def affected(ctx: Context, cmd: Command, lang: str) -> Outcome:
     lines = [t(lang, "affected_head", case=case)]
     for row in rows:
         if not may_show(ctx.config, chat_of(cmd), row["subscriber_id"], label):
-            lines.append(f"{row['subscriber_id']}: {t(lang, 'withheld_content', label=label.label)}")
+            lines.append(
+                f"{row['subscriber_id']}: {t(lang, 'withheld_content', label=label.label)}"
+            )
             continue
         who = f" – {row['by']} {row['at']}" if row["by"] else ""
         lines.append(
