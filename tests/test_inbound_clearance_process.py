@@ -143,7 +143,7 @@ async def test_mine_in_a_group_on_the_real_process_withholds_the_red_title(tmp_p
     poll = await asyncio.create_subprocess_exec(
         *cli(tmp_path, "poll", "--once"), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    out, err = await asyncio.wait_for(poll.communicate(), DEADLINE)
+    _, err = await asyncio.wait_for(poll.communicate(), DEADLINE)
     assert poll.returncode == 0, err.decode()[-2000:]
     proc = await asyncio.create_subprocess_exec(
         *cli(tmp_path, "run"), env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
