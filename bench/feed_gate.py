@@ -3,7 +3,7 @@
     python -m bench.feed_gate PATH/TO/feedparser/tests [--gate module:function] [--list]
 
 PATH is the ``tests`` folder of a feedparser checkout (github.com/kurtmckee/feedparser; data
-only, never copied into this repository beyond tests/data/rss/feedparser-sample/). Every
+only, never copied into this repository beyond tests/data/feedparser-sample/). Every
 ``*.xml`` under it is gated and then parsed by the RSS source; the HTTP headers a test feed
 declares in its leading comment (``Header: Content-type: ...``) are passed on as the fetcher
 would. Prints, per corpus folder, how many were accepted, refused (ParseError) and raised

@@ -1,7 +1,7 @@
 """The feed gate (issue 12.10, RELIABILITY.md row 30): unknown encoding labels fall back as
 feedparser does, a DOCTYPE without entity declarations passes, entity declarations and foreign
 external DTDs are refused, UTF-16/32 are read with and without a BOM, and the HTTP charset
-reaches the parser. Samples from feedparser's own corpus (tests/data/rss/feedparser-sample/);
+reaches the parser. Samples from feedparser's own corpus (tests/data/feedparser-sample/);
 the whole corpus runs in bench/feed_gate.py."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from certbot.errors import ParseError
 from certbot.sources.rss import RssSource
 from certbot.sources.xml_gate import charset_of, decode, gate
 
-SAMPLE = Path(__file__).parent / "data" / "rss" / "feedparser-sample"
+SAMPLE = Path(__file__).parent / "data" / "feedparser-sample"
 FEED = FeedConfig(id="gate", kind="rss", url="https://feeds.example.org/rss")
 REFUSED = {"entity_in_doctype.xml", "doctype_contains_entity_decl.xml"}  # they declare entities
 EXPECT = re.compile(r"^Expect:\s+(.*)$", re.MULTILINE)
