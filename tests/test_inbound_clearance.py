@@ -313,3 +313,34 @@ def test_clearance_never_exceeds_green_in_an_unconfigured_chat(tmp_path: Path) -
     assert clearance(cfg, group, "4601") == TLP.GREEN
     # a shared chat never gets RED, even when misconfigured as a personal RED target
     assert clearance(cfg, Chat("telegram", "111", "shared", "111"), "0301") == TLP.AMBER_STRICT
+
+
+SECRET_TEXTS = (TITLES[TLP.RED], TITLES[TLP.AMBER_STRICT], "Utpressing mot rådmannen")
+EVERY_COMMAND = [
+    "/mine",
+    "/hjelp",
+    "/help",
+    f"/kvitter {CASES[TLP.RED]}",
+    f"/status {CASES[TLP.RED]} pågår",
+    f"/status {CASES[TLP.AMBER_STRICT]} patchet",
+    f"/berorte {CASES[TLP.RED]}",
+    f"/berorte {CASES[TLP.AMBER_STRICT]}",
+    "/hendelser",
+    "/oppdater HEN-2026-0001 pågår Utpressing mot rådmannen",
+    "/ukjent",
+]
+
+
+@pytest.mark.parametrize("line", EVERY_COMMAND)
+@pytest.mark.parametrize("user", [111, 999])
+async def test_no_command_shows_red_or_strict_content_in_an_open_group(
+    site: Site, line: str, user: int
+) -> None:
+    """Every command word, typed by a responder and by an operator, in a group and in a Slack
+    channel: nothing above GREEN comes back, whatever the command."""
+    await report(site, 111, "private", "Utpressing mot rådmannen")
+    text = await site.telegram(user, OPEN_GROUP, "group", line)
+    assert not [s for s in SECRET_TEXTS if s in text], text
+    slack_user = "U0AAA" if user == 111 else "U0OPS"
+    text = await site.slack(slack_user, "C0GENERAL", "general", line.lstrip("/"))
+    assert not [s for s in SECRET_TEXTS if s in text], text
