@@ -128,7 +128,11 @@ class Pipeline:
         """Parse a single body, or each document of a multi-document source on its own: one
         bad document is rejected and reported; the others go on."""
         if not fetched.documents:
-            return list(source.parse(fetched.body, feed)) if fetched.body is not None else []
+            if fetched.body is None:
+                return []
+            if source.reads_headers:
+                return list(source.parse(fetched.body, feed, headers=fetched.headers))
+            return list(source.parse(fetched.body, feed))
         out: list[Advisory] = []
         rejected = list((fetched.cursor or {}).get("rejected", []))
         for i, doc in enumerate(fetched.documents):

@@ -7,9 +7,11 @@ from datetime import datetime
 
 from certbot.inbound import records
 from certbot.inbound.auth import Roles
+from certbot.inbound.clearance import SHARED, Chat, incident_label, may_show
 from certbot.inbound.incidents import conversation_step, incident_command, update_incident
 from certbot.inbound.messages import ALIASES, STATUS_WORDS, Command, Context, Notice, Outcome, Reply
 from certbot.inbound.texts import status_label, t
+from certbot.model import TLP
 
 CANCEL = {"avbryt", "cancel"}
 
@@ -31,7 +33,7 @@ def dispatch(ctx: Context, cmd: Command, r: Roles, lang: str, now: datetime) -> 
             )
         return set_status(ctx, cmd, r, lang, now, STATUS_WORDS[word])
     if name == "mine":
-        return mine(ctx, r, lang)
+        return mine(ctx, cmd, r, lang)
     if name == "incident":
         return incident_command(ctx, cmd, r, lang, now)
     if name in ("affected", "incidents", "update"):
@@ -40,7 +42,7 @@ def dispatch(ctx: Context, cmd: Command, r: Roles, lang: str, now: datetime) -> 
         if name == "affected":
             return affected(ctx, cmd, lang)
         if name == "incidents":
-            return list_incidents(ctx, lang)
+            return list_incidents(ctx, cmd, lang)
         return update_incident(ctx, cmd, lang, now)
     return Outcome(Reply(t(lang, "unknown_cmd"), ok=False), "denied", detail={"why": "unknown"})
 
@@ -76,7 +78,25 @@ def set_status(
     return Outcome(Reply(text), "allowed", ",".join(acting), {"case": case, "status": status})
 
 
-def mine(ctx: Context, r: Roles, lang: str) -> Outcome:
+def chat_of(cmd: Command) -> Chat:
+    """The chat the reply goes to, as the platform event described it."""
+    return Chat(cmd.platform, cmd.chat_id, cmd.chat_kind or SHARED, cmd.user_id)
+
+
+def case_label(ctx: Context, case_id: str) -> TLP:
+    """The case's TLP for a listing; a missing or unknown label counts as RED."""
+    _, label = ctx.store.case_tlp(case_id)
+    return TLP.RED if label is None else label
+
+
+def shown_title(ctx: Context, cmd: Command, lang: str, row: dict[str, object]) -> str:
+    label = case_label(ctx, str(row["case_id"]))
+    if not may_show(ctx.config, chat_of(cmd), str(row["subscriber_id"]), label):
+        return t(lang, "withheld_title", label=label.label)
+    return str(row["title"] or "")[:80]
+
+
+def mine(ctx: Context, cmd: Command, r: Roles, lang: str) -> Outcome:
     rows = records.open_alerts(ctx.store, sorted(r.municipalities))
     if not rows:
         return Outcome(Reply(t(lang, "mine_none")))
@@ -86,18 +106,26 @@ def mine(ctx: Context, r: Roles, lang: str) -> Outcome:
         status = status_label(lang, row["status"] or "not_remediated")
         lines.append(
             f"P{row['priority']} {row['case_id']} ({row['subscriber_id']}) {deadline} – "
-            f"{status} – {(row['title'] or '')[:80]}"
+            f"{status} – {shown_title(ctx, cmd, lang, row)}"
         )
     return Outcome(Reply("\n".join(lines)), subscriber_id=",".join(sorted(r.municipalities)))
 
 
 def affected(ctx: Context, cmd: Command, lang: str) -> Outcome:
+    """Who was alerted and what they did; a row is shown only where this chat is cleared
+    for the case's label for that municipality."""
     case = cmd.args[0] if cmd.args else ""
     rows = records.affected(ctx.store, case)
     if not rows:
         return Outcome(Reply(t(lang, "affected_none", case=case[:40])))
+    label = case_label(ctx, case)
     lines = [t(lang, "affected_head", case=case)]
     for row in rows:
+        if not may_show(ctx.config, chat_of(cmd), row["subscriber_id"], label):
+            lines.append(
+                f"{row['subscriber_id']}: {t(lang, 'withheld_content', label=label.label)}"
+            )
+            continue
         who = f" – {row['by']} {row['at']}" if row["by"] else ""
         lines.append(
             f"{row['subscriber_id']} P{row['priority']}: {status_label(lang, row['status'])}{who}"
@@ -105,15 +133,18 @@ def affected(ctx: Context, cmd: Command, lang: str) -> Outcome:
     return Outcome(Reply("\n".join(lines)), detail={"case": case})
 
 
-def list_incidents(ctx: Context, lang: str) -> Outcome:
+def list_incidents(ctx: Context, cmd: Command, lang: str) -> Outcome:
     rows = records.incidents(ctx.store, open_only=True)
     if not rows:
         return Outcome(Reply(t(lang, "inc_none")))
-    lines = [
-        f"{x['id']} {x['municipality']} {x['status']} {x['rsit_class'] or ''}: "
-        f"{(x['what_happened'] or '')[:80]}"
-        for x in rows[:30]
-    ]
+    lines = []
+    for x in rows[:30]:
+        label = incident_label(x)
+        if may_show(ctx.config, chat_of(cmd), x["municipality"], label):
+            what = f"{x['rsit_class'] or ''}: {(x['what_happened'] or '')[:80]}"
+        else:
+            what = t(lang, "withheld_content", label=label.label)
+        lines.append(f"{x['id']} {x['municipality']} {x['status']} {what}")
     return Outcome(Reply("\n".join(lines)))
 
 

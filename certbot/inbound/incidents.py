@@ -8,6 +8,7 @@ from datetime import datetime
 
 from certbot.inbound import records
 from certbot.inbound.auth import Roles
+from certbot.inbound.clearance import Chat, incident_label, kind_from_id, may_show
 from certbot.inbound.messages import Command, Context, Notice, Outcome, Reply
 from certbot.inbound.texts import t
 from certbot.model import TLP
@@ -142,12 +143,28 @@ def update_incident(ctx: Context, cmd: Command, lang: str, now: datetime) -> Out
     records.add_history(store, inc["id"], f"{cmd.platform}:{cmd.user_id}", status, comment, now)
     platform = str(inc["reporter"]).split(":", 1)[0]
     sub_lang = _sub_lang(ctx, inc["municipality"])
-    relay = t(sub_lang, "inc_relay", id=inc["id"], status=status, comment=comment).strip()
+    relay = t(
+        sub_lang, "inc_relay", id=inc["id"], status=status, comment=_relayed(ctx, inc, comment)
+    ).strip()
     reply = Reply(
         t(lang, "inc_updated", id=inc["id"], status=status),
         notices=[Notice(platform, str(inc["reporter_chat"]), relay)],
     )
     return Outcome(reply, "allowed", inc["municipality"], {"incident": inc["id"], "status": status})
+
+
+def _relayed(ctx: Context, inc: dict[str, object], comment: str) -> str:
+    """The operator's comment as the reporter's chat may see it: the chat's clearance for the
+    incident's municipality and label (a report typed in a group is answered in that group)."""
+    if not comment:
+        return ""
+    platform, _, user = str(inc["reporter"]).partition(":")
+    chat_id = str(inc["reporter_chat"] or user)
+    chat = Chat(platform, chat_id, kind_from_id(platform, chat_id), user)
+    label = incident_label(inc)
+    if may_show(ctx.config, chat, str(inc["municipality"]), label):
+        return comment
+    return t(_sub_lang(ctx, str(inc["municipality"])), "withheld_content", label=label.label)
 
 
 def _sub_lang(ctx: Context, sub_id: str) -> str:

@@ -59,6 +59,7 @@ class Command:
     update_id: str | None = None  # platform update / request id, for de-duplication
     at: datetime | None = None
     link_subscriber: str | None = None  # set by web.py after a signed link verified
+    chat_kind: str | None = None  # "private" | "shared", from the platform event (clearance.py)
 
 
 @dataclass

@@ -30,6 +30,7 @@ import aiohttp
 from certbot.config import Config, read_secret
 from certbot.errors import ConfigError
 from certbot.inbound.auth import roles
+from certbot.inbound.clearance import slack_kind
 from certbot.inbound.commands import Command, Context, Notice, Reply, handle, language
 from certbot.inbound.texts import t
 from certbot.redact import register_secret
@@ -53,6 +54,8 @@ class SlackVerifier:
         """None if the request is genuine and fresh, else why not (for the audit)."""
         if not timestamp or not signature:
             return "missing headers"
+        if not (timestamp.isascii() and signature.isascii()):
+            return "bad signature"  # compare_digest refuses non-ASCII str: never a 500
         try:
             ts = int(timestamp)
         except ValueError:
@@ -95,6 +98,11 @@ def follow_allowed(url: str, origins: frozenset[tuple[str, str]]) -> bool:
     if parts.username is not None or parts.password is not None:
         return False
     return (parts.scheme.lower(), parts.netloc.lower()) in origins
+
+
+def _field(obj: Any, key: str) -> str:
+    """``obj[key]`` as a string when ``obj`` is a JSON object, else ""."""
+    return str(obj.get(key) or "") if isinstance(obj, dict) else ""
 
 
 def _form(raw: bytes) -> dict[str, str]:
@@ -140,29 +148,17 @@ class SlackInbound:
         if "payload" in form:
             try:
                 url = json.loads(form["payload"]).get("response_url")
-            except (ValueError, AttributeError):
+            except (ValueError, AttributeError, RecursionError):
                 return None
         else:
             url = form.get("response_url")
         return url if isinstance(url, str) and url else None
 
     def command_from(self, raw: bytes) -> Command | None:
+        """The command in a verified request; None for one that carries none (or garbage)."""
         form = _form(raw)
         if "payload" in form:  # an interactive button
-            payload = json.loads(form["payload"])
-            action = (payload.get("actions") or [{}])[0]
-            value, action_id = str(action.get("value", "")), str(action.get("action_id", ""))
-            # "<case id>:<word>" (channels/slack.py `buttons`); case ids may hold colons
-            case, _, word = value.rpartition(":") if ":" in value else (value, "", "")
-            if action_id == "ack":
-                name, args = "ack", [case]
-            elif action_id.startswith("status"):
-                name, args = "status", [case, word]
-            else:
-                return None
-            user = str(payload.get("user", {}).get("id", ""))
-            rid = str(payload.get("trigger_id") or action.get("action_ts") or "")
-            return Command("slack", user, name, args, " ".join(args), update_id=rid or None)
+            return self._button(form["payload"])
         text = form.get("text", "")
         word, _, rest = text.strip().partition(" ")
         if not word:
@@ -175,6 +171,41 @@ class SlackInbound:
             rest,
             chat_id=form.get("channel_id"),
             update_id=form.get("trigger_id") or None,
+            chat_kind=slack_kind(form.get("channel_id"), form.get("channel_name")),
+        )
+
+    @staticmethod
+    def _button(raw_payload: str) -> Command | None:
+        try:
+            payload = json.loads(raw_payload)
+        except (ValueError, RecursionError):
+            return None
+        actions = payload.get("actions") if isinstance(payload, dict) else None
+        action = actions[0] if isinstance(actions, list) and actions else None
+        if not isinstance(action, dict):
+            return None
+        value, action_id = str(action.get("value", "")), str(action.get("action_id", ""))
+        # "<case id>:<word>" (channels/slack.py `buttons`); case ids may hold colons
+        case, _, word = value.rpartition(":") if ":" in value else (value, "", "")
+        if action_id == "ack":
+            name, args = "ack", [case]
+        elif action_id.startswith("status"):
+            name, args = "status", [case, word]
+        else:
+            return None
+        user = _field(payload.get("user"), "id")
+        rid = str(payload.get("trigger_id") or action.get("action_ts") or "")
+        channel = payload.get("channel")
+        chat = _field(channel, "id") or None
+        return Command(
+            "slack",
+            user,
+            name,
+            args,
+            " ".join(args),
+            chat_id=chat,
+            update_id=rid or None,
+            chat_kind=slack_kind(chat, _field(channel, "name")),
         )
 
     async def run(self, cmd: Command, response_url: str | None = None) -> Reply | None:

@@ -22,6 +22,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from certbot.config import read_secret
 from certbot.errors import ConfigError
 from certbot.inbound import records
+from certbot.inbound.clearance import SHARED, telegram_kind
 from certbot.inbound.commands import Command, Context, Notice, Reply, handle
 from certbot.model import Notification
 from certbot.redact import register_secret
@@ -123,6 +124,7 @@ class TelegramInbound:
             rest,
             chat_id=str(msg.chat_id),
             update_id=str(update.update_id),
+            chat_kind=telegram_kind(msg.chat.type),
         )
         await self._run(cmd, msg.chat_id)
 
@@ -145,6 +147,7 @@ class TelegramInbound:
             " ".join(args),
             chat_id=str(chat),
             update_id=str(update.update_id),
+            chat_kind=telegram_kind(query.message.chat.type) if query.message else SHARED,
         )
         reply = await self._run(cmd, chat)
         await query.answer(text=(reply.text[:190] if reply else None))

@@ -48,6 +48,9 @@ TEXT: dict[str, dict[str, str]] = {
         "usage_update": "Bruk: oppdater HEN-ID pågår|videresendt|løst [kommentar]",
         "affected_head": "Berørte kommuner for {case}:",
         "affected_none": "Ingen kommuner er varslet om {case}.",
+        "withheld_title": "[tittel holdt tilbake: {label}]",
+        "withheld_content": "[innhold holdt tilbake: {label}]",
+        "withheld_list": "[listen holdes tilbake i denne chatten: {label}]",
     },
     "en": {
         "slack_received": "Received – the answer follows.",
@@ -92,6 +95,9 @@ TEXT: dict[str, dict[str, str]] = {
         "usage_update": "Usage: update INC-ID in-progress|forwarded|resolved [comment]",
         "affected_head": "Municipalities affected by {case}:",
         "affected_none": "No municipality was alerted about {case}.",
+        "withheld_title": "[title withheld: {label}]",
+        "withheld_content": "[content withheld: {label}]",
+        "withheld_list": "[list withheld in this chat: {label}]",
     },
 }
 

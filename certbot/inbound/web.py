@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import json
 from typing import Any
 
 from aiohttp import web
@@ -24,6 +25,15 @@ from certbot.store import replies as records
 
 PAGE = """<!doctype html><html lang="nb"><meta charset="utf-8"><title>certbot</title>
 <body><h1>{title}</h1><p>{body}</p>{form}</body></html>"""
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    """The body as a JSON object, or None (malformed, too deep, an array, a number)."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def page(title: str, body: str, form: str = "", status: int = 200) -> web.Response:
@@ -68,7 +78,14 @@ class InboundWeb:
                 detail="secret token",
             )
             return web.Response(status=403)
-        await self.telegram.process(await request.json())
+        update = _json_object(await request.read())
+        if update is None:
+            return web.Response(status=400, text="not a JSON object")
+        try:
+            await self.telegram.process(update)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            # Update.de_json on an object that is no update; PTB routes handler errors itself
+            return web.Response(status=400, text="not a Telegram update")
         return web.Response(status=200)
 
     async def slack_request(self, request: web.Request) -> web.Response:
@@ -91,7 +108,13 @@ class InboundWeb:
 
     def _token(self, request: web.Request) -> dict[str, Any] | None:
         assert self.link_secret
-        return read_token(self.link_secret, request.match_info["token"], self.ctx.clock())
+        token = request.match_info["token"]
+        if not token.isascii():
+            return None  # a non-ASCII MAC cannot be ours (compare_digest would raise)
+        try:
+            return read_token(self.link_secret, token, self.ctx.clock())
+        except (ValueError, TypeError, KeyError, RecursionError):
+            return None
 
     async def link_get(self, request: web.Request) -> web.Response:
         data = self._token(request)

@@ -51,6 +51,11 @@ def plan_case(
         )
         notice = OperatorNotice(text, key=f"tlp-unknown:{case.id}", tlp=TLP.RED, title=case.title)
         plan_operator(store, config, notice, now)
+    if (marking := tlp_rules.text_marking_notice(case)) is not None:  # a stricter label in text
+        # The notice names only ids and labels, none of the advisory's words (no title): it may
+        # go to every operator target, so the operator learns of it even without RED clearance.
+        key, text, _label = marking
+        plan_operator(store, config, OperatorNotice(text, key=key, tlp=TLP.GREEN), now)
     if case.epss is None and (known := store.epss_for(case.cves)) is not None:
         case.enrichment["epss"], case.enrichment["epss_percentile"] = known
         store.set_enrichment(case.id, "epss", known[0])

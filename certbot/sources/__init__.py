@@ -51,6 +51,8 @@ class Source:
     options: ClassVar[type[BaseModel]] = NoOptions
     #: Enrichment sources (EPSS, NVD) produce no advisories of their own.
     enrichment: ClassVar[bool] = False
+    #: True when ``parse`` takes the response headers (``headers=``: e.g. the charset).
+    reads_headers: ClassVar[bool] = False
 
     async def fetch(self, feed: FeedConfig, http: Http, state: SourceState) -> Fetched:
         return await http.get_feed(feed, etag=state.etag, last_modified=state.last_modified)

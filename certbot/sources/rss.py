@@ -1,6 +1,6 @@
 """RSS 2.0 and Atom advisories (NSM varsler, CERT-EU, CISA, vendor PSIRTs): prose, not structure.
 
-``parse`` first gates the bytes through defusedxml (no DTDs, so no entity expansion: billion
+``parse`` first gates the bytes (`certbot.sources.xml_gate`: decoded once, no entity declarations: billion
 laughs, quadratic blow-up and external entities raise `ParseError` before anything grows),
 then hands them to feedparser as a stream (never a URL or a file name). Each entry becomes an
 `Advisory` with plain-text title and summary, CVE ids found by regex, and the revision marker
@@ -18,14 +18,11 @@ import io
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
-from xml.parsers.expat import ExpatError
 
-import defusedxml
-import defusedxml.ElementTree
 import feedparser
 
 from certbot import prose
@@ -33,6 +30,8 @@ from certbot.errors import ParseError
 from certbot.model import Advisory
 from certbot.sources import Source, each_entry
 from certbot.sources.options import AdvisoryOptions
+from certbot.sources.xml_gate import charset_of, gate
+from certbot.tlp import stricter_label_in_text
 
 if TYPE_CHECKING:
     from certbot.config import FeedConfig
@@ -43,37 +42,9 @@ SUMMARY_MAX = 4000
 TITLE_MAX = 500
 CVE = re.compile(r"\bCVE[-‐‑–]\d{4}[-‐‑–]\d{4,}\b", re.IGNORECASE)
 REVISION = re.compile(r"\[(UPDATE\s*\d*|\d+\.\d+)\]", re.IGNORECASE)  # in the first 40 chars
-DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 SPACE = re.compile(r"\s+")
+UTF8_XML = "application/xml; charset=utf-8"  # what the gate returns
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-class _NullTarget:
-    """An ElementTree parser target that builds nothing: the gate only needs the events."""
-
-    def start(self, tag: str, attrs: dict[str, str]) -> None: ...
-    def end(self, tag: str) -> None: ...
-    def data(self, data: str) -> None: ...
-    def close(self) -> None: ...
-
-
-def gate(doc: bytes) -> None:
-    """Raise ParseError on any DTD or entity declaration, before feedparser can expand it.
-
-    Well-formed XML goes through defusedxml with DTDs forbidden. Malformed XML (feedparser
-    still reads it leniently) passes only if it contains no declaration at all.
-    """
-    parser = defusedxml.ElementTree.XMLParser(target=_NullTarget(), forbid_dtd=True)
-    try:
-        parser.feed(doc)
-        parser.close()
-    except defusedxml.DefusedXmlException as exc:
-        raise ParseError(
-            f"XML refused: {type(exc).__name__} (DTDs and entities not allowed)"
-        ) from None
-    except (ExpatError, SyntaxError, ValueError):
-        if DECLARATION.search(doc) or b"\x00" in doc[:4]:
-            raise ParseError("malformed XML with a DTD or in UTF-16/32 refused") from None
 
 
 class _Text(HTMLParser):
@@ -151,6 +122,8 @@ def _entry(entry: Any, feed: FeedConfig) -> Advisory | None:
         return None
     ident = entry.get("id") or url or "sha256:" + hashlib.sha256(title.encode()).hexdigest()[:32]
     marker = REVISION.search(title[:40])
+    marked = stricter_label_in_text(f"{title}\n{summary}", feed.tlp)  # the text's label wins
+    extra = {"tlp_from_text": marked.name, "tlp_feed": feed.tlp.name} if marked else {}
     return Advisory(
         source=feed.id,
         source_id=plain_text(str(ident), html=False, limit=TITLE_MAX),
@@ -160,24 +133,30 @@ def _entry(entry: Any, feed: FeedConfig) -> Advisory | None:
         published=_when(entry.get("published_parsed")),
         updated=_when(dict.get(entry, "updated_parsed")),  # no published fallback (warns)
         cves=find_cves(title, summary),
-        tlp=feed.tlp,
+        tlp=marked or feed.tlp,
         language=feed.language,
         structured=False,
         revision=marker.group(1).upper() if marker else None,
         cvss=prose.read_cvss(f"{title}\n{summary}"),
         withdrawn=prose.withdrawn(title, summary),
+        extra=extra,
     )
 
 
 class RssSource(Source):
     options = AdvisoryOptions
     kind = "rss"
+    reads_headers = True  # the Content-Type charset reaches the gate and feedparser
 
-    def parse(self, doc: bytes, feed: FeedConfig) -> Iterator[Advisory]:
-        """Gate and parse eagerly (ParseError raises here), then yield entry by entry."""
-        gate(doc)
+    def parse(
+        self, doc: bytes, feed: FeedConfig, headers: Mapping[str, str] | None = None
+    ) -> Iterator[Advisory]:
+        """Gate and parse eagerly (ParseError raises here), then yield entry by entry.
+        ``headers``: the response's (`Fetched.headers`); its Content-Type charset is used."""
+        ctype = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), None)
+        doc = gate(doc, charset_of(ctype))  # UTF-8 from here on: exactly what the gate checked
         try:
-            parsed = feedparser.parse(io.BytesIO(doc))
+            parsed = feedparser.parse(io.BytesIO(doc), response_headers={"content-type": UTF8_XML})
         except Exception as exc:  # feedparser on hostile bytes: anything goes
             raise ParseError(f"feed {feed.id}: unreadable ({type(exc).__name__})") from None
         if not parsed.get("version") and not parsed.get("entries"):
