@@ -14,7 +14,6 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from certbot.outbound.links import make_token
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +21,7 @@ from certbot.demo.fakes import FAKE_TELEGRAM_TOKEN, TelegramFake, start_fake
 from certbot.inbound.slack import SlackInbound, sign
 from certbot.inbound.telegram import TelegramInbound
 from certbot.inbound.web import InboundWeb
+from certbot.outbound.links import make_token
 from certbot.store import AsyncStore
 from tests.inbound_helpers import World, make_world
 
