@@ -10,6 +10,7 @@ registry. `load_feeds` reads and validates feeds.yaml and reports every problem 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,7 +37,9 @@ from certbot.config.service import ServiceConfig
 from certbot.config.targets import known_kind
 from certbot.config.yaml_lines import FieldProblem, at, format_validation, read_yaml
 from certbot.model import TLP
-from certbot.sources import NoOptions, options_model, source_kinds
+from certbot.sources import NoOptions, get_source, options_model, source_kinds
+
+_DOMAIN = re.compile(r"(?i)^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}(?::\d{1,5})?/?$")
 
 
 def _details(exc: ValidationError, known: list[str]) -> list[Any]:
@@ -139,7 +142,9 @@ class FeedConfig(Strict):
                     "the address is http://, not https://; use https, or set "
                     "allow_private: true for a local test server",
                 )
-            if not self.url.startswith(("https://", "http://")):
+            source = get_source(self.kind)
+            domain = source.url_may_be_domain and _DOMAIN.match(self.url)
+            if not self.url.startswith(("https://", "http://")) and not domain:
                 raise FieldProblem("url", f"{self.url!r} must start with https://")
         return self
 
@@ -180,4 +185,10 @@ def load_feeds(root: Path, problems: list[str]) -> tuple[FeedsFile, yaml.Node | 
                 f"feeds.yaml: feeds[{idx}].path: file {f.path!r} does not exist "
                 f"(paths are relative to the config directory){at(node, ('feeds', idx, 'path'))}"
             )
+        try:  # the kind's own rules that need the common keys too (CSAF: something pinned)
+            get_source(f.kind).check_feed(f)
+        except FieldProblem as exc:
+            key = ".".join(str(k) for k in exc.key)
+            line = at(node, ("feeds", idx, *exc.key))
+            problems.append(f"feeds.yaml: feeds[{idx}].{key}: {exc}{line}")
     return feeds_file, node

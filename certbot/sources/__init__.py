@@ -53,6 +53,12 @@ class Source:
     enrichment: ClassVar[bool] = False
     #: True when ``parse`` takes the response headers (``headers=``: e.g. the charset).
     reads_headers: ClassVar[bool] = False
+    #: True when ``url`` may be a bare domain (``example.org``) the source discovers from.
+    url_may_be_domain: ClassVar[bool] = False
+
+    def check_feed(self, feed: FeedConfig) -> None:
+        """Cross-key rules of this kind that need the common keys too (``url``); raise
+        `certbot.config.yaml_lines.FieldProblem` naming the key to fix. Default: none."""
 
     async def fetch(self, feed: FeedConfig, http: Http, state: SourceState) -> Fetched:
         return await http.get_feed(feed, etag=state.etag, last_modified=state.last_modified)

@@ -3,20 +3,26 @@
 ``fetch_provider(feed, http, state)`` (called by `CsafSource.fetch`):
 
 1. Discovery: ``feed.url`` is a provider-metadata.json URL, a bare domain (then
-   ``https://<domain>/.well-known/csaf/provider-metadata.json``), a ROLIE feed (``*.json``) or
-   a directory's ``changes.csv``. Provider metadata chooses ROLIE feeds when it lists any, else
-   the directory distribution (``changes.csv``).
+   ``https://<domain>/.well-known/csaf/provider-metadata.json``, CSAF 2.0 §7.3.1), a ROLIE
+   feed (``*.json``) or a directory's ``changes.csv``; ``feed.path`` is a local mirror
+   (`csaf_client.MirrorClient`: its provider-metadata.json, else its ROLIE feeds, else its
+   changes.csv). Provider metadata chooses ROLIE feeds when it lists any, else the directory
+   distribution (``changes.csv``).
 2. Index: every ROLIE entry (``updated``) or every ``changes.csv`` row (``path,timestamp``;
-   unquoted, unsorted, CRLF or LF: every line is read and no order is trusted). Only entries
-   newer than ``cursor["since"]`` are fetched.
+   unquoted, unsorted, CRLF or LF: every line is read and no order is trusted). ROLIE feeds and
+   changes.csv are conditional GETs (ETag / Last-Modified per URL in ``cursor["http"]``); a
+   304 means no new entries. Only entries newer than ``cursor["since"]`` are fetched.
 3. Integrity before parsing (CSAF §7.3.2): the ``.sha512`` (or ``.sha256``) file must match and
-   the ``.asc`` detached signature must verify with a key whose fingerprint is pinned in
-   ``feed.fingerprints``. Any failure rejects the document (fail closed): it is logged at ERROR
-   and listed in ``cursor["rejected"]`` for the operator. A verified document that is not
-   valid CSAF (schema) is rejected the same way, so one bad document never fails the poll.
-4. Cursor: ``since`` = the newest timestamp up to which every entry was handled (verified or
-   rejected); a document that could not be fetched stops the cursor before it, so it is tried
-   again next poll.
+   the ``.asc`` detached signature must verify with a pinned key: one the provider metadata
+   lists whose fingerprint is in ``feed.fingerprints``, or one of ``feed.public_keys`` (each
+   pinned by its own fingerprint). Any failure rejects the document (fail closed); so does a
+   verified document that is not valid CSAF, so one bad document never fails the poll.
+4. Rejected documents go to ``cursor["retry"]`` (`csaf_retry`) and are fetched again on later
+   polls, so fixing the configuration brings them back; ``cursor["rejected"]`` lists the first
+   rejections of this poll (the operator is told of those, logged at ERROR).
+5. Cursor: ``since`` = the newest timestamp up to which every entry was handled (verified or
+   rejected); a document that could not be fetched stops the cursor before it, and drops the
+   index validators, so it is tried again next poll.
 
 Auth headers (bearer token from ``feed.token``, or basic auth when ``feed.username`` is set)
 go only to the feed's own host, never to other hosts a provider links to.
@@ -25,18 +31,18 @@ go only to the feed's own host, never to other hosts a provider links to.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from certbot.config import read_secret
 from certbot.errors import FetchError, IntegrityError, ParseError
 from certbot.model import Fetched
-from certbot.sources import csaf_verify
+from certbot.sources import csaf_retry, csaf_verify
+from certbot.sources.csaf_client import Client, HttpClient, MirrorClient, auth_headers, client_for
 from certbot.sources.csaf_document import parse_document
 from certbot.sources.csaf_meta import parse_time
 from certbot.sources.jsonload import load_json
@@ -47,9 +53,9 @@ if TYPE_CHECKING:
     from certbot.config import FeedConfig
     from certbot.fetch import Http
     from certbot.sources import SourceState
+    from certbot.sources.options import PublicKey
 
 log = logging.getLogger(__name__)
-WELL_KNOWN = "/.well-known/csaf/provider-metadata.json"
 PARALLEL = 4
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -62,38 +68,8 @@ class Entry:
     sig_url: str | None = None
 
 
-def auth_headers(feed: FeedConfig) -> dict[str, str]:
-    """Basic auth when ``feed.username`` is set (password = the ``token`` secret), else a bearer
-    token from ``feed.token``; {} when neither is configured."""
-    secret = read_secret(feed.token.env) if feed.token else None
-    if feed.username is not None:
-        raw = f"{feed.username}:{secret or ''}".encode()
-        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
-    if secret:
-        return {"Authorization": f"Bearer {secret}"}
-    return {}
-
-
-class _Client:
-    """The feed's Http with its limits and, for its own host only, its credentials."""
-
-    def __init__(self, feed: FeedConfig, http: Http) -> None:
-        self.feed, self.http = feed, http
-        self.host = urlsplit(feed.url or "").netloc.lower()
-        self.auth = auth_headers(feed)
-        self.client_cert = read_secret(feed.client_cert.env) if feed.client_cert else None
-
-    async def get(self, url: str) -> bytes:
-        same_host = urlsplit(url).netloc.lower() == self.host
-        fetched = await self.http.get(
-            url,
-            allow_private=self.feed.allow_private,
-            max_bytes=self.feed.max_bytes,
-            timeout=self.feed.timeout,
-            headers=self.auth if same_host else None,
-            client_cert=self.client_cert if same_host else None,
-        )
-        return fetched.body or b""
+_Client = HttpClient  # the name tests and older callers use
+__all__ = ["Entry", "_Client", "auth_headers", "fetch_provider"]
 
 
 def _href(links: Any, rel: str) -> str | None:
@@ -150,8 +126,11 @@ def changes_entries(doc: bytes, base: str) -> list[Entry]:
     return out
 
 
-async def _keys(client: _Client, meta: dict[str, Any]) -> list[pysequoia.Cert]:
-    pinned = {csaf_verify.normalise_fingerprint(f) for f in client.feed.fingerprints}
+async def _keys(client: Client, http: Http, meta: dict[str, Any]) -> list[pysequoia.Cert]:
+    """The pinned keys: those the provider metadata lists whose fingerprint is pinned, and the
+    feed's own ``public_keys`` (each pinned by its fingerprint)."""
+    feed = client.feed
+    pinned = {csaf_verify.normalise_fingerprint(f) for f in feed.fingerprints}
     blobs = []
     for key in meta.get("public_openpgp_keys") or []:
         fpr = csaf_verify.normalise_fingerprint(str(key.get("fingerprint", "")))
@@ -159,8 +138,28 @@ async def _keys(client: _Client, meta: dict[str, Any]) -> list[pysequoia.Cert]:
             try:
                 blobs.append(await client.get(key["url"]))
             except FetchError as exc:
-                log.error("feed %s: OpenPGP key %s not fetched: %s", client.feed.id, fpr, exc)
-    return csaf_verify.pinned_keys(blobs, client.feed.fingerprints)
+                log.error("feed %s: OpenPGP key %s not fetched: %s", feed.id, fpr, exc)
+    for pk in feed.public_keys:
+        try:
+            blobs.append(await _public_key(feed, http, pk))
+        except FetchError as exc:
+            log.error("feed %s: public key %s not read: %s", feed.id, pk.url or pk.path, exc)
+    pins = (*feed.fingerprints, *(k.fingerprint for k in feed.public_keys))
+    return csaf_verify.pinned_keys(blobs, pins)
+
+
+async def _public_key(feed: FeedConfig, http: Http, pk: PublicKey) -> bytes:
+    if pk.url is not None:
+        got = await http.get(
+            pk.url, allow_private=feed.allow_private, max_bytes=1 << 20, timeout=feed.timeout
+        )
+        return got.body or b""
+    path = Path(pk.path or "")
+    path = path if path.is_absolute() else Path(http.base_dir) / path
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise FetchError(f"{path}: cannot read ({exc.strerror})") from None
 
 
 def join_path(base: str, path: str) -> str:
@@ -177,36 +176,80 @@ def join_path(base: str, path: str) -> str:
     return urljoin(base if base.endswith("/") else base + "/", path)
 
 
-async def _discover(client: _Client) -> tuple[dict[str, Any], list[Entry]]:
-    """(provider metadata or {}, every index entry)."""
-    url = client.feed.url or ""
-    if "://" not in url:
-        url = f"https://{url}"
-    if urlsplit(url).path in ("", "/"):
-        url = url.rstrip("/") + WELL_KNOWN
+async def _discover(client: Client, seen: dict[str, Any]) -> tuple[dict[str, Any], list[Entry]]:
+    """(provider metadata or {}, every index entry; none from an index that answered 304)."""
+    meta: dict[str, Any] = {}
+    entries: list[Entry] = []
+    starts = _mirror_start(client.start) if isinstance(client, MirrorClient) else [client.start]
+    for url in starts:
+        if url.endswith("provider-metadata.json"):
+            meta, found = await _from_metadata(client, url, seen)
+        else:
+            body = await client.get_index(url, seen)
+            found = [] if body is None else _index_entries(body, url)
+        entries += found
+    return meta, entries
+
+
+def _index_entries(body: bytes, url: str) -> list[Entry]:
     if url.endswith("changes.csv"):
-        return {}, _changes(await client.get(url), url)
-    data = load_json(await client.get(url))
+        return _changes(body, url)
+    data = load_json(body)
     if isinstance(data, dict) and "feed" in data:
+        return rolie_entries(body, url)
+    raise ParseError("not provider-metadata.json, a ROLIE feed or changes.csv")
+
+
+async def _from_metadata(
+    client: Client, url: str, seen: dict[str, Any]
+) -> tuple[dict[str, Any], list[Entry]]:
+    data = load_json(await client.get(url))
+    if isinstance(data, dict) and "feed" in data:  # a ROLIE feed under an odd name
         return {}, rolie_entries(_dump(data), url)
     if not isinstance(data, dict) or not isinstance(data.get("distributions"), list):
         raise ParseError("not provider-metadata.json, a ROLIE feed or changes.csv")
     entries: list[Entry] = []
+    dists = [d for d in data["distributions"] if isinstance(d, dict)]
     feeds = [
-        f
-        for d in data["distributions"]
-        if isinstance(d, dict)
+        urljoin(url, f["url"])
+        for d in dists
         for f in (d.get("rolie") or {}).get("feeds") or []
-        if isinstance(f, dict)
+        if isinstance(f, dict) and isinstance(f.get("url"), str)
     ]
-    for f in feeds:
-        entries += rolie_entries(await client.get(urljoin(url, f["url"])), urljoin(url, f["url"]))
     if not feeds:
-        for d in data["distributions"]:
-            if isinstance(d, dict) and isinstance(d.get("directory_url"), str):
-                base = d["directory_url"].rstrip("/") + "/"
-                entries += _changes(await client.get(base + "changes.csv"), base)
+        feeds = [
+            d["directory_url"].rstrip("/") + "/changes.csv"
+            for d in dists
+            if isinstance(d.get("directory_url"), str)
+        ]
+    for index_url in feeds:
+        body = await client.get_index(index_url, seen)
+        entries += [] if body is None else _index_entries(body, index_url)
     return data, entries
+
+
+def _mirror_start(start: Path) -> list[str]:
+    """The index files of a mirror: its provider metadata, else its ROLIE feeds, else its
+    changes.csv (``path:`` may also name one of these files)."""
+    if start.is_file():
+        return [start.resolve().as_uri()]
+    for rel in ("provider-metadata.json", ".well-known/csaf/provider-metadata.json"):
+        if (start / rel).is_file():
+            return [(start / rel).resolve().as_uri()]
+    feeds = [p.resolve().as_uri() for p in sorted(start.glob("*.json")) if _is_rolie(p)]
+    if feeds:
+        return feeds
+    if (start / "changes.csv").is_file():
+        return [(start / "changes.csv").resolve().as_uri()]
+    raise FetchError(f"mirror {start}: no provider-metadata.json, ROLIE feed or changes.csv")
+
+
+def _is_rolie(path: Path) -> bool:
+    try:
+        data = load_json(path.read_bytes())
+    except (OSError, ParseError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get("feed"), dict)
 
 
 def _changes(doc: bytes, url: str) -> list[Entry]:
@@ -221,7 +264,7 @@ def _dump(data: Any) -> bytes:
     return json.dumps(data).encode()
 
 
-async def _verified(client: _Client, entry: Entry, keys: list[Any]) -> bytes:
+async def _verified(client: Client, entry: Entry, keys: list[Any]) -> bytes:
     """The document's bytes after its hash and signature check (IntegrityError otherwise)."""
     doc = await client.get(entry.url)
     hashes = [entry.hash_url] if entry.hash_url else [entry.url + ".sha512", entry.url + ".sha256"]
@@ -248,16 +291,24 @@ async def _verified(client: _Client, entry: Entry, keys: list[Any]) -> bytes:
 
 
 async def fetch_provider(feed: FeedConfig, http: Http, state: SourceState) -> Fetched:
-    """One poll of a CSAF provider (see the module docstring)."""
-    client = _Client(feed, http)
-    since = parse_time(state.cursor.get("since")) or _EPOCH
-    meta, entries = await _discover(client)
+    """One poll of a CSAF provider or mirror (see the module docstring)."""
+    client = client_for(feed, http)
+    old = state.cursor
+    since = parse_time(old.get("since")) or _EPOCH
+    seen: dict[str, Any] = old["http"] if isinstance(old.get("http"), dict) else {}
+    retry = csaf_retry.load(old)
+    meta, entries = await _discover(client, seen)
     latest: dict[str, Entry] = {}
     for e in entries:  # the newest row per document; order in the index is not trusted
         if e.updated > since and (e.url not in latest or e.updated > latest[e.url].updated):
             latest[e.url] = e
-    todo = sorted(latest.values(), key=lambda e: e.updated)
-    keys = await _keys(client, meta) if todo else []
+    new = sorted(latest.values(), key=lambda e: e.updated)
+    again = [
+        Entry(u, _when(r), r.get("hash_url"), r.get("sig_url"))
+        for u, r in csaf_retry.due(retry, set(latest))
+    ]
+    todo = new + again
+    keys = await _keys(client, http, meta) if todo else []
     gate = asyncio.Semaphore(PARALLEL)
 
     async def one(entry: Entry) -> bytes | Exception:
@@ -269,19 +320,42 @@ async def fetch_provider(feed: FeedConfig, http: Http, state: SourceState) -> Fe
 
     results = await asyncio.gather(*(one(e) for e in todo))
     documents, rejected, cursor = [], [], since
-    blocked = False
-    for entry, result in zip(todo, results, strict=True):
+    blocked, now = False, datetime.now(UTC)
+    for n, (entry, result) in enumerate(zip(todo, results, strict=True)):
         if isinstance(result, IntegrityError):
-            log.error("feed %s: CSAF document rejected (%s): %s", feed.id, result, entry.url)
-            rejected.append({"url": entry.url, "reason": str(result)})
+            where = {
+                "updated": entry.updated.isoformat(),
+                "hash_url": entry.hash_url,
+                "sig_url": entry.sig_url,
+            }
+            if csaf_retry.record(retry, entry.url, str(result), now, where):
+                log.error("feed %s: CSAF document rejected (%s): %s", feed.id, result, entry.url)
+                rejected.append({"url": entry.url, "reason": str(result)})
+            else:
+                log.warning(
+                    "feed %s: CSAF document still rejected (%s): %s", feed.id, result, entry.url
+                )
         elif isinstance(result, Exception):
             log.warning(
                 "feed %s: CSAF document not fetched, retried next poll: %s", feed.id, result
             )
-            blocked = True
+            blocked = blocked or n < len(new)
         else:
             documents.append(result)
-        if not blocked:
+            retry.pop(entry.url, None)
+        if not blocked and n < len(new):
             cursor = max(cursor, entry.updated)
-    new_cursor = {"since": cursor.isoformat(), "rejected": rejected, "fetched": len(documents)}
-    return Fetched(200, None, url=feed.url or "", cursor=new_cursor, documents=documents)
+    new_cursor = {
+        "since": cursor.isoformat(),
+        "rejected": rejected,  # first rejections this poll (the operator is told of these)
+        "retry": retry,  # every rejected document, fetched again on later polls
+        "http": {} if blocked else client.validators,  # a blocked poll reads its indexes whole
+        "fetched": len(documents),
+    }
+    return Fetched(
+        200, None, url=feed.url or feed.path or "", cursor=new_cursor, documents=documents
+    )
+
+
+def _when(record: dict[str, Any]) -> datetime:
+    return parse_time(record.get("updated")) or _EPOCH

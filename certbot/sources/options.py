@@ -5,7 +5,7 @@ cross-field rules with `FieldProblem` so check-config names the key to fix. `Adv
 is for sources that yield advisories (``enrich_nvd``); `AuthOptions` for sources that fetch
 from access-protected servers (``token``, ``username``, ``client_cert``, all secrets by
 environment variable name). A source with keys of its own subclasses one of these next to its
-code (`certbot.sources.csaf.CsafOptions`, `certbot.sources.taxii.TaxiiOptions`).
+code (`certbot.sources.taxii.TaxiiOptions`) or here (`CsafOptions`).
 """
 
 from __future__ import annotations
@@ -51,3 +51,40 @@ class FingerprintOptions(AuthAdvisoryOptions):
                     "without spaces"
                 )
         return v
+
+
+_FPR = re.compile(r"[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64}")
+
+
+class PublicKey(Strict):
+    """One OpenPGP public key for a CSAF feed without provider metadata (a ROLIE feed,
+    ``changes.csv`` or a local mirror): where it is (``url`` or ``path``, relative to the
+    config directory) and the fingerprint that pins it."""
+
+    url: str | None = None
+    path: str | None = None
+    fingerprint: str
+
+    @field_validator("fingerprint")
+    @classmethod
+    def _fingerprint(cls, v: str) -> str:
+        if not _FPR.fullmatch(v):
+            raise ValueError(f"{v!r} is not an OpenPGP fingerprint; give the 40 (or 64) hex digits")
+        return v
+
+    @model_validator(mode="after")
+    def _where(self) -> PublicKey:
+        if (self.url is None) == (self.path is None):
+            raise FieldProblem(
+                "url", "give the key's 'url' (https://...) or its 'path', one of them"
+            )
+        return self
+
+
+class CsafOptions(FingerprintOptions):
+    """CSAF feed keys: ``fingerprints`` pin the keys the provider metadata lists;
+    ``public_keys`` name keys directly (each pinned by its own fingerprint) for feeds that have
+    no provider metadata. A feed with neither can never accept a document: check-config says
+    so (`certbot.sources.csaf.CsafSource.check_feed`)."""
+
+    public_keys: tuple[PublicKey, ...] = ()
