@@ -28,6 +28,7 @@ from certbot.inbound.listing import COMMANDS as _INBOUND_COMMANDS
 from certbot.inbound.listing import add_parsers  # acks, incidents, audit (issue 5)
 from certbot.redact import install_redaction
 from certbot.scheduler import serve
+from certbot.sources import csaf_retry
 from certbot.store import Store
 
 log = logging.getLogger("certbot")
@@ -89,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("subscriber", help="kommunenummer, e.g. 0301")
     bk = sub.add_parser("backup", help="a consistent copy of the database, safe while running")
     bk.add_argument("dest", help="where to write the copy (must not exist)")
+    rj = sub.add_parser("rejected", help="CSAF documents rejected, fetched again on each poll")
+    rj.add_argument("--feed", help="only this feed id")
+    rj.add_argument("--json", action="store_true")
     add_parsers(sub)
     return p
 
@@ -294,6 +298,21 @@ def _send_test(args: argparse.Namespace, config: Config, db: str) -> int:
     return 0 if ok else 1
 
 
+def _rejected(args: argparse.Namespace, config: Config, db: str) -> int:
+    """The CSAF retry lists: url, reason, first and last seen, attempts."""
+    cursors = _store(db).feed_cursors(args.feed)
+    rows = [row for fid, cur in sorted(cursors.items()) for row in csaf_retry.listing(fid, cur)]
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("no rejected CSAF documents")
+    for r in rows:
+        print(f"{r['feed']}  {r['url']}\n  {r['reason']}")
+        print(f"  first {r['first_seen']}, last {r['last_seen']}, {r['attempts']} attempt(s)")
+    return 0
+
+
 COMMANDS = {
     "run": _run,
     "poll": _poll,
@@ -303,5 +322,6 @@ COMMANDS = {
     "deliveries": _deliveries,
     "send-test": _send_test,
     "backup": lambda args, config, db: _backup(args, db),
+    "rejected": _rejected,
 }
 COMMANDS.update(_INBOUND_COMMANDS)

@@ -7,8 +7,10 @@ available offline), except in the test that shows CISA's real signatures are rej
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import ssl
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,8 @@ class Provider:
         self.base = ""
         self.tsk = tsk
         self.require_auth: str | None = None
+        self.not_modified: list[str] = []  # paths answered 304 to a conditional GET
+        self.sent_whole: list[str] = []  # paths whose whole body was sent
 
     def build(self, *, rolie: bool = True, fingerprint: str | None = None) -> None:
         cert = self.tsk.extract_certificate()
@@ -98,14 +102,22 @@ class Provider:
             raise web.HTTPUnauthorized()
         if path not in self.files:
             raise web.HTTPNotFound()
-        return web.Response(body=self.files[path])
+        etag = '"' + hashlib.sha256(self.files[path]).hexdigest()[:16] + '"'
+        if request.headers.get("If-None-Match") == etag:
+            self.not_modified.append(path)
+            return web.Response(status=304, headers={"ETag": etag})
+        self.sent_whole.append(path)
+        return web.Response(body=self.files[path], headers={"ETag": etag})
 
     def documents_fetched(self) -> list[str]:
         return [p for p in self.requests if p.endswith(".json") and "/2024/" in p]
 
 
-@pytest.fixture
-async def provider() -> AsyncIterator[Callable[..., Any]]:
+async def providers(
+    ssl_context: ssl.SSLContext | None = None, host: str = "127.0.0.1"
+) -> AsyncIterator[Callable[..., Any]]:
+    """Start CSAF providers on 127.0.0.1 (``https://<host>`` with ``ssl_context``); each is
+    stopped when the generator ends."""
     runners = []
 
     async def start(tsk: pysequoia.Tsk | None = None, **build: Any) -> Provider:
@@ -114,17 +126,23 @@ async def provider() -> AsyncIterator[Callable[..., Any]]:
         app.router.add_get("/{tail:.*}", prov.handle)
         runner = web.AppRunner(app)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
         await site.start()
         runners.append(runner)
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        prov.base = f"http://127.0.0.1:{port}"
+        prov.base = f"{'https' if ssl_context else 'http'}://{host}:{port}"
         prov.build(**build)
         return prov
 
     yield start
     for runner in runners:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def provider() -> AsyncIterator[Callable[..., Any]]:
+    async for start in providers():
+        yield start
 
 
 def _feed(prov: Provider, fingerprints: tuple[str, ...] | None = None) -> FeedConfig:
@@ -291,8 +309,6 @@ async def test_verified_but_schema_invalid_document_is_rejected(provider) -> Non
     doc = json.loads(prov.files[path])
     del doc["document"]["tracking"]
     prov.files[path] = json.dumps(doc).encode()
-    import hashlib
-
     prov.files[path + ".sha512"] = hashlib.sha512(prov.files[path]).hexdigest().encode()
     prov.files[path + ".asc"] = _sign(prov.tsk, prov.files[path])
     got = await _poll(prov, SourceState())

@@ -49,3 +49,12 @@ class Feeds(StoreBase):
         rows = self.db.query("SELECT failures FROM feed_state WHERE feed_id = ?", [feed_id])
         row = next(iter(rows), None)
         return int(row["failures"]) if row else 1
+
+    def feed_cursors(self, feed_id: str | None = None) -> dict[str, dict[str, Any]]:
+        """Each feed's stored cursor (one feed with ``feed_id``), for listings such as the
+        CSAF documents waiting to be fetched again (``kommune-certbot rejected``)."""
+        sql = "SELECT feed_id, cursor FROM feed_state"
+        rows = (
+            self.db.query(sql + " WHERE feed_id = ?", [feed_id]) if feed_id else self.db.query(sql)
+        )
+        return {r["feed_id"]: json.loads(r["cursor"] or "{}") for r in rows}
