@@ -10,7 +10,8 @@ and the item's truth key, never from certbot's own parsers or matcher.
 Every case is built from real parser output (`certbot.sources.get_source(kind).parse`,
 `certbot.sources.cve_parse.parse_record`) into a `certbot.model.Case` and matched with
 `certbot.match.Matcher`. The case's CVE record advisory is added here unless the case already
-carries one (`has_cve_record`), so the runner does not double up once the pipeline enriches.
+carries one (`has_cve_record`), so the runner does not double up once the pipeline enriches. Prose cases get no CVE record:
+they measure what the prose (and KEV) alone decide.
 
 An alert is any match (confirmed or "possibly affected"); a pair whose item declares no
 version and whose product the case names is "unknown" and left out of precision and recall.
@@ -147,9 +148,9 @@ def build_case(spec: dict[str, Any]) -> Case:
         advs += list(get_source("csaf").parse((ROOT / spec["csaf"]).read_bytes(), feed("csaf", "csaf")))
     if spec.get("text"):
         advs.append(prose_advisory(spec))
-    if spec.get("cve_record") and not advs:
-        advs.append(parse_record(cve_record(spec["cve_record"]), "cve"))
-    return with_cve_records(Case(spec["id"], advs))
+    case = Case(spec["id"], advs)
+    # Prose cases are measured on the prose (and KEV) alone; structured cases get their record.
+    return with_cve_records(case) if spec.get("cve_record") else case
 
 
 def subscribers(munis: list[dict[str, Any]]) -> list[SubscriberConfig]:
@@ -157,7 +158,7 @@ def subscribers(munis: list[dict[str, Any]]) -> list[SubscriberConfig]:
         SubscriberConfig.model_validate(
             {"id": m["id"], "name": m["name"], "county": m["county"], "inventory": [i["item"] for i in m["items"]],
              "targets": [{"id": "drift", "kind": "file", "address": f"out/{m['id']}.jsonl"}]}
-        )  # fmt: skip
+        )
         for m in munis
     ]
 
@@ -186,6 +187,7 @@ class Report:
     structured: Tally = field(default_factory=Tally)
     prose: Tally = field(default_factory=Tally)
     kev: Tally = field(default_factory=Tally)
+    confirmed: Tally = field(default_factory=Tally)  # matches with the verdict "affected" only
     rules: Counter[str] = field(default_factory=Counter)
     verdicts: Counter[str] = field(default_factory=Counter)
     fixed_alerts: int = 0
@@ -199,6 +201,9 @@ def _kind(spec: dict[str, Any]) -> str:
 
 def _score(rep: Report, spec: dict[str, Any], label: str, m: Match | None, what: str) -> None:
     tally = rep.prose if (m.rule == "text" if m else _kind(spec) == "prose") else rep.structured
+    if m is not None and not is_possible(m):
+        rep.confirmed.tp += label == "affected"
+        rep.confirmed.fp += label != "affected"
     if m is not None:
         rep.rules[m.rule] += 1
         rep.verdicts["possibly affected" if is_possible(m) else "affected"] += 1
@@ -259,7 +264,8 @@ def measure(quick: bool = False) -> dict[str, Any]:
         "recall_structured": rep.structured.recall(),
         "recall_prose": rep.prose.recall(),
         "recall_kev": rep.kev.recall(),
-        "tally": {k: vars(getattr(rep, k)) for k in ("structured", "prose", "kev")},
+        "precision_confirmed": rep.confirmed.precision(),
+        "tally": {k: vars(getattr(rep, k)) for k in ("structured", "prose", "kev", "confirmed")},
         "rules": dict(rep.rules),
         "verdicts": dict(rep.verdicts),
         "fixed_alerts": rep.fixed_alerts,
@@ -284,6 +290,8 @@ def rows(q: dict[str, Any], row: Any) -> list[dict[str, Any]]:
             q["precision_structured"] >= 0.95),
         row(f"quality: precision, prose ({t['prose']['tp']} TP, {t['prose']['fp']} FP)",
             q["precision_prose"], "", ">= 0.9", q["precision_prose"] >= 0.9),
+        row(f"quality: precision of 'affected' verdicts alone ({t['confirmed']['tp']} TP, "
+            f"{t['confirmed']['fp']} FP)", q["precision_confirmed"], "", "", None),
         row("quality: recall, structured", q["recall_structured"], "", "", None),
         row("quality: recall, prose", q["recall_prose"], "", "", None),
         row("quality: alerts for versions a source calls fixed or not affected",

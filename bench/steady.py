@@ -130,7 +130,7 @@ def _subs(munis: list[dict[str, Any]]) -> list[SubscriberConfig]:
              "inventory": [i["item"] for i in m["items"]],
              "targets": [{"id": "drift", "kind": "file", "address": f"out/{m['id']}.jsonl",
                           "tlp_max": "AMBER"}]}
-        )  # fmt: skip
+        )
         for m in munis
     ]
 
