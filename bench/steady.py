@@ -28,6 +28,7 @@ import asyncio
 import json
 import statistics
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -156,8 +157,14 @@ async def _run(n: int, root: Path) -> dict[str, Any]:
     munis = municipalities(n, seed=400)
     specs = quality.load_cases()
     prose = [s for s in specs if s.get("text")]
-    records = [r for c in json.loads(quality.KEV.read_bytes())["vulnerabilities"]
-               if (r := quality.cve_record(c["cveID"])) is not None]  # fmt: skip
+    added = {c["cveID"]: date.fromisoformat(c["dateAdded"])
+             for c in json.loads(quality.KEV.read_bytes())["vulnerabilities"]}  # fmt: skip
+    records = [r for c in added if (r := quality.cve_record(c)) is not None]
+
+    def cve_doc(upto: datetime) -> bytes:  # the records of the KEV entries known by then
+        return json.dumps([r for r in records
+                           if added[r["cveMetadata"]["cveId"]] < upto.date()]).encode()  # fmt: skip
+
     mirror = root / "cvelist"
     for r in records:
         cve = r["cveMetadata"]["cveId"]
@@ -167,7 +174,7 @@ async def _run(n: int, root: Path) -> dict[str, Any]:
         p.write_text(json.dumps(r))
     wired = pipeline_has_cve_mirror(mirror)
     server = await FeedServer({"kev": kev_doc(START), "nsm": rss_doc(prose, START),
-                               "cve": json.dumps(records).encode()}).start()  # fmt: skip
+                               "cve": cve_doc(START)}).start()  # fmt: skip
     base = server.base
     feeds = [
         FeedConfig(id="kev", kind="kev", url=f"{base}/kev", allow_private=True),
@@ -185,7 +192,8 @@ async def _run(n: int, root: Path) -> dict[str, Any]:
         async with App(config, root / "certbot.db", rate_limits=False, clock=lambda: now[0]) as app:
             for week in range(WEEKS + 1):
                 now[0] = START + timedelta(days=7 * week)
-                docs: dict[str, Any] = {"kev": kev_doc(now[0]), "nsm": rss_doc(prose, now[0])}
+                docs: dict[str, Any] = {"kev": kev_doc(now[0]), "nsm": rss_doc(prose, now[0]),
+                                        "cve": cve_doc(now[0])}  # fmt: skip
                 if week == 2:
                     docs["msrc"] = [("msrc_2025-jul-synthetic.json", patch_tuesday())]
                 server.publish({**server.docs, **docs})
@@ -206,28 +214,35 @@ async def _run(n: int, root: Path) -> dict[str, Any]:
 def _figures(munis: list[dict[str, Any]], specs: list[dict[str, Any]], weeks: list[list[dict[str, Any]]],
              everything: list[dict[str, Any]], wired: bool) -> dict[str, Any]:  # fmt: skip
     per: list[int] = []
+    by_case: Counter[str] = Counter()
+    week_means: list[float] = []
     p1 = p1_possible = 0
     for lines in weeks:
         counts = dict.fromkeys((m["id"] for m in munis), 0)
         for rec in lines:
             if _immediate(rec) and rec.get("subscriber") in counts:
                 counts[rec["subscriber"]] += 1
+                by_case[f"{rec.get('advisory_id')} {rec.get('kind')} {rec.get('priority')}"] += 1
             if rec.get("priority") == "P1" and not rec.get("digest"):
                 p1 += 1
                 p1_possible += all(m.get("confidence") != "high" for m in rec.get("matched", []))
         per += counts.values()
+        week_means.append(statistics.fmean(counts.values()) if counts else 0.0)
     told = {(r.get("subscriber"), c) for r in everything for c in r.get("cves", [])}
     told_now = {(r.get("subscriber"), c) for r in everything if _immediate(r) for c in r.get("cves", [])}
     kev = json.loads(quality.KEV.read_bytes())["vulnerabilities"]
     july = {v["cveID"] for v in kev if v["dateAdded"].startswith("2025-07")}
     truth = {s["id"]: s["truth"] for s in specs if s["id"] in july}
-    missed, affected, not_now = [], 0, 0
+    missed: list[str] = []
+    by_cve: Counter[str] = Counter()
+    affected = not_now = 0
     for m in munis:
         for cve, t in truth.items():
             if any(quality.truth_of(i["truth"], i["item"].get("version"), t) == "affected" for i in m["items"]):
                 affected += 1
                 if (m["id"], cve) not in told:
                     missed.append(f"{m['name']}: {cve}")
+                    by_cve[cve] += 1
                 elif (m["id"], cve) not in told_now:
                     not_now += 1
     per_sorted = sorted(per)
@@ -243,7 +258,10 @@ def _figures(munis: list[dict[str, Any]], specs: list[dict[str, Any]], weeks: li
         "p1_possible_pct": 100.0 * p1_possible / p1 if p1 else 0.0,
         "exploited_affected_pairs": affected,
         "missed": len(missed),
-        "missed_list": missed[:40],
+        "missed_list": missed[:10],
+        "missed_by_cve": dict(by_cve.most_common()),
+        "immediate_by_case": dict(by_case.most_common(12)),
+        "immediate_mean_by_week": [round(x, 2) for x in week_means],
         "told_not_immediately": not_now,
         "july_kev_with_truth": sorted(truth),
         "cve_records_via": "pipeline kind: cve" if wired else "bench feed (not wired in the poll cycle)",
@@ -278,6 +296,9 @@ def report(s: dict[str, Any]) -> str:
         f"{s['municipalities']} municipalities, {s['weeks']} weeks, {s['messages_total']} messages in all, "
         f"{s['immediate_total']} immediate; CVE records via {s['cve_records_via']}",
         f"July 2025 KEV cases with labels: {', '.join(s['july_kev_with_truth'])}",
+        f"immediate per municipality, mean by week: {s['immediate_mean_by_week']}",
+        f"immediate messages by case (top 12): {s['immediate_by_case']}",
         f"exploited-and-affected pairs told, but not immediately: {s['told_not_immediately']}",
+        f"missed by CVE: {s['missed_by_cve']}",
         f"missed ({s['missed']}):", *(f"  {m}" for m in s["missed_list"]),
     ])  # fmt: skip
