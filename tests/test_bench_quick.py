@@ -32,6 +32,10 @@ FIGURES = [
     "fan-out slack",
     "fan-out teams",
     "fan-out telegram",
+    "quality: recall on KEV-exploited",
+    "quality: precision, structured",
+    "quality: precision, prose",
+    "quality: alerts for versions a source calls fixed",
 ]
 
 
