@@ -49,3 +49,16 @@ class Feeds(StoreBase):
         rows = self.db.query("SELECT failures FROM feed_state WHERE feed_id = ?", [feed_id])
         row = next(iter(rows), None)
         return int(row["failures"]) if row else 1
+
+    def taken_items(self, feed_id: str) -> set[str]:
+        """Digests of the items earlier polls of a capped feed took (`certbot.feed_cap`)."""
+        rows = self.db.execute("SELECT digest FROM feed_taken WHERE feed_id = ?", [feed_id])
+        return {r[0] for r in rows}
+
+    def set_taken_items(self, feed_id: str, digests: set[str]) -> None:
+        with self.tx():
+            self.db.execute("DELETE FROM feed_taken WHERE feed_id = ?", [feed_id])
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO feed_taken (feed_id, digest) VALUES (?, ?)",
+                [[feed_id, d] for d in sorted(digests)],
+            )
