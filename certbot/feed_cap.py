@@ -4,7 +4,9 @@ Contract: `choose` picks, in document order, at most ``cap`` items whose digest 
 those an earlier poll already took; whatever is left is counted, never dropped: the poll
 cycle keeps the feed's ETag/Last-Modified from advancing while anything is left, so the next
 poll fetches the whole document again and takes the next ``cap`` (an edited item has a new
-digest and is taken again). Document order is newest first by RSS/Atom convention; we do not
+digest and is taken again). Once nothing is left the remembered digests are dropped and the
+ETag advances; a feed that is still too big when it next changes starts a new backlog (its
+unchanged items cost one ``last_seen`` update each) and the operator is told again. Document order is newest first by RSS/Atom convention; we do not
 sort by the feed's own dates (a hostile feed chooses those). `slices` cuts one cycle's batch
 into chunks of at most ``size`` advisories, each ingested in its own transaction, marking the
 chunk that carries a feed's last advisory (that chunk also saves the feed's state).
@@ -17,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_MAX_ITEMS = 2000
-INGEST_SLICE = 500  # advisories per ingest transaction
-PLAN_SLICE = 200  # cases per planning transaction
+INGEST_SLICE = 200  # advisories per ingest transaction
+PLAN_SLICE = 100  # cases per planning transaction
 
 
 @dataclass
@@ -27,7 +29,7 @@ class Capped:
 
     taken: int  # items handed to the parser this poll
     total: int  # items in the document
-    keep: set[str] = field(default_factory=set)  # digests to remember as taken
+    picked: list[str] = field(default_factory=list)  # digests taken this poll
     remaining: int = 0  # items left for later polls
     first: bool = True  # the first capped poll of this backlog (the operator is told)
 
@@ -37,9 +39,10 @@ def choose(digests: list[str], taken: set[str], cap: int) -> tuple[list[int], Ca
     for i, d in enumerate(digests):
         if d not in taken and len(chosen) < cap:
             chosen.append(i)
-    keep = {d for d in digests if d in taken} | {digests[i] for i in chosen}
+    picked = [digests[i] for i in chosen]
+    keep = taken | set(picked)
     remaining = sum(1 for d in digests if d not in keep)
-    return chosen, Capped(len(chosen), len(digests), keep, remaining)
+    return chosen, Capped(len(chosen), len(digests), picked, remaining)
 
 
 @dataclass

@@ -19,6 +19,7 @@ every 24 failures). Sending is `certbot.outbound.dispatch`'s job.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -138,7 +139,7 @@ class Pipeline:
             if source.enrichment:
                 await self._enrich(source, feed, fetched)
             else:
-                await self._cap(source, feed, fetched)
+                fetched = await self._cap(source, feed, fetched)
                 advisories.extend(await asyncio.to_thread(self._parse_all, source, feed, fetched))
         except CertbotError as exc:
             return await self._feed_failed(feed, f"{type(exc).__name__}: {exc}"), [], state
@@ -201,31 +202,35 @@ class Pipeline:
             notice = OperatorNotice(text, key=f"feed:{feed_id}:{failures}")
             plan_operator(store, self.config, notice, now)
 
-    async def _cap(self, source: Any, feed: FeedConfig, fetched: Any) -> None:
+    async def _cap(self, source: Any, feed: FeedConfig, fetched: Any) -> Any:
         """Cut a body with more than ``feed.max_items`` items to the next ones not yet taken
         (`certbot.feed_cap`); the parser then reads only those."""
         self._capped.pop(feed.id, None)
         split_items = getattr(source, "split_items", None)
         if split_items is None or fetched.body is None:
-            return
+            return fetched
         parts = await asyncio.to_thread(split_items, fetched.body, fetched.headers)
         taken: set[str] = await self.store.call(Store.taken_items, feed.id)
         if len(parts.digests) <= feed.max_items and not taken:
-            return
+            return fetched
         chosen, capped = feed_cap.choose(parts.digests, taken, feed.max_items)
-        fetched.body = await asyncio.to_thread(parts.rebuild, chosen)
+        body = await asyncio.to_thread(parts.rebuild, chosen)
         self._capped[feed.id] = capped
         log.warning(
             "feed %s: %d items, %d taken this poll (max_items %d), %d left for later polls",
             feed.id, capped.total, capped.taken, feed.max_items, capped.remaining,
         )  # fmt: skip
+        return dataclasses.replace(fetched, body=body)
 
     def _capped_feed_done(self, store: Store, feed: FeedConfig, now: datetime) -> None:
         """Remember what a capped feed's poll took; tell the operator once per backlog."""
         capped = self._capped.pop(feed.id, None)
         if capped is None:
             return
-        store.set_taken_items(feed.id, capped.keep if capped.remaining else set())
+        if capped.remaining:
+            store.add_taken_items(feed.id, capped.picked)
+        else:
+            store.clear_taken_items(feed.id)
         if capped.remaining and capped.first:
             text = (
                 f"Feed {feed.id} has {capped.total} items, more than its max_items "

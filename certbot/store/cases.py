@@ -142,8 +142,7 @@ class Cases(StoreBase):
                     "advisory_key": change.advisory_key,
                 }
                 self.db.execute(
-                    "INSERT INTO plan_pending (case_id, data, seq) VALUES (?, ?, "
-                    "(SELECT coalesce(max(seq), 0) + 1 FROM plan_pending)) "
+                    "INSERT INTO plan_pending (case_id, data) VALUES (?, ?) "
                     "ON CONFLICT(case_id) DO UPDATE SET data = excluded.data",
                     [change.case_id, json.dumps(data)],
                 )
@@ -152,7 +151,7 @@ class Cases(StoreBase):
     def pending_changes(self, limit: int) -> list[CaseChange]:
         """The oldest ``limit`` cases ingested but not yet planned."""
         rows = self.db.execute(
-            "SELECT case_id, data FROM plan_pending ORDER BY seq LIMIT ?", [limit]
+            "SELECT case_id, data FROM plan_pending ORDER BY rowid LIMIT ?", [limit]
         ).fetchall()
         out = []
         for case_id, data in rows:

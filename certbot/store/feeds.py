@@ -55,10 +55,11 @@ class Feeds(StoreBase):
         rows = self.db.execute("SELECT digest FROM feed_taken WHERE feed_id = ?", [feed_id])
         return {r[0] for r in rows}
 
-    def set_taken_items(self, feed_id: str, digests: set[str]) -> None:
-        with self.tx():
-            self.db.execute("DELETE FROM feed_taken WHERE feed_id = ?", [feed_id])
-            self.db.conn.executemany(
-                "INSERT OR IGNORE INTO feed_taken (feed_id, digest) VALUES (?, ?)",
-                [[feed_id, d] for d in sorted(digests)],
-            )
+    def add_taken_items(self, feed_id: str, digests: list[str]) -> None:
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO feed_taken (feed_id, digest) VALUES (?, ?)",
+            [(feed_id, d) for d in digests],
+        )
+
+    def clear_taken_items(self, feed_id: str) -> None:
+        self.db.execute("DELETE FROM feed_taken WHERE feed_id = ?", [feed_id])
