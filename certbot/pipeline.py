@@ -93,6 +93,7 @@ class Pipeline:
         Planning after all feeds of one cycle are in means the same CVE arriving from NSM and
         KEV in one cycle is one alert, not an alert and an update.
         """
+        self.store.store.check_file()  # deleted or replaced: DatabaseGone, no new work
         self.slices = []
         fetched = await asyncio.gather(*(self._fetch_parse(f) for f in feeds))
         batch = [
