@@ -9,7 +9,10 @@ import asyncio
 import json
 import time
 
+import feedparser
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.bigfeed import big_rss, serve, world
 from certbot import feed_cap
@@ -101,3 +104,24 @@ async def test_capped_feed_comes_in_over_polls_while_commands_are_answered(tmp_p
     assert len(commits) >= 3
     assert commits[0] < answered[0] < commits[-1]
     assert max(s.size for s in slices_1 if s.kind == "ingest") <= feed_cap.INGEST_SLICE
+
+
+@given(
+    n=st.integers(min_value=0, max_value=30),
+    atom=st.booleans(),
+    data=st.data(),
+)
+@settings(max_examples=60, deadline=None)
+def test_rebuild_holds_exactly_the_chosen_items(n, atom, data):
+    """Property: RSS or Atom, the rebuilt document parses to the chosen items, in order."""
+    if atom:
+        entries = "".join(f"<entry><id>urn:x:{i}</id><title>t{i}</title></entry>" for i in range(n))
+        doc = f"<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'>{entries}</feed>"
+    else:
+        items = "".join(f"<item><guid>urn:x:{i}</guid><title>t{i}</title></item>" for i in range(n))
+        doc = f"<?xml version='1.0'?><rss version='2.0'><channel>{items}</channel></rss>"
+    parts = feed_items.split(doc.encode())
+    assert len(parts.items) == n
+    chosen = data.draw(st.lists(st.integers(0, max(n - 1, 0)), unique=True)) if n else []
+    parsed = feedparser.parse(parts.rebuild(chosen))
+    assert [e.title for e in parsed.entries] == [f"t{i}" for i in sorted(chosen)]
