@@ -1,23 +1,33 @@
-"""The poll cycle: fetch, parse, ingest, then plan once.
+"""The poll cycle: fetch, parse, ingest in slices, then plan once.
 
-`poll_many` fetches and parses a cycle's feeds concurrently on the event loop (through the
-shared `Http`), looks up NVD enrichment where a feed asks for it, then hands the whole batch
-to the store's writer thread: ONE transaction ingests every feed's advisories, saves each
-feed's state and plans each changed case once (`certbot.planning.plan_case`). A feed that
-fails is recorded in its feed state and told to the operator (once, again at 3 and every 24
-failures). Sending is `certbot.outbound.dispatch`'s job.
+`poll_many` fetches and parses a cycle's feeds concurrently (parsing in a worker thread, off
+the event loop), looks up NVD enrichment where a feed asks for it, then ingests the batch on
+the store's writer thread in slices of at most `feed_cap.INGEST_SLICE` advisories, ONE
+transaction each: a slice ingests its advisories and records the changed cases as pending
+(`Cases.ingest_pending`); the slice that carries a feed's last advisory also saves that feed's
+state. Planning then takes the pending cases in slices of `feed_cap.PLAN_SLICE`, each case
+planned once per cycle (`certbot.planning.plan_case`; match and outbox in one transaction, I1)
+and cleared from pending in the same transaction, so a crash between ingest and planning is
+planned by the next cycle. Between slices the writer thread serves whatever waits (chat
+commands, dispatch): it is never held by one big feed. A feed with more items than its
+``max_items`` is cut (`certbot.feed_cap`, `certbot.sources.feed_items`): the rest come in later
+polls, its ETag does not advance until they have, and the operator is told once per backlog.
+A feed that fails is recorded in its feed state and told to the operator (once, again at 3 and
+every 24 failures). Sending is `certbot.outbound.dispatch`'s job.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from certbot import enrich
+from certbot import enrich, feed_cap
 from certbot.config import Config, FeedConfig
 from certbot.errors import CertbotError
 from certbot.match import Matcher
@@ -41,6 +51,20 @@ class FeedResult:
     error: str | None = None
 
 
+@dataclass
+class SliceStat:
+    """One writer-thread transaction of the cycle (the bench reads these)."""
+
+    kind: str  # ingest | plan
+    size: int  # advisories ingested or cases planned
+    seconds: float  # on the writer thread
+    committed: float  # time.monotonic() at commit
+
+
+Owners = dict[str, str]  # case id -> the feed that first changed it this cycle
+PerFeed = dict[str, tuple[list[CaseChange], int, int]]
+
+
 class Pipeline:
     def __init__(
         self,
@@ -56,6 +80,9 @@ class Pipeline:
         self.clock = clock
         self.matcher = Matcher(config.subscribers)
         self._rejected: dict[str, list[dict[str, str]]] = {}
+        self._capped: dict[str, feed_cap.Capped] = {}
+        self.slices: list[SliceStat] = []  # the last cycle's transactions
+        self.on_slice: Callable[[SliceStat], None] | None = None  # bench/test hook
 
     async def poll_feed(self, feed: FeedConfig) -> FeedResult:
         return (await self.poll_many([feed]))[0]
@@ -66,13 +93,17 @@ class Pipeline:
         Planning after all feeds of one cycle are in means the same CVE arriving from NSM and
         KEV in one cycle is one alert, not an alert and an update.
         """
+        self.store.store.check_file()  # deleted or replaced: DatabaseGone, no new work
+        self.slices = []
         fetched = await asyncio.gather(*(self._fetch_parse(f) for f in feeds))
         batch = [
             (f, advs, state)
             for f, (res, advs, state) in zip(feeds, fetched, strict=True)
             if res.status == "ok"
         ]
-        if batch:
+        if not batch:
+            await self._plan_pending({}, {}, {})  # what a crash left between ingest and plan
+        else:
             nvd: dict[str, Any] = {}
             cves = enrich.wanted_cves(batch)
             if cves:
@@ -80,7 +111,7 @@ class Pipeline:
                     nvd = await enrich.nvd_records(self.http, self.config, self.store, cves)
                 except Exception:
                     log.exception("NVD enrichment failed; planning without it")
-            planned = await self.store.call(self._ingest_and_plan_batch, batch, nvd)
+            planned = await self._ingest_then_plan(batch, nvd)
             for res, _, _ in fetched:
                 if res.feed_id in planned:
                     res.changed_cases, res.planned, res.matches = planned[res.feed_id]
@@ -109,7 +140,8 @@ class Pipeline:
             if source.enrichment:
                 await self._enrich(source, feed, fetched)
             else:
-                advisories.extend(self._parse_all(source, feed, fetched))
+                fetched = await self._cap(source, feed, fetched)
+                advisories.extend(await asyncio.to_thread(self._parse_all, source, feed, fetched))
         except CertbotError as exc:
             return await self._feed_failed(feed, f"{type(exc).__name__}: {exc}"), [], state
         except Exception as exc:
@@ -119,9 +151,16 @@ class Pipeline:
                 [],
                 state,
             )
-        state.etag, state.last_modified = fetched.etag, fetched.last_modified
+        capped = self._capped.get(feed.id)
+        if capped is None or not capped.remaining:  # never advance past items not yet taken
+            state.etag, state.last_modified = fetched.etag, fetched.last_modified
         if fetched.cursor is not None:
             state.cursor = fetched.cursor
+        if capped is not None:
+            capped.first = "backlog" not in state.cursor
+            state.cursor = {**state.cursor, "backlog": capped.remaining}
+            if not capped.remaining:
+                del state.cursor["backlog"]
         return FeedResult(feed.id, "ok", advisories=len(advisories)), advisories, state
 
     def _parse_all(self, source: Any, feed: FeedConfig, fetched: Any) -> list[Advisory]:
@@ -164,10 +203,115 @@ class Pipeline:
             notice = OperatorNotice(text, key=f"feed:{feed_id}:{failures}")
             plan_operator(store, self.config, notice, now)
 
+    async def _cap(self, source: Any, feed: FeedConfig, fetched: Any) -> Any:
+        """Cut a body with more than ``feed.max_items`` items to the next ones not yet taken
+        (`certbot.feed_cap`); the parser then reads only those."""
+        self._capped.pop(feed.id, None)
+        split_items = getattr(source, "split_items", None)
+        if split_items is None or fetched.body is None:
+            return fetched
+        parts = await asyncio.to_thread(split_items, fetched.body, fetched.headers)
+        taken: set[str] = await self.store.call(Store.taken_items, feed.id)
+        if len(parts.digests) <= feed.max_items and not taken:
+            return fetched
+        chosen, capped = feed_cap.choose(parts.digests, taken, feed.max_items)
+        body = await asyncio.to_thread(parts.rebuild, chosen)
+        self._capped[feed.id] = capped
+        log.warning(
+            "feed %s: %d items, %d taken this poll (max_items %d), %d left for later polls",
+            feed.id, capped.total, capped.taken, feed.max_items, capped.remaining,
+        )  # fmt: skip
+        return dataclasses.replace(fetched, body=body)
+
+    def _capped_feed_done(self, store: Store, feed: FeedConfig, now: datetime) -> None:
+        """Remember what a capped feed's poll took; tell the operator once per backlog."""
+        capped = self._capped.pop(feed.id, None)
+        if capped is None:
+            return
+        if capped.remaining:
+            store.add_taken_items(feed.id, capped.picked)
+        else:
+            store.clear_taken_items(feed.id)
+        if capped.remaining and capped.first:
+            text = (
+                f"Feed {feed.id} has {capped.total} items, more than its max_items "
+                f"({feed.max_items}): {capped.taken} taken now, the other {capped.remaining} "
+                "in the next polls (newest first). Raise max_items if this is expected."
+            )
+            key = f"cap:{feed.id}:{now.date().isoformat()}"
+            plan_operator(store, self.config, OperatorNotice(text, key=key), now)
+
+    async def _ingest_then_plan(self, batch: list[Any], nvd: dict[str, Any]) -> PerFeed:
+        """Ingest in slices, then plan the pending cases in slices (see the module doc)."""
+        owner: Owners = {}
+        out: PerFeed = {feed.id: ([], 0, 0) for feed, _, _ in batch}
+        for part in feed_cap.slices(batch):
+            t0 = time.perf_counter()
+            await self.store.call(self._ingest_slice, part, owner)
+            self._record(SliceStat("ingest", part.size, time.perf_counter() - t0, time.monotonic()))
+        # (a step that works on the cycle's changed cases before planning goes here)
+        await self._plan_pending(nvd, owner, out)
+        return out
+
+    def _record(self, stat: SliceStat) -> None:
+        self.slices.append(stat)
+        if self.on_slice is not None:
+            self.on_slice(stat)
+
+    async def _plan_pending(self, nvd: dict[str, Any], owner: Owners, out: PerFeed) -> None:
+        while True:
+            t0 = time.perf_counter()
+            n = await self.store.call(self._plan_slice, nvd, owner, out)
+            if not n:
+                return
+            self._record(SliceStat("plan", n, time.perf_counter() - t0, time.monotonic()))
+
+    def _ingest_slice(self, store: Store, part: feed_cap.Slice, owner: Owners) -> None:
+        """One transaction: ingest a slice, record its changed cases as pending; a feed whose
+        last advisories are in this slice gets its state saved here."""
+        now = self.clock()
+        with store.tx():
+            for feed, advisories, state in part.parts:
+                for change in store.ingest_pending(advisories, now=now):
+                    owner.setdefault(change.case_id, feed.id)
+                if state is None:
+                    continue
+                store.save_feed_state(feed.id, state, now=now)
+                self._capped_feed_done(store, feed, now)
+                for r in self._rejected.pop(feed.id, []):
+                    text = (
+                        f"Feed {feed.id}: document rejected (fail closed): {r.get('url')}: "
+                        f"{r.get('reason')}"
+                    )
+                    key = f"reject:{feed.id}:{r.get('url')}:{r.get('reason')}"
+                    plan_operator(store, self.config, OperatorNotice(text, key=key), now)
+
+    def _plan_slice(self, store: Store, nvd: dict[str, Any], owner: Owners, out: PerFeed) -> int:
+        """One transaction: plan up to `feed_cap.PLAN_SLICE` pending cases and clear them."""
+        now = self.clock()
+        with store.tx():
+            pending = store.pending_changes(feed_cap.PLAN_SLICE)
+            for change in pending:
+                if nvd:
+                    loaded = store.load_case(change.case_id)
+                    if loaded is not None:
+                        enrich.apply(store, change.case_id, loaded.cves, nvd)
+                plan = plan_case(store, self.config, self.matcher, change, now)
+                feed_id = owner.get(change.case_id)
+                if feed_id in out:
+                    cases, planned, matches = out[feed_id]
+                    out[feed_id] = (
+                        [*cases, change],
+                        planned + plan.planned,
+                        matches + plan.matched_subscribers,
+                    )
+            store.done_pending([c.case_id for c in pending])
+        return len(pending)
+
     def _ingest_and_plan(
         self, feed: FeedConfig, advisories: list[Advisory], state: Any
     ) -> FeedResult:
-        """One feed's batch, on the writer thread (tests run it with ``store.run``)."""
+        """One feed's batch, on the calling thread (tests run it on a synchronous store)."""
         batch = [(feed, advisories, state)]
         changed, planned, matches = self._ingest_and_plan_batch(self.store.store, batch)[feed.id]
         return FeedResult(feed.id, "ok", len(advisories), changed, planned, matches)
@@ -177,41 +321,12 @@ class Pipeline:
         store: Store,
         batch: list[tuple[FeedConfig, list[Advisory], Any]],
         nvd: dict[str, Any] | None = None,
-    ) -> dict[str, tuple[list[CaseChange], int, int]]:
-        """One transaction: ingest every feed's advisories, plan each changed case once."""
-        now = self.clock()
-        out: dict[str, tuple[list[CaseChange], int, int]] = {}
-        with store.tx():
-            changed: dict[str, CaseChange] = {}
-            owner: dict[str, str] = {}
-            for feed, advisories, state in batch:
-                for change in store.ingest(advisories, now=now):
-                    if change.case_id in changed:
-                        prev = changed[change.case_id]
-                        prev.changes = sorted(set(prev.changes) | set(change.changes))
-                        prev.new = prev.new or change.new
-                    else:
-                        changed[change.case_id] = change
-                        owner[change.case_id] = feed.id
-                store.save_feed_state(feed.id, state, now=now)
-                out[feed.id] = ([], 0, 0)
-                for r in self._rejected.pop(feed.id, []):
-                    text = (
-                        f"Feed {feed.id}: document rejected (fail closed): {r.get('url')}: "
-                        f"{r.get('reason')}"
-                    )
-                    key = f"reject:{feed.id}:{r.get('url')}:{r.get('reason')}"
-                    plan_operator(store, self.config, OperatorNotice(text, key=key), now)
-            for case_id, change in changed.items():
-                if nvd:
-                    loaded = store.load_case(case_id)
-                    if loaded is not None:
-                        enrich.apply(store, case_id, loaded.cves, nvd)
-                plan = plan_case(store, self.config, self.matcher, change, now)
-                cases, planned, matches = out[owner[case_id]]
-                out[owner[case_id]] = (
-                    [*cases, change],
-                    planned + plan.planned,
-                    matches + plan.matched_subscribers,
-                )
+    ) -> PerFeed:
+        """The same slices as `poll_many`, run one after the other on the calling thread."""
+        owner: Owners = {}
+        out: PerFeed = {feed.id: ([], 0, 0) for feed, _, _ in batch}
+        for part in feed_cap.slices(batch):
+            self._ingest_slice(store, part, owner)
+        while self._plan_slice(store, nvd or {}, owner, out):
+            pass
         return out

@@ -2,7 +2,10 @@
 
 APScheduler 3.x ``AsyncIOScheduler`` in UTC; every job has ``coalesce=True``,
 ``max_instances=1``, jitter and a misfire grace of about one interval. Each job runs through
-`guarded`, which catches, logs and counts every exception: a job never takes the service down.
+`guarded`, which catches, logs and counts every exception: a job never takes the service down,
+with one exception: the database file deleted or replaced under the service (`DatabaseGone`,
+checked before each poll cycle and every `DATABASE_CHECK_EVERY` seconds) is logged as critical
+and the process exits with `EXIT_DATABASE_GONE` at once, writing nothing more.
 After a poll that planned deliveries the dispatcher is woken at once (time to alert), and it
 also runs on its own every few seconds for retries and digests. SIGTERM and SIGINT stop
 cleanly: the scheduler stops taking new jobs, running work finishes, resources close.
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -22,10 +26,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from certbot.app import App
 from certbot.outbound.escalation import run_escalation
-from certbot.store import OperationalError
+from certbot.store import DatabaseGone, OperationalError
 
 log = logging.getLogger("certbot.scheduler")
 FAILURES: Counter[str] = Counter()
+DATABASE_CHECK_EVERY = 5.0  # seconds between checks that the database file is still ours
+EXIT_DATABASE_GONE = 3
 
 
 def guarded(name: str, fn: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
@@ -34,6 +40,11 @@ def guarded(name: str, fn: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitab
             await fn()
         except asyncio.CancelledError:
             raise
+        except DatabaseGone as exc:
+            # Never write on: the file we hold is unlinked or another one is at its path.
+            log.critical("%s", exc)
+            logging.shutdown()
+            os._exit(EXIT_DATABASE_GONE)
         except OperationalError as exc:
             FAILURES[name] += 1
             if "full" in str(exc):
@@ -111,6 +122,18 @@ def build_scheduler(app: App, *, dispatch_every: float = 10.0) -> AsyncIOSchedul
         max_instances=1,
         misfire_grace_time=60,
         next_run_time=now,
+    )
+
+    async def check_database() -> None:
+        app.store.store.check_file()
+
+    sched.add_job(
+        guarded("database-check", check_database),
+        "interval",
+        seconds=DATABASE_CHECK_EVERY,
+        id="database-check",
+        coalesce=True,
+        max_instances=1,
     )
 
     async def on_wake() -> None:

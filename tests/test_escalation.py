@@ -95,3 +95,22 @@ async def test_short_deadline_shortens_the_steps(world: World) -> None:
         assert await run_escalation(astore, world.config, world.clock.now) == 2
     finally:
         astore._pool.shutdown(wait=True)
+
+
+async def test_clock_jumps_bring_no_burst_and_no_repeat(world: World) -> None:
+    """Issue 12.13: hours forward climb one rung per step; hours back repeat nothing."""
+
+    async def run(hours: float) -> int:
+        world.clock.advance(hours * HOUR)
+        return await run_escalation(world.store, world.config, world.clock.now)
+
+    assert await run(10) == 2  # 10 h forward at once: one rung for each municipality
+    assert [await run(5 / 60) for _ in range(6)] == [0] * 6  # the next 30 min: no burst
+    assert await run(-5) == 0  # the clock goes back 5 h
+    assert [await run(1) for _ in range(6)] == [0] * 6  # ...and catches up: nothing repeats
+    assert await run(1.5) == 2  # one step after the last rung (by the clock that took it)
+    stages = world.store.db.query(
+        "SELECT decision, count(*) AS n FROM audit WHERE action = 'escalation' GROUP BY 1"
+    )
+    assert {r["decision"]: r["n"] for r in stages} == {"stage1": 2, "stage2": 2}
+    assert len(planned(world, "reminder")) == 3 + 1  # rung 1: 3 targets; rung 2: 0301's vakt

@@ -1,7 +1,7 @@
 """feeds.yaml: the ``feeds:`` list and the file as a whole (``service:`` + ``feeds:``).
 
 Contract: `FeedConfig` holds the keys every feed kind shares (id, kind, url or path, name,
-interval, enabled, language, tlp, allow_private, max_bytes, timeout). The keys only some kinds
+interval, enabled, language, tlp, allow_private, max_bytes, timeout, max_items). The keys only some kinds
 take are declared by the source itself (``Source.options``, see `certbot.sources`): a feed's
 other keys are validated against its kind's options model, kept in ``feed.options`` and
 readable as attributes (``feed.fingerprints``). The list of kinds comes from the source
@@ -71,6 +71,7 @@ class FeedConfig(Strict):
     allow_private: bool = False  # explicit opt-in to loopback/private addresses and http
     max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     timeout: float = Field(default=30.0, gt=0)
+    max_items: int = Field(default=2000, ge=1)  # items taken per poll; the rest come later
     options: SerializeAsAny[BaseModel] = NoOptions()  # the kind's own keys (Source.options)
 
     _dur = field_validator("interval", mode="before")(classmethod(lambda cls, v: parse_duration(v)))

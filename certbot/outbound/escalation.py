@@ -4,6 +4,9 @@ A P1 alert with no ack or status after ``service.escalation_after`` (default 2 h
 rung per step: (1) a reminder to the municipality's targets, (2) the alert to its targets
 marked ``escalation: true``, (3) the operator target. If the deadline is close, the step is
 shortened so all three rungs happen before it. Acknowledging (or any status) stops the ladder.
+Rungs are at least one step apart by the time the last one was taken (stored with it), so a
+clock that jumps hours forward climbs one rung, not the whole ladder at once, and one that
+jumps back delays the next rung, never repeats one.
 Each rung is planned into the outbox in one transaction with its ``escalations`` row, so a
 run that crashes repeats nothing and skips nothing; `run_escalation` is what the scheduler
 calls periodically.
@@ -52,7 +55,10 @@ def due_at(row: dict[str, Any], after: int) -> datetime:
     if row["deadline"]:
         room = datetime.fromisoformat(row["deadline"]) - created
         step = min(step, room / (RUNGS + 1))
-    return created + step * (int(row["stage"]) + 1)
+    due = created + step * (int(row["stage"]) + 1)
+    if row.get("escalated_at"):  # one step after the last rung, whatever the clock did
+        due = max(due, datetime.fromisoformat(row["escalated_at"]) + step)
+    return due
 
 
 def _rung(store: Store, config: Config, row: dict[str, Any], stage: int, now: datetime) -> None:

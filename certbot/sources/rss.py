@@ -28,7 +28,7 @@ import feedparser
 from certbot import prose
 from certbot.errors import ParseError
 from certbot.model import Advisory
-from certbot.sources import Source, each_entry
+from certbot.sources import Source, each_entry, feed_items
 from certbot.sources.options import AdvisoryOptions
 from certbot.sources.xml_gate import charset_of, gate
 from certbot.tlp import stricter_label_in_text
@@ -162,6 +162,12 @@ class RssSource(Source):
         if not parsed.get("version") and not parsed.get("entries"):
             raise ParseError(f"feed {feed.id}: not an RSS or Atom document")
         return self._entries(parsed.get("entries", []), feed)
+
+    def split_items(self, doc: bytes, headers: Mapping[str, str] | None = None) -> Any:
+        """The gated document cut into its items (`certbot.sources.feed_items.Split`), for
+        the item cap: the poll cycle rebuilds it with the items it takes and parses that."""
+        ctype = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), None)
+        return feed_items.split(gate(doc, charset_of(ctype)))
 
     def _entries(self, entries: list[Any], feed: FeedConfig) -> Iterator[Advisory]:
         return each_entry(entries, feed, _entry, "no title and no link", log)

@@ -13,6 +13,8 @@ SQLite runs in WAL mode with ``synchronous=FULL``, ``busy_timeout`` and foreign 
 
 from certbot.store.base import (
     DatabaseError,
+    DatabaseGone,
+    DatabaseUnusable,
     OperationalError,
     StoreBase,
     WrongThread,
@@ -31,6 +33,8 @@ __all__ = [
     "AsyncStore",
     "CaseChange",
     "DatabaseError",
+    "DatabaseGone",
+    "DatabaseUnusable",
     "Delivery",
     "OperationalError",
     "PlanRecord",

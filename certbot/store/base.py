@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from typing import Any
 
 import sqlite_utils
 
+from certbot.errors import ConfigError
 from certbot.store.schema import MIGRATIONS
 
 # What callers outside the store catch (they may not import sqlite3 themselves).
@@ -28,6 +30,42 @@ DatabaseError = sqlite3.DatabaseError
 
 class WrongThread(RuntimeError):
     """The connection was used from a thread other than its owner (the single writer)."""
+
+
+class DatabaseUnusable(ConfigError):
+    """The database file cannot be written at start (read-only file or directory): a refusal
+    that names the file and the fix (RELIABILITY.md row 33)."""
+
+
+class DatabaseGone(RuntimeError):
+    """The database file was deleted or replaced under the running service: nothing more may
+    be written (it would go to a file nobody reads, or to a new empty one)."""
+
+
+def check_writable(path: str) -> None:
+    """Refuse a database SQLite could open but never write: the file, its directory (the
+    WAL and the journal are created there) and an existing ``-wal`` must be writable."""
+    if path == ":memory:":
+        return
+    db = Path(path)
+    fix = "make it writable by this user (chmod u+w / chown), or pass --db with another file"
+    for p in (db, db.parent, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        # Root may write anything: a file with no write bit at all was made read-only on
+        # purpose, and is refused for root too.
+        if p.exists() and (
+            not os.access(p, os.W_OK) or (p.is_file() and not p.stat().st_mode & 0o222)
+        ):
+            what = "directory" if p.is_dir() else "file"
+            raise DatabaseUnusable([f"database {db}: the {what} {p} is read-only; {fix}"])
+
+
+def file_identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path``; None if there is none."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def utcnow() -> datetime:
@@ -49,6 +87,7 @@ class StoreBase:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        check_writable(self.path)
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db = sqlite_utils.Database(conn)
         for pragma in (
@@ -59,6 +98,7 @@ class StoreBase:
         ):
             self._db.execute(f"PRAGMA {pragma}")
         MIGRATIONS.apply(self._db)
+        self._identity = None if self.path == ":memory:" else file_identity(self.path)
         self._owner: int | None = None
         self._lock = threading.RLock()
 
@@ -72,6 +112,20 @@ class StoreBase:
                 "not its writer thread"
             )
         return self._db
+
+    def check_file(self) -> None:
+        """Raise `DatabaseGone` if the file at our path is no longer the one we opened
+        (deleted, or replaced by another file): checked before each poll cycle and by the
+        service's periodic check, so no new work is taken on a database nobody will read."""
+        if self.path == ":memory:":
+            return
+        now = file_identity(self.path)
+        if now != self._identity:
+            what = "deleted" if now is None else "replaced by another file"
+            raise DatabaseGone(
+                f"database {self.path} was {what} while the service ran; stopping without "
+                "writing anything more. Restore the file (or its backup) and start again"
+            )
 
     def bind_owner(self, ident: int | None = None) -> None:
         """From now on only thread ``ident`` (default: the calling thread) may use the store."""

@@ -120,6 +120,52 @@ class Cases(StoreBase):
             self._siblings.clear()
         return [c for c in changes.values() if c.new or c.material]
 
+    def ingest_pending(self, advisories: Iterable[Advisory], *, now: datetime) -> list[CaseChange]:
+        """`ingest`, and record each new or changed case for planning in the same transaction
+        (merged with what an earlier slice of the cycle recorded): `pending_changes` hands
+        them to planning, which clears each in its own transaction (`done_pending`)."""
+        with self.tx():
+            changes = self.ingest(advisories, now=now)
+            for change in changes:
+                row = self.db.execute(
+                    "SELECT data FROM plan_pending WHERE case_id = ?", [change.case_id]
+                ).fetchone()
+                if row is not None:
+                    prev = json.loads(row[0])
+                    change.new = change.new or prev["new"]
+                    change.material = change.material or prev["material"]
+                    change.changes = sorted(set(change.changes) | set(prev["changes"]))
+                data = {
+                    "new": change.new,
+                    "material": change.material,
+                    "changes": change.changes,
+                    "advisory_key": change.advisory_key,
+                }
+                self.db.execute(
+                    "INSERT INTO plan_pending (case_id, data) VALUES (?, ?) "
+                    "ON CONFLICT(case_id) DO UPDATE SET data = excluded.data",
+                    [change.case_id, json.dumps(data)],
+                )
+        return changes
+
+    def pending_changes(self, limit: int) -> list[CaseChange]:
+        """The oldest ``limit`` cases ingested but not yet planned."""
+        rows = self.db.execute(
+            "SELECT case_id, data FROM plan_pending ORDER BY rowid LIMIT ?", [limit]
+        ).fetchall()
+        out = []
+        for case_id, data in rows:
+            d = json.loads(data)
+            out.append(
+                CaseChange(case_id, d["new"], d["material"], d["changes"], d["advisory_key"])
+            )
+        return out
+
+    def done_pending(self, case_ids: list[str]) -> None:
+        self.db.conn.executemany(
+            "DELETE FROM plan_pending WHERE case_id = ?", [[c] for c in case_ids]
+        )
+
     def _ingest_one(self, adv: Advisory, now: datetime) -> CaseChange | None:
         data = adv.to_json()
         digest = adv.content_hash(data)

@@ -58,3 +58,17 @@ class Feeds(StoreBase):
             self.db.query(sql + " WHERE feed_id = ?", [feed_id]) if feed_id else self.db.query(sql)
         )
         return {r["feed_id"]: json.loads(r["cursor"] or "{}") for r in rows}
+
+    def taken_items(self, feed_id: str) -> set[str]:
+        """Digests of the items earlier polls of a capped feed took (`certbot.feed_cap`)."""
+        rows = self.db.execute("SELECT digest FROM feed_taken WHERE feed_id = ?", [feed_id])
+        return {r[0] for r in rows}
+
+    def add_taken_items(self, feed_id: str, digests: list[str]) -> None:
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO feed_taken (feed_id, digest) VALUES (?, ?)",
+            [(feed_id, d) for d in digests],
+        )
+
+    def clear_taken_items(self, feed_id: str) -> None:
+        self.db.execute("DELETE FROM feed_taken WHERE feed_id = ?", [feed_id])

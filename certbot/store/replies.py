@@ -325,6 +325,7 @@ def unacked_p1(store: Store, rungs: int) -> list[dict[str, Any]]:
     return list(
         store.db.query(
             "SELECT l.case_id, l.subscriber_id, l.created_at, coalesce(e.stage, 0) AS stage, "
+            "e.at AS escalated_at, "
             "(SELECT min(deadline) FROM matches m WHERE m.case_id = l.case_id "
             " AND m.subscriber_id = l.subscriber_id) AS deadline "
             "FROM alerts l LEFT JOIN escalations e ON e.case_id = l.case_id "

@@ -140,3 +140,15 @@ def m004_nvd_cache(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE IF NOT EXISTS nvd_cache (cve TEXT PRIMARY KEY, fetched_at REAL, body BLOB)"
     )
+
+
+@MIGRATIONS()
+def m_w2e_big_feeds(db: sqlite_utils.Database) -> None:
+    """Big feeds (RELIABILITY.md row 29): the cases an ingest slice changed and planning has
+    not yet taken (committed with the slice, so a crash between the two still plans them),
+    and the digests of the items a capped feed's earlier polls already took."""
+    db.execute("CREATE TABLE plan_pending (case_id TEXT PRIMARY KEY, data TEXT NOT NULL)")
+    db.execute(
+        "CREATE TABLE feed_taken (feed_id TEXT NOT NULL, digest TEXT NOT NULL, "
+        "PRIMARY KEY (feed_id, digest)) WITHOUT ROWID"
+    )

@@ -1,0 +1,43 @@
+"""Clock jumps and digests (issue 12.13, RELIABILITY.md row 33), with the App's fake clock:
+a digest folds each held item once, so hours back or forward never send one twice (the
+escalation side is in tests/test_escalation.py)."""
+
+from __future__ import annotations
+
+from certbot.model import AffectedProduct
+from certbot.sources import SourceState
+from tests.factory import Clock, item, structured, subscriber
+from tests.test_dispatch import setup, store  # noqa: F401  (the fixture)
+from tests.test_pipeline import FEED
+
+HOUR = 3600
+
+
+async def test_clock_jumps_never_double_a_digest(store):  # noqa: F811
+    clock = Clock()
+    sub = subscriber(
+        "0301",
+        "Kommune 0301",
+        [
+            item(
+                "Fortinet", "FortiOS", version="7.2.4", internet_facing=True, criticality="critical"
+            )
+        ],
+    )
+    _, p, d, chans = setup(store, [sub], clock)
+    fortios = AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/<7.2.7")
+    for i in range(2):
+        p._ingest_and_plan(FEED, [structured(f"low-{i}", [fortios])], SourceState())
+    clock.advance(24 * HOUR)
+    await d.run_once()
+    assert [len(n.items) for n in chans["file"].sent] == [2]
+    for jump in (-30, 6, 20, -48, 72):  # back past the digest time, and far forward
+        clock.advance(jump * HOUR)
+        for _ in range(3):
+            await d.run_once()
+    assert [len(n.items) for n in chans["file"].sent] == [2]  # still the one digest
+    p._ingest_and_plan(FEED, [structured("low-2", [fortios])], SourceState())
+    clock.advance(24 * HOUR)
+    await d.run_once()
+    await d.run_once()
+    assert [len(n.items) for n in chans["file"].sent] == [2, 1]  # only the new item, once
