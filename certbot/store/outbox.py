@@ -173,9 +173,9 @@ class Outbox(StoreBase):
             others = sorted(live_ids(self, now) - {owner} if owner else live_ids(self, now))
             marks = ",".join("?" * len(others))
             sql = (
-                "UPDATE deliveries SET status = 'pending', ambiguous = 1, next_attempt_at = ?, "
+                "UPDATE deliveries SET status = 'pending', ambiguous = 1, next_attempt_at = ?, "  # noqa: S608
                 "updated_at = ?, claimed_by = NULL WHERE status = 'sending' AND "
-                f"(claimed_by IS NULL OR claimed_by NOT IN ({marks}))"  # noqa: S608
+                f"(claimed_by IS NULL OR claimed_by NOT IN ({marks}))"
             )
             cur = self.db.execute(
                 sql,
