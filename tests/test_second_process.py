@@ -25,9 +25,9 @@ from certbot.demo.fakes import TeamsFake, start_fake
 pytestmark = pytest.mark.slow
 
 TARGETS = 6
-CVES = [f"CVE-2026-{20000 + i}" for i in range(24)]
+CVES = [f"CVE-2026-{20000 + i}" for i in range(12)]
 DEADLINE = 90.0
-LATENCY = 0.2  # the peer's answer time, so sends are in flight when the others start
+LATENCY = 0.5  # the peer's answer time, so sends are in flight when the others start
 
 
 class SlowTeams(TeamsFake):
