@@ -1,9 +1,17 @@
 """The application: owns every resource in one AsyncExitStack (store, HTTP session,
 channels) and wires the pipeline and the dispatcher. ``async with App(...) as app`` either
-opens everything or closes what it opened and raises."""
+opens everything or closes what it opened and raises.
+
+With ``instance="run"|"poll"|"send-test"`` the App registers this process in the store's
+``instances`` table with a lease, renews it while open and removes it on exit; the dispatcher's
+claims carry its id (`certbot.store.instances`). A second ``run`` raises `AlreadyRunning`;
+``poll``/``send-test`` find the running service in ``app.defer_to`` and leave sending to it.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -25,8 +33,19 @@ from certbot.pipeline import FeedResult, Pipeline
 from certbot.redact import register_secret
 from certbot.render import Renderer
 from certbot.store import Store, StoreThread, utcnow
+from certbot.store.instances import LEASE_SECONDS, Instance
 
 log = logging.getLogger("certbot.app")
+
+
+class AlreadyRunning(RuntimeError):
+    """A live ``run`` holds this database; ``holder`` is its ``instances`` row."""
+
+    def __init__(self, holder: dict[str, Any]):
+        super().__init__(
+            "another certbot run is active on this database: " + Instance.describe(holder)
+        )
+        self.holder = holder
 
 
 class RedirectChannel(Channel):
@@ -63,6 +82,8 @@ class AppOptions(TypedDict, total=False):
     channels: dict[str, Channel] | None  # instead of one instance per registered kind
     rate_limits: bool
     serve_inbound: bool
+    instance: str | None  # register this process: "run", "poll" or "send-test"
+    lease: float  # seconds an instance's lease lasts (renewed every third of it)
 
 
 class App:
@@ -76,6 +97,9 @@ class App:
         self._channels = options.get("channels")
         self.rate_limits = options.get("rate_limits", True)
         self.serve_inbound = options.get("serve_inbound", False)
+        self.instance = Instance(kind) if (kind := options.get("instance")) else None
+        self.lease = options.get("lease", LEASE_SECONDS)
+        self.defer_to: dict[str, Any] | None = None  # the live `run` poll/send-test leave to
         self._stack = AsyncExitStack()
 
     async def __aenter__(self) -> App:
@@ -94,6 +118,8 @@ class App:
         _register_secrets(self.config, self.environ)
         self.store = StoreThread(Store(self.db_path))
         stack.callback(self.store.close)
+        if self.instance is not None:
+            await self._register(self.instance)
         self.http = await stack.enter_async_context(Http(base_dir=self.config.root))
         session = await stack.enter_async_context(
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
@@ -123,6 +149,36 @@ class App:
         self.dispatcher = Dispatcher(
             self.config, self.store, self.channels, clock=self.clock, rate_limits=self.rate_limits
         )
+        self.dispatcher.owner = self.instance.id if self.instance else None
+
+    async def _register(self, inst: Instance) -> None:
+        """This process in ``instances``, its lease kept alive, removed again on exit."""
+        holder = await self.store.call(Store.register_instance, inst, utcnow(), self.lease)
+        if holder is not None:
+            raise AlreadyRunning(holder)
+        self._stack.push_async_callback(self.store.call, Store.release_instance, inst.id)
+        keeper = asyncio.get_running_loop().create_task(self._keep_lease(inst))
+
+        async def stop_keeper() -> None:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+        self._stack.push_async_callback(stop_keeper)
+        if inst.kind != "run":
+            self.defer_to = await self.store.call(Store.live_run, utcnow(), other_than=inst.id)
+
+    async def _keep_lease(self, inst: Instance) -> None:
+        while True:
+            await asyncio.sleep(self.lease / 3)  # a periodic renewal, not synchronisation
+            try:
+                alive = await self.store.call(Store.renew_lease, inst.id, utcnow(), self.lease)
+            except Exception:  # a full disk, a locked file: try again next time
+                log.exception("could not renew the lease of instance %s", inst.id)
+                continue
+            if not alive:
+                log.critical("instance %s lost its lease row; registering again", inst.id)
+                await self.store.call(Store.register_instance, inst, utcnow(), self.lease)
 
     async def poll(self, feed_ids: list[str] | None = None) -> list[FeedResult]:
         feeds = [f for f in self.config.feeds if feed_ids is None or f.id in feed_ids]

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from certbot.app import App
+from certbot.app import AlreadyRunning, App
 from certbot.config import Config, config_warnings, load_config
 from certbot.demo.run import run_demo
 from certbot.demo.sendtest import send_test
@@ -26,10 +26,12 @@ from certbot.explain import explain, format_explain
 from certbot.identity.check import unknown_items
 from certbot.inbound.listing import COMMANDS as _INBOUND_COMMANDS
 from certbot.inbound.listing import add_parsers  # acks, incidents, audit (issue 5)
+from certbot.outbound.dispatch import DispatchSummary
 from certbot.redact import install_redaction
 from certbot.scheduler import serve
 from certbot.sources import csaf_retry
 from certbot.store import Store
+from certbot.store.instances import Instance
 
 log = logging.getLogger("certbot")
 _redaction_installed = False
@@ -138,10 +140,12 @@ def _check_config(args: argparse.Namespace, config: Config, db: str) -> int:
 
 def _poll(args: argparse.Namespace, config: Config, db: str) -> int:
     async def go() -> dict[str, Any]:
-        async with App(config, db) as app:
+        async with App(config, db, instance="poll") as app:
             results = await app.poll(args.feed)
-            dispatched = await app.dispatch()
+            # While `run` is active, its dispatcher sends what this poll planned (I2).
+            dispatched = DispatchSummary() if app.defer_to else await app.dispatch()
             counts = await app.store.status_counts()
+            deferred = Instance.describe(app.defer_to) if app.defer_to else None
         return {
             "feeds": [
                 {
@@ -162,6 +166,7 @@ def _poll(args: argparse.Namespace, config: Config, db: str) -> int:
             "sent_now": dispatched.sent,
             "dead_now": dispatched.dead,
             "deliveries": counts,
+            "sending_left_to": deferred,
         }
 
     if args.feed:
@@ -192,6 +197,11 @@ def print_poll_summary(summary: dict[str, Any]) -> None:
         "deliveries by status: "
         + ", ".join(f"{k} {v}" for k, v in sorted(summary["deliveries"].items()))
     )
+    if summary.get("sending_left_to"):
+        print(
+            "certbot run is active (" + summary["sending_left_to"] + "): "
+            "sending is left to the running service"
+        )
 
 
 def _run(args: argparse.Namespace, config: Config, db: str) -> int:
@@ -199,7 +209,7 @@ def _run(args: argparse.Namespace, config: Config, db: str) -> int:
         log.warning("%s", w)
 
     async def go() -> None:
-        async with App(config, db, serve_inbound=True) as app:
+        async with App(config, db, serve_inbound=True, instance="run") as app:
             await serve(app)
 
     try:
@@ -207,6 +217,9 @@ def _run(args: argparse.Namespace, config: Config, db: str) -> int:
     except ConfigError as exc:
         print("refusing to start:", *exc.problems, sep="\n  ", file=sys.stderr)
         return 2
+    except AlreadyRunning as exc:
+        print(f"refusing to start: {exc}", file=sys.stderr)
+        return 3
     return 0
 
 

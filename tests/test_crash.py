@@ -1,11 +1,14 @@
-"""Crash safety (RELIABILITY.md rows 1-2): the sender is SIGKILLed at named points and at
-random sends, then restarted. Lost = 0; every re-send is counted as ambiguous."""
+"""Crash safety (RELIABILITY.md rows 1-2 and 27): the sender is SIGKILLed at named points and
+at random sends, then restarted. Lost = 0; every re-send is counted as ambiguous, and (row 27,
+rate-limited targets) only sends that reached the network are counted."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -13,6 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from certbot.demo.fakes import TeamsFake, start_fake
 
 CVES = [f"CVE-2026-{10000 + i}" for i in range(300)]
 
@@ -126,3 +131,84 @@ def test_random_kills_while_sending_300(tmp_path, seed):
     assert statuses == {"sent": 300} and len(per_delivery) == 300  # lost = 0
     assert duplicates <= kills  # at most the one in-flight send per crash
     assert duplicates <= resends  # and every duplicate was counted
+
+
+# --- Row 27 (issue 12.6): rate-limited targets, repeated kills -----------------------------
+
+LIMITED_TARGETS = 4
+CONCURRENCY = 2
+
+
+def make_limited_config(root: Path, n: int) -> None:
+    """n KEV cases to four Teams targets (4 posts/s each) through two concurrency slots."""
+    make_config(root, n)
+    (root / "feeds.yaml").write_text(
+        "feeds:\n  - {id: kev, kind: kev, path: kev.json}\n"
+        f"service:\n  dispatch: {{concurrency: {CONCURRENCY}}}\n"
+    )
+    targets = "".join(
+        f"  - {{id: t{i}, kind: teams, secret: {{env: TEAMS_T{i}}}, tlp_max: GREEN}}\n"
+        for i in range(LIMITED_TARGETS)
+    )
+    (root / "subscribers" / "0301-oslo.yaml").write_text(
+        "id: '0301'\nname: Oslo kommune\ncounty: Oslo\ndaily_cap: 1000\n"
+        f"targets:\n{targets}"
+        "inventory:\n  - {vendor: Fortinet, product: FortiOS, version: '7.2.4', internet_facing: true}\n"
+    )
+
+
+async def run_limited(root: Path, hooks: dict[str, str], crash: str | None) -> int:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CERTBOT_")} | hooks
+    if crash:
+        env["CERTBOT_CRASH_AT"] = crash
+    proc = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "certbot", "--config-dir", str(root)],
+        *["--db", str(root / "c.db"), "poll", "--once"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return await asyncio.wait_for(proc.wait(), 120)
+
+
+@pytest.mark.slow
+async def test_ambiguous_resends_only_for_sends_that_reached_the_network(tmp_path):
+    teams = TeamsFake()
+    runner, url = await start_fake(teams)
+    hooks = {
+        f"TEAMS_T{i}": f"{url}/webhook/t{i}?api-version=1&sig={teams.sig}"
+        for i in range(LIMITED_TARGETS)
+    }
+    n = 20
+    make_limited_config(tmp_path, n)
+    rng = random.Random(27)
+    kills = 0
+    try:
+        for _ in range(4):
+            crash = f"after_send:{rng.randint(3, 15)}"
+            if await run_limited(tmp_path, hooks, crash) == -signal.SIGKILL:
+                kills += 1
+        assert await run_limited(tmp_path, hooks, None) in (0, 1)
+    finally:
+        await runner.cleanup()
+    got: dict[tuple[str, str], int] = {}
+    for rec in teams.requests:
+        m = re.search(rb"CVE-2026-1\d{4}", rec.raw)
+        if m:
+            key = (rec.path, m.group().decode())
+            got[key] = got.get(key, 0) + 1
+    db = sqlite3.connect(tmp_path / "c.db")
+    statuses = dict(db.execute("SELECT status, count(*) FROM deliveries GROUP BY status"))
+    ambiguous = db.execute("SELECT coalesce(sum(ambiguous_resends), 0) FROM deliveries").fetchone()
+    db.close()
+    received = sum(got.values())
+    duplicates = received - len(got)
+    print(
+        f"row 27: kills {kills}, received {received}, unique {len(got)}, duplicates "
+        f"{duplicates}, counted ambiguous {ambiguous[0]}"
+    )
+    assert statuses == {"sent": n * LIMITED_TARGETS} and len(got) == n * LIMITED_TARGETS
+    assert kills >= 3
+    assert duplicates <= ambiguous[0]  # every duplicate was counted...
+    # ...and only sends that went to the network are: at most one per slot per kill.
+    assert ambiguous[0] <= CONCURRENCY * kills

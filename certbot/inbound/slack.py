@@ -2,7 +2,8 @@
 
 Every request is verified before anything else: v0 HMAC-SHA256 over ``v0:<timestamp>:<raw
 body>`` with the signing secret, the timestamp within 300 s of now, and the signature not
-seen before (a replay cache covering the window). The body is verified exactly as received:
+seen before (a replay cache covering the window, kept in the store's ``slack_seen`` table
+through the writer thread, so a restart does not forget it: `SlackInbound.verify`). The body is verified exactly as received:
 a body re-encoded on the way (``+`` for ``%20``, reordered fields) fails.
 
 Slack wants an answer within 3 s, so the command runs with a 2.5 s budget; if it takes longer,
@@ -35,6 +36,7 @@ from certbot.inbound.commands import Command, Context, Notice, Reply, handle, la
 from certbot.inbound.texts import t
 from certbot.redact import register_secret
 from certbot.store import StoreThread
+from certbot.store.replies import note_slack_signature
 
 log = logging.getLogger("certbot.inbound.slack")
 
@@ -137,6 +139,18 @@ class SlackInbound:
         # The command's work; a test may wrap it (a gate that holds it past the budget).
         self.work: Callable[[Command], Awaitable[Reply | None]] = self._work
         self._background: set[asyncio.Task[Any]] = set()
+
+    async def verify(self, raw: bytes, timestamp: str | None, signature: str | None) -> str | None:
+        """`SlackVerifier.check`, then the persisted replay cache: None if genuine, fresh and
+        never seen (also not before a restart), else why not."""
+        why = self.verifier.check(raw, timestamp, signature)
+        if why is None and signature is not None:
+            fresh = await self.store.call(
+                note_slack_signature, signature, self.verifier.clock(), WINDOW
+            )
+            if not fresh:
+                return "replay"
+        return why
 
     async def _work(self, cmd: Command) -> Reply | None:
         return await self.store.run(handle, self.ctx, cmd)

@@ -91,7 +91,7 @@ class InboundWeb:
     async def slack_request(self, request: web.Request) -> web.Response:
         assert self.slack is not None
         raw = await request.read()
-        why = self.slack.verifier.check(
+        why = await self.slack.verify(
             raw,
             request.headers.get("X-Slack-Request-Timestamp"),
             request.headers.get("X-Slack-Signature"),

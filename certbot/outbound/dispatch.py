@@ -1,17 +1,20 @@
 """Dispatch: drain the outbox. Send first, record second; retries, backoff, rate limits,
 dead letters and the send-time TLP check live here and nowhere else.
 
-For each due delivery: claim it (``sending``, committed), check TLP again against the
-configuration as it is NOW, render, send, then record ``sent``. A retryable failure is
+For each due delivery: wait for the target's rate limiter and a concurrency slot, and only then
+claim it (``sending``, committed, owned by this process instance), check TLP again against the
+configuration as it is NOW, render, send, then record ``sent``. So a row in ``sending`` is one
+that went, or was about to go, to the network (issue 12.6). A retryable failure is
 rescheduled with capped exponential backoff and jitter, or after the platform's Retry-After if
 that is longer; the target is paused until then so its other deliveries do not hammer it. A
 permanent failure, or the last attempt, makes the delivery ``dead`` and plans an operator
 notice. Targets are drained concurrently and independently (I4): one slow or failing target
 never holds up another.
 
-A delivery found in ``sending`` at start-up was interrupted between send and record: it is sent
-again (the channel may first look for it, e.g. Slack metadata) and counted as an
-``ambiguous_resend`` (I2).
+A delivery found in ``sending`` whose owner is dead (its lease expired, or its process is gone)
+was interrupted between send and record: it is sent again (the channel may first look for it,
+e.g. Slack metadata) and counted as an ``ambiguous_resend`` (I2). Rows claimed by another live
+process are left to it.
 """
 
 from __future__ import annotations
@@ -87,6 +90,7 @@ class Dispatcher:
         self.paused_until: dict[tuple[str, str], datetime] = {}
         self.limiters: dict[tuple[str, str], AsyncLimiter] = {}
         self.rate_limits = rate_limits
+        self.owner: str | None = None  # the process instance id claims carry (App sets it)
         self._round = asyncio.Lock()
         self.wake = asyncio.Event()
 
@@ -111,7 +115,7 @@ class Dispatcher:
 
     async def _run_once(self, limit: int) -> DispatchSummary:
         summary = DispatchSummary()
-        n = await self.store.call(Store.recover_inflight, self.clock())
+        n = await self.store.call(Store.recover_inflight, self.clock(), self.owner)
         if n:
             log.warning("%d deliveries were interrupted mid-send; re-sending (counted)", n)
         await self.store.call(build_digests, self.config, self.clock())
@@ -145,55 +149,66 @@ class Dispatcher:
         summary: DispatchSummary,
         sem: asyncio.Semaphore,
     ) -> None:
-        now = self.clock()
-        if not await self.store.call(Store.claim, row.id, now):
-            return  # someone else has it
-        faults.crashpoint("after_claim")
         target = self.config.target(row.subscriber_id, row.target_id)
-        n = row.notice()
+        channel = self.channels.get(target.kind) if target is not None else None
+        limiter = self._limiter(key, target.kind) if target and channel else None
+        if limiter is not None:
+            await limiter.acquire()
+        async with sem:
+            # Claimed only now that the limiter and the slot let it go: a row in `sending`
+            # is one that went to the network (issue 12.6), never one still waiting.
+            if not await self.store.call(Store.claim, row.id, self.clock(), self.owner):
+                return  # someone else has it
+            faults.crashpoint("after_claim")
+            job = await self._prepare(row, key, target, summary)
+            if job is not None:
+                await self._send(job, summary)
+
+    async def _prepare(
+        self,
+        row: Delivery,
+        key: tuple[str, str],
+        target: TargetConfig | None,
+        summary: DispatchSummary,
+    ) -> _Job | None:
+        """The send-time checks of a claimed delivery; None when it is not to be sent."""
         if target is None:
             await self._dead(row, "target is no longer configured", summary)
-            return
+            return None
         # TLP again at send time: the clearance or the label may have changed since planning.
         tlp = await self.store.call(_current_tlp, row)
         owner = row.subscriber_id
         reason = tlp_rules.check(tlp, target, target_owner=owner, concerned=owner)
         if reason is not None:
-            await self.store.call(_block, self.config, row, reason, now)
+            await self.store.call(_block, self.config, row, reason, self.clock())
             summary.blocked += 1
-            return
+            return None
         channel = self.channels.get(target.kind)
         if channel is None:
             await self._dead(row, f"no channel '{target.kind}' is available", summary)
-            return
+            return None
+        n = row.notice()
         if n.kind == "update" and n.case_id:
             ref = await self.store.call(Store.thread_ref, n.case_id, owner, target.id)
             if ref:
                 n.extra["thread_ts"] = ref
-        await self._send(_Job(row, key, n, target, channel), summary, sem)
+        return _Job(row, key, n, target, channel)
 
-    async def _send(self, job: _Job, summary: DispatchSummary, sem: asyncio.Semaphore) -> None:
-        """Render and send one claimed delivery, then record the outcome. An interrupted one
-        (``ambiguous``) is first looked for where the channel can tell (Slack metadata)."""
+    async def _send(self, job: _Job, summary: DispatchSummary) -> None:
+        """Render and send one claimed delivery (its slot held), then record the outcome. An
+        interrupted one (``ambiguous``) is first looked for where the channel can tell."""
         row, key, n, target, channel = job.row, job.key, job.n, job.target, job.channel
         ambiguous = bool(row.ambiguous)
         try:
             if ambiguous and channel.finds_sent:
-                payload = channel.render(n, target)
-                async with sem:
-                    found = await channel.already_sent(payload, target)
+                found = await channel.already_sent(channel.render(n, target), target)
                 if found is not None:
                     await self.store.call(
                         Store.finish_sent, row.id, self.clock(), found.external_id, ambiguous=False
                     )
                     summary.sent += 1
                     return
-            payload = channel.render(n, target)
-            limiter = self._limiter(key, target.kind)
-            if limiter is not None:
-                await limiter.acquire()
-            async with sem:
-                sent = await channel.deliver(payload, target)
+            sent = await channel.deliver(channel.render(n, target), target)
         except DeliveryError as exc:
             await self._failed(row, key, exc, summary)
             return

@@ -9,8 +9,11 @@ Delivery states::
        └──recover────────┘  └──fail (permanent or last attempt)──> dead  (operator alerted)
     blocked                                     (TLP forbade it; audited, operator told)
 
-A row in ``sending`` at start-up means the process died between sending and recording: it is
-re-sent and counted in ``ambiguous_resends`` (RELIABILITY.md I2). `record_plan` writes the
+A claim names its owner (``claimed_by``, a process instance with a lease:
+`certbot.store.instances`). A row in ``sending`` whose owner is dead means that process died
+between sending and recording: `recover_inflight` makes it due again, and it is re-sent and
+counted in ``ambiguous_resends`` (RELIABILITY.md I2). A row claimed by a live process is never
+taken over. `record_plan` writes the
 matches, the alert state and the outbox rows of one plan in ONE transaction (I1).
 """
 
@@ -23,6 +26,7 @@ from typing import Any
 
 from certbot.model import Notification
 from certbot.store.base import StoreBase, iso
+from certbot.store.instances import live_ids
 
 _MATCH_COLUMNS = (
     "item",
@@ -162,13 +166,20 @@ class Outbox(StoreBase):
             self.bump(f"planned_{row['status']}")
         return int(cur.rowcount)
 
-    def recover_inflight(self, now: datetime) -> int:
-        """Rows left in ``sending`` by a dead process: mark ambiguous and make them due."""
+    def recover_inflight(self, now: datetime, owner: str | None = None) -> int:
+        """Rows left in ``sending`` by a dead process (or by ``owner``'s own earlier round):
+        mark ambiguous and make them due. Rows of another live instance are left alone."""
         with self.tx():
+            others = sorted(live_ids(self, now) - {owner} if owner else live_ids(self, now))
+            marks = ",".join("?" * len(others))
+            sql = (
+                "UPDATE deliveries SET status = 'pending', ambiguous = 1, next_attempt_at = ?, "  # noqa: S608
+                "updated_at = ?, claimed_by = NULL WHERE status = 'sending' AND "
+                f"(claimed_by IS NULL OR claimed_by NOT IN ({marks}))"
+            )
             cur = self.db.execute(
-                "UPDATE deliveries SET status = 'pending', ambiguous = 1, next_attempt_at = ?, "
-                "updated_at = ? WHERE status = 'sending'",
-                [iso(now), iso(now)],
+                sql,
+                [iso(now), iso(now), *others],
             )
         return int(cur.rowcount)
 
@@ -185,12 +196,13 @@ class Outbox(StoreBase):
         """`due`, as typed rows (the dispatcher's view)."""
         return [Delivery.from_row(r) for r in self.due(now, limit)]
 
-    def claim(self, delivery: str, now: datetime) -> bool:
+    def claim(self, delivery: str, now: datetime, owner: str | None = None) -> bool:
+        """``pending`` -> ``sending``, owned by instance ``owner``; False if not pending."""
         with self.tx():
             cur = self.db.execute(
-                "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = ? "
-                "WHERE id = ? AND status = 'pending'",
-                [iso(now), delivery],
+                "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = ?, "
+                "claimed_by = ? WHERE id = ? AND status = 'pending'",
+                [iso(now), owner, delivery],
             )
         return cur.rowcount == 1
 

@@ -1,5 +1,6 @@
 """Replies: acks and statuses, incident reports, update de-duplication, conversations, signed
-link uses and the escalation ladder's state (issue 5).
+link uses, the escalation ladder's state (issue 5) and the Slack signatures seen within the
+replay window (issue 12.7: they survive a restart).
 
 Functions here take the `Store` and run on its writer thread. Statuses use the CSAF 2.0
 §3.2.3.x / §9.1.13 vocabulary: no row means *not remediated*; ``acknowledged`` means seen but
@@ -356,3 +357,14 @@ def set_escalation_stage(
         {"case_id": case_id, "subscriber_id": sub_id, "stage": stage, "at": iso(now)},
         pk=("case_id", "subscriber_id"),
     )
+
+
+def note_slack_signature(store: Store, signature: str, at: float, window: float) -> bool:
+    """Record a verified Slack signature seen at ``at`` (epoch seconds); False if it was
+    already seen within ``window`` seconds (a replay). Expired signatures are pruned here."""
+    with store.tx():
+        store.db.execute("DELETE FROM slack_seen WHERE at < ?", [at - window])
+        cur = store.db.execute(
+            "INSERT OR IGNORE INTO slack_seen (signature, at) VALUES (?, ?)", [signature, at]
+        )
+    return cur.rowcount == 1

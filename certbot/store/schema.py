@@ -152,3 +152,20 @@ def m_w2e_big_feeds(db: sqlite_utils.Database) -> None:
         "CREATE TABLE feed_taken (feed_id TEXT NOT NULL, digest TEXT NOT NULL, "
         "PRIMARY KEY (feed_id, digest)) WITHOUT ROWID"
     )
+
+
+@MIGRATIONS()
+def m_w2d_instances_leases(db: sqlite_utils.Database) -> None:
+    """Issue 12.2 and 12.7: process instances with leases, the owner of each claim, and the
+    Slack signatures seen in the replay window (so a restart does not forget them)."""
+    db.execute("""
+        CREATE TABLE instances (
+            id TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL,
+            started_at TEXT NOT NULL, lease_until TEXT NOT NULL, kind TEXT NOT NULL
+        )""")
+    db.execute("ALTER TABLE deliveries ADD COLUMN claimed_by TEXT")
+    db.execute("""
+        CREATE TABLE slack_seen (
+            signature TEXT PRIMARY KEY, at REAL NOT NULL
+        )""")
+    db.execute("CREATE INDEX slack_seen_at ON slack_seen(at)")
