@@ -1,8 +1,9 @@
 """The poll cycle: fetch, parse, ingest, then plan once.
 
 `poll_many` fetches and parses a cycle's feeds concurrently on the event loop (through the
-shared `Http`), looks up NVD enrichment where a feed asks for it, then hands the whole batch
-to the store's writer thread: ONE transaction ingests every feed's advisories, saves each
+shared `Http`), runs the enrichment experts (`certbot.enrich`: the CVE records of the batch's
+CVE ids join the batch as sibling advisories; NVD where a feed asks for it), then hands the
+whole batch to the store's writer thread: ONE transaction ingests every feed's advisories, saves each
 feed's state and plans each changed case once (`certbot.planning.plan_case`). A feed that
 fails is recorded in its feed state and told to the operator (once, again at 3 and every 24
 failures). Sending is `certbot.outbound.dispatch`'s job.
@@ -18,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from certbot import enrich
+from certbot.enrich import cve as cve_expert
 from certbot.config import Config, FeedConfig
 from certbot.errors import CertbotError
 from certbot.match import Matcher
@@ -66,12 +68,15 @@ class Pipeline:
         Planning after all feeds of one cycle are in means the same CVE arriving from NSM and
         KEV in one cycle is one alert, not an alert and an update.
         """
+        experts = [f for f in feeds if get_source(f.kind).expert]
+        feeds = [f for f in feeds if not get_source(f.kind).expert]
         fetched = await asyncio.gather(*(self._fetch_parse(f) for f in feeds))
         batch = [
             (f, advs, state)
             for f, (res, advs, state) in zip(feeds, fetched, strict=True)
             if res.status == "ok"
         ]
+        step = await self._cve_step(batch)
         if batch:
             nvd: dict[str, Any] = {}
             cves = enrich.wanted_cves(batch)
@@ -84,6 +89,13 @@ class Pipeline:
             for res, _, _ in fetched:
                 if res.feed_id in planned:
                     res.changed_cases, res.planned, res.matches = planned[res.feed_id]
+        if step is not None and step.error is not None:
+            await self.store.call(
+                Store.save_feed_state, step.feed.id, step.state, now=self.clock(), error=step.error
+            )
+            if not step.advisories:  # nothing answered: the API is down, tell the operator
+                await self.store.call(self._feed_health_alert, step.feed.id, step.error, self.clock())
+        fetched.extend((self._expert_result(f, step), [], None) for f in experts)
         for res, _, _ in fetched:
             if res.status == "ok":
                 log.info(
@@ -94,6 +106,27 @@ class Pipeline:
                     res.planned,
                 )
         return [res for res, _, _ in fetched]
+
+    async def _cve_step(
+        self, batch: list[tuple[FeedConfig, list[Advisory], Any]]
+    ) -> cve_expert.CveStep | None:
+        """CVE records for the batch's CVE ids (and the ids still pending), added to the batch
+        as the cve feed's advisories. Never fails the cycle: on any error the batch goes on."""
+        try:
+            step = await cve_expert.run(self.http, self.config, self.store, batch)
+        except Exception:
+            log.exception("CVE record enrichment failed; planning without it")
+            return None
+        if step is not None:
+            batch.append((step.feed, step.advisories, None if step.error else step.state))
+        return step
+
+    @staticmethod
+    def _expert_result(feed: FeedConfig, step: cve_expert.CveStep | None) -> FeedResult:
+        if step is None or step.feed.id != feed.id:
+            return FeedResult(feed.id, "ok" if feed.enabled else "disabled")
+        status = "error" if step.error and not step.advisories else "ok"
+        return FeedResult(feed.id, status, advisories=len(step.advisories), error=step.error)
 
     async def _fetch_parse(self, feed: FeedConfig) -> tuple[FeedResult, list[Advisory], Any]:
         if not feed.enabled:
@@ -193,7 +226,8 @@ class Pipeline:
                     else:
                         changed[change.case_id] = change
                         owner[change.case_id] = feed.id
-                store.save_feed_state(feed.id, state, now=now)
+                if state is not None:  # None: an expert whose state is saved with its error
+                    store.save_feed_state(feed.id, state, now=now)
                 out[feed.id] = ([], 0, 0)
                 for r in self._rejected.pop(feed.id, []):
                     text = (

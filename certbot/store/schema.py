@@ -140,3 +140,14 @@ def m004_nvd_cache(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE IF NOT EXISTS nvd_cache (cve TEXT PRIMARY KEY, fetched_at REAL, body BLOB)"
     )
+
+
+@MIGRATIONS()
+def m005_cve_records(db: sqlite_utils.Database) -> None:
+    """The CVE record cache of the ``kind: cve`` expert: one row per CVE id, the record as
+    JSON, kept until its ``cveMetadata.dateUpdated`` moves on (`certbot.enrich.cve`)."""
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS cve_records (
+            cve_id TEXT PRIMARY KEY, date_updated TEXT NOT NULL, fetched_at REAL NOT NULL,
+            record TEXT NOT NULL
+        )""")
