@@ -19,8 +19,8 @@ from datetime import datetime
 from typing import Any
 
 from certbot import enrich
-from certbot.enrich import cve as cve_expert
 from certbot.config import Config, FeedConfig
+from certbot.enrich import cve as cve_expert
 from certbot.errors import CertbotError
 from certbot.match import Matcher
 from certbot.model import Advisory
@@ -56,7 +56,7 @@ class Pipeline:
         self.store = store
         self.http = http
         self.clock = clock
-        self.matcher = Matcher(config.subscribers)
+        self.matcher = Matcher(config.subscribers, {f.id: f.kind for f in config.feeds})
         self._rejected: dict[str, list[dict[str, str]]] = {}
 
     async def poll_feed(self, feed: FeedConfig) -> FeedResult:

@@ -6,7 +6,8 @@ matched inventory item, applies the confidence cap, and keeps the most urgent it
 
 Cap (DOMAIN.md): a match that is not confirmed by version ("possibly affected": a product
 without version information, or a text-only match) is at most P2, and P2 only with active
-exploitation and open exposure; otherwise at most P3.
+exploitation and open exposure; otherwise at most P3. A version confirmed by prose alone is
+affected (no cap to P3) but at most P2: P1 needs a structured source or a CVE record.
 
 Deadline: from the priority (``service.priority``: P1 ``p1_hours``, P2 ``p2_days``, P3
 ``p3_days``, P4 ``p4_days``; default 24 h / 7 d / 30 d / none). A KEV due date is the
@@ -97,8 +98,9 @@ class Assessment:
 
 
 def is_possible(match: Match) -> bool:
-    """Not confirmed by version: "possibly affected" (medium) or a text-only hit (low)."""
-    return match.confidence != "high"
+    """Not confirmed by version: "possibly affected" (a product without version information,
+    a range still under investigation, or a text-only hit without versions)."""
+    return not match.confirmed
 
 
 def cap_for(points: tuple[ssvc.Point, ...]) -> Priority:
@@ -121,6 +123,10 @@ def item_path(case: Case, match: Match, item: InventoryItem, cfg: PriorityConfig
                 f"{match.rule} match ({match.confidence} confidence) is possibly affected: "
                 f"{tree.name} capped to {limit.name}"
             )
+    elif match.version_source == "prose" and tree == Priority.P1:
+        # Issue 11.8: P1 only where a structured source or a CVE record confirms the version.
+        prio = Priority.P2
+        cap = "confirmed by prose only (no structured source or CVE record): P1 capped to P2"
     return Path(match.item, pts, out, tree, prio, cap)
 
 

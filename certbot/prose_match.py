@@ -9,7 +9,8 @@ Used by `certbot.match` for the ``text`` rule. Contract:
   None when the item is only "possibly affected". The detail always quotes the sentence
   (`prose.quote`), so `explain` can show it.
 - ``keep_text`` records a text match: prose that decides the version decides over a source
-  without versions ("prose over nothing", DOMAIN.md "Matching").
+  without versions ("prose over nothing", DOMAIN.md "Matching"): a confirmed verdict of its
+  own, not a note on KEV's versionless match.
 """
 
 from __future__ import annotations
@@ -90,8 +91,9 @@ def keep_text(
         by_prose[key] = True
         if old is None or old.rule == "text":
             best[key] = m
-        elif old.rule == "product_no_version" and m.source not in old.detail:
-            best[key] = replace(old, detail=f"{old.detail}; confirmed by {m.source}: {m.detail}")
+        elif old.rule == "product_no_version":
+            # A confirmed verdict in its own right; the versionless source is named.
+            best[key] = replace(m, detail=f"{m.detail}; {old.source} names no versions")
     elif by_prose.get(key) is not True:
         by_prose[key] = False
         if old is not None and old.rule in ("product_no_version", "text"):

@@ -145,9 +145,16 @@ def test_explain_names_rule_and_priority_per_municipality(tmp_path, capsys):
     args = ["--config-dir", str(ROOT / "examples/demo"), "--db", str(tmp_path / "certbot.db")]
     assert main([*args, "explain", "CVE-2024-21762"]) == 0
     out = capsys.readouterr().out
-    # The team's own STIX advisory confirms FortiOS 7.2.4; KEV says exploited: Immediate.
-    assert "0301 Oslo kommune: P1" in out
-    assert "rule cpe" in out and "from kommune-cert entry software--" in out
+    # The CVE record's range for the 7.2 branch confirms FortiOS 7.2.4 (Oslo) and excludes
+    # 7.2.10 (Bergen); KEV says exploited: Immediate for Oslo, nothing for Bergen.
+    assert "0301 Oslo kommune: P1 (affected)" in out
+    assert "from cve-records entry CVE-2024-21762 cna.affected[1].versions[1]" in out
+    assert "verdict: affected; decided by CVE record (Fortinet): 7.2.0 ≤ v ≤ 7.2.6" in out
+    bergen = out.split("4601 Bergen kommune: ")[1].split("\n\n")[0]
+    assert bergen.startswith("not affected (nothing sent)")
+    assert "Fortinet FortiOS 7.2.10: not affected (7.2.10 not in" in bergen
+    assert "decided by CVE record (Fortinet): 7.2.0 ≤ v ≤ 7.2.6" in bergen
+    assert "delivery" not in bergen
     assert "Exploitation: active (CISA KEV)" in out
     assert "Exposure: open (inventory: internet_facing)" in out
     assert "Outcome: immediate -> P1" in out

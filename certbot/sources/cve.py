@@ -40,7 +40,6 @@ from aiolimiter import AsyncLimiter
 from pydantic import Field, field_validator
 
 from certbot.config.common import Strict, parse_duration
-
 from certbot.errors import FetchError, HttpStatusError, ParseError, TooLarge
 from certbot.model import Advisory
 from certbot.sources import Source
