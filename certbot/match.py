@@ -36,7 +36,7 @@ from certbot.identity.keys import cpe_parts as _cpe_parts
 from certbot.identity.keys import item_keys as _item_identity_keys
 from certbot.identity.keys import purl_key as _purl_key
 from certbot.identity.names import norm
-from certbot.model import Advisory, AffectedProduct, Case, Match
+from certbot.model import Advisory, AffectedProduct, Case, Match, MatchRule
 
 RULE_ORDER = {"cpe": 0, "purl": 0, "product_version": 1, "product_no_version": 2, "text": 3}
 __all__ = ["RULE_ORDER", "Matcher", "norm"]
@@ -295,7 +295,9 @@ class Matcher:
                 nots[(ref.subscriber, ref.index)].append((gone, fixed or p, it))
                 continue
             if inside is True:
-                rule = "cpe" if how == "cpe" else "purl" if how == "purl" else "product_version"
+                rule: MatchRule = (
+                    "cpe" if how == "cpe" else "purl" if how == "purl" else "product_version"
+                )
                 sure = p.status == "affected"  # inside a range still under investigation: possible
                 m = replace(
                     m,

@@ -331,7 +331,7 @@ class Notification:
     revision: int | None = None
     cves: list[str] = field(default_factory=list)
     deadline: datetime | None = None
-    matched: list[dict[str, str]] = field(default_factory=list)  # item, rule, confidence...
+    matched: list[dict[str, str | None]] = field(default_factory=list)  # item, rule, affected..
     reasons: list[str] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)

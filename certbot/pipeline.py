@@ -94,7 +94,9 @@ class Pipeline:
                 Store.save_feed_state, step.feed.id, step.state, now=self.clock(), error=step.error
             )
             if not step.advisories:  # nothing answered: the API is down, tell the operator
-                await self.store.call(self._feed_health_alert, step.feed.id, step.error, self.clock())
+                await self.store.call(
+                    self._feed_health_alert, step.feed.id, step.error, self.clock()
+                )
         fetched.extend((self._expert_result(f, step), [], None) for f in experts)
         for res, _, _ in fetched:
             if res.status == "ok":

@@ -44,6 +44,8 @@ T = {
         "text": "Produktet er nevnt i varselteksten; kontroller om dere er berørt",
         "cap": "Prioriteten er satt til høyst {cap} fordi det ikke er bekreftet at deres "
         "versjon er berørt",
+        "prose_cap": "Prioriteten er satt til høyst {cap} fordi bare varselteksten bekrefter "
+        "at deres versjon er berørt",
         "kev_due": "CISA har gitt amerikanske etater frist til {date}",
     },
     "en": {
@@ -62,9 +64,13 @@ T = {
         "text": "The product is named in the advisory text; check whether you are affected",
         "cap": "The priority is at most {cap} because it is not confirmed that your version "
         "is affected",
+        "prose_cap": "The priority is at most {cap} because only the advisory text confirms "
+        "that your version is affected",
         "kev_due": "CISA has given US federal agencies a deadline of {date}",
     },
 }
+
+PROSE_CAP = "confirmed by prose only"
 
 CLASS_NAMES = {
     "nb": {
@@ -126,7 +132,7 @@ def item_path(case: Case, match: Match, item: InventoryItem, cfg: PriorityConfig
     elif match.version_source == "prose" and tree == Priority.P1:
         # Issue 11.8: P1 only where a structured source or a CVE record confirms the version.
         prio = Priority.P2
-        cap = "confirmed by prose only (no structured source or CVE record): P1 capped to P2"
+        cap = f"{PROSE_CAP} (no structured source or CVE record): P1 capped to P2"
     return Path(match.item, pts, out, tree, prio, cap)
 
 
@@ -174,12 +180,13 @@ def _reasons(case: Case, path: Path, ctx: ActionContext, t: dict[str, str]) -> l
     out = _point_reasons(case, path, item, t, ctx.lang)
     if case.cvss:
         out.append(t["cvss"].format(score=case.cvss))
-    if all(m.rule == "text" for m in ctx.matches):
+    if all(m.rule == "text" and is_possible(m) for m in ctx.matches):
         out.append(t["text"])
     elif all(is_possible(m) for m in ctx.matches):
         out.append(t["possible"])
     if path.cap is not None:
-        out.append(t["cap"].format(cap=path.priority.name))
+        key = "prose_cap" if path.cap.startswith(PROSE_CAP) else "cap"
+        out.append(t[key].format(cap=path.priority.name))
     if case.due_date is not None:
         shown = case.due_date.strftime("%d.%m.%Y" if ctx.lang == "nb" else "%Y-%m-%d")
         out.append(t["kev_due"].format(date=shown))

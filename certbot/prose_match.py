@@ -16,7 +16,6 @@ Used by `certbot.match` for the ``text`` rule. Contract:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from certbot import prose
 from certbot.config import InventoryItem
@@ -79,8 +78,8 @@ def keep_text(
     keep: Callable[[dict[Key, Match], Match], None],
 ) -> None:
     """Record text match ``m``. "Not affected" removes a possible match (product named, no
-    versions); "affected" replaces a bare mention, or is added to a versionless structured
-    match's detail (that match keeps its rule and source). Between two prose sentences,
+    versions); "affected" replaces a bare mention or a versionless structured match (KEV):
+    a confirmed prose verdict of its own (version_source "prose"). Between two prose sentences,
     "affected" wins; a mention without versions never undoes a prose verdict."""
     key = (m.subscriber_id, m.item_index)
     old = best.get(key)
@@ -92,8 +91,7 @@ def keep_text(
         if old is None or old.rule == "text":
             best[key] = m
         elif old.rule == "product_no_version":
-            # A confirmed verdict in its own right; the versionless source is named.
-            best[key] = replace(m, detail=f"{m.detail}; {old.source} names no versions")
+            best[key] = m  # a confirmed verdict in its own right, over a versionless source
     elif by_prose.get(key) is not True:
         by_prose[key] = False
         if old is not None and old.rule in ("product_no_version", "text"):

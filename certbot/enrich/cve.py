@@ -67,7 +67,9 @@ class StoreCache:
             return None
         return CachedRecord(row[0], record, row[2]) if isinstance(record, dict) else None
 
-    def put(self, cve_id: str, date_updated: str, record: dict[str, Any], fetched_at: float) -> None:
+    def put(
+        self, cve_id: str, date_updated: str, record: dict[str, Any], fetched_at: float
+    ) -> None:
         row = (date_updated, record_json(record), fetched_at)
         self.rows[cve_id] = self.fresh[cve_id] = row
 
@@ -97,7 +99,9 @@ def _error_line(failed: dict[str, LookupResult]) -> str | None:
     return f"{len(failed)} CVE record(s) not read, retried next poll: {shown}{more}"
 
 
-async def run(http: Http | None, config: Config, store: StoreThread, batch: Batch) -> CveStep | None:
+async def run(
+    http: Http | None, config: Config, store: StoreThread, batch: Batch
+) -> CveStep | None:
     """Look up the records for this cycle (see the module docstring)."""
     feed = cve_feed(config)
     if feed is None:

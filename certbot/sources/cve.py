@@ -330,9 +330,7 @@ class CveFeedOptions(Strict):
     concurrency: int = Field(4, ge=1, le=32)  # requests in flight
     per_cycle: int = Field(200, ge=1, le=10_000)  # ids looked up per poll; the rest wait
 
-    _dur = field_validator("max_age", mode="before")(
-        classmethod(lambda cls, v: parse_duration(v))
-    )
+    _dur = field_validator("max_age", mode="before")(classmethod(lambda cls, v: parse_duration(v)))
 
 
 class CveSource(Source):
