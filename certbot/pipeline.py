@@ -68,8 +68,8 @@ class Pipeline:
         Planning after all feeds of one cycle are in means the same CVE arriving from NSM and
         KEV in one cycle is one alert, not an alert and an update.
         """
-        experts = [f for f in feeds if get_source(f.kind).expert]
-        feeds = [f for f in feeds if not get_source(f.kind).expert]
+        experts = [f for f in feeds if getattr(get_source(f.kind), "expert", False)]
+        feeds = [f for f in feeds if not getattr(get_source(f.kind), "expert", False)]
         fetched = await asyncio.gather(*(self._fetch_parse(f) for f in feeds))
         batch = [
             (f, advs, state)
