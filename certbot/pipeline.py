@@ -3,8 +3,8 @@
 `poll_many` fetches and parses a cycle's feeds concurrently on the event loop (through the
 shared `Http`), runs the enrichment experts (`certbot.enrich`: the CVE records of the batch's
 CVE ids join the batch as sibling advisories; NVD where a feed asks for it), then hands the
-whole batch to the store's writer thread: ONE transaction ingests every feed's advisories, saves each
-feed's state and plans each changed case once (`certbot.planning.plan_case`). A feed that
+whole batch to the store's writer thread: ONE transaction ingests every feed's advisories,
+saves each feed's state and plans each changed case once (`certbot.planning.plan_case`). A feed that
 fails is recorded in its feed state and told to the operator (once, again at 3 and every 24
 failures). Sending is `certbot.outbound.dispatch`'s job.
 """
