@@ -134,7 +134,9 @@ async def test_cve_records_in_the_poll_cycle(tmp_path, api, monkeypatch) -> None
             assert cve in health["last_error"]
         assert "retry after 120 s" in health["last_error"]
         assert FORTI not in health["last_error"]
-        assert store.store.feed_state("cve-records").cursor["pending"] == sorted([BROKEN, MISSING, LATER])
+        assert store.store.feed_state("cve-records").cursor["pending"] == sorted(
+            [BROKEN, MISSING, LATER]
+        )
         case = store.store.load_case(FORTI)
         assert case is not None and "cve-records" in case.sources
         revision = case.revision
