@@ -293,7 +293,7 @@ def actions(ctx: ActionContext) -> list[str]:
     for match, item in zip(ctx.matches, ctx.items, strict=True):
         if id(item) not in seen:
             seen.add(id(item))
-            lines, upgrade = _item_step(ctx, item, match.confidence == "high", t)
+            lines, upgrade = _item_step(ctx, item, match.confirmed, t)
             out += lines
             upgrading = upgrading or upgrade
     out += _remediation_steps(ctx, upgrading, t)

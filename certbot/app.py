@@ -200,7 +200,7 @@ class App:
         self.config = config
         self.channel_ctx.config = config
         self.pipeline.config = config
-        self.pipeline.matcher = Matcher(config.subscribers)
+        self.pipeline.matcher = Matcher(config.subscribers, {f.id: f.kind for f in config.feeds})
         self.dispatcher.config = config
         if self.inbound is not None:
             self.inbound[0].ctx.config = config  # shared by Telegram, Slack and the links

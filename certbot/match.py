@@ -23,22 +23,20 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from certbot import prose, prose_match
+from certbot import prose, prose_match, verdict
 from certbot.config import InventoryItem, SubscriberConfig
 from certbot.identity.keys import advisory_keys as _advisory_keys
 from certbot.identity.keys import code_keys as _code_keys
 from certbot.identity.keys import cpe_parts as _cpe_parts
-from certbot.identity.keys import declared_from_name as _declared_from_name
 from certbot.identity.keys import item_keys as _item_identity_keys
 from certbot.identity.keys import purl_key as _purl_key
 from certbot.identity.names import norm
-from certbot.model import AffectedProduct, Case, Match
-from certbot.versions import parse_range, same_version, version_in
+from certbot.model import Advisory, AffectedProduct, Case, Match, MatchRule
 
 RULE_ORDER = {"cpe": 0, "purl": 0, "product_version": 1, "product_no_version": 2, "text": 3}
 __all__ = ["RULE_ORDER", "Matcher", "norm"]
@@ -76,7 +74,10 @@ class Matcher:
 
     longer_names: frozenset[str] = prose.KNOWN_LONGER_NAMES  # text rule: names that are not ours
 
-    def __init__(self, subscribers: Iterable[SubscriberConfig]):
+    def __init__(
+        self, subscribers: Iterable[SubscriberConfig], kinds: Mapping[str, str] | None = None
+    ):
+        self.kinds = dict(kinds or {})  # feed id -> kind: what ``version_source`` names
         with _gc_paused():
             self._build(subscribers)
 
@@ -200,70 +201,28 @@ class Matcher:
         keys.update(f"@{eid}" for _, eid in _advisory_keys(p.vendor, p.product, p.cpe, p.purl))
         return keys
 
-    @staticmethod
-    def _product_range(p: AffectedProduct) -> str | None:
-        if p.versions:
-            return p.versions
-        if p.cpe and (parts := _cpe_parts(p.cpe)) and parts[2] not in ("*", "-", ""):
-            return f"vers:generic/{parts[2]}"
-        if p.purl and (pk := _purl_key(p.purl)) and pk[1]:
-            return f"vers:generic/{pk[1]}"
-        return None
+    _product_range = staticmethod(verdict.product_range)
+    _version_verdict = staticmethod(verdict.version_verdict)
 
-    def _version_verdict(self, item: InventoryItem, p: AffectedProduct) -> tuple[bool | None, str]:
-        """True: inside the range; False: outside; None: unknown on one side."""
-        rng = self._product_range(p)
-        declared, implied = (
-            item.version,
-            _declared_from_name(item.vendor, item.product, item.version),
-        )
-        if implied is not None:
-            declared = implied[0]
-        if (
-            declared is None
-            and item.cpe
-            and (parts := _cpe_parts(item.cpe))
-            and parts[2] not in ("*", "-")
-        ):
-            declared = parts[2]
-        if declared is None and item.purl and (pk := _purl_key(item.purl)) and pk[1]:
-            declared = pk[1]
-        if rng is None or parse_range(rng) is None:
-            return None, "version unknown in the advisory"
-        if declared is None:
-            if item.versions:
-                return None, f"declared range {item.versions} vs {rng}"
-            return None, "no version declared"
-        inside = version_in(declared, rng)
-        how = f" ({implied[1]})" if implied is not None else ""
-        if inside is None:
-            return None, f"version {declared}{how} could not be compared with {rng}"
-        return inside, f"{declared}{how} {'in' if inside else 'not in'} {rng}"
+    def match(
+        self, case: Case, excluded: dict[tuple[str, int], Match] | None = None
+    ) -> dict[str, list[Match]]:
+        """subscriber id -> its matches (best rule per item, strongest first).
 
-    def _excluded(self, item: InventoryItem, others: list[AffectedProduct]) -> bool:
-        """Is the declared version listed as fixed or not affected for this product?"""
-        if not item.version:
-            return False
-        for p in others:
-            if p.status not in ("fixed", "not_affected"):
-                continue
-            rng = self._product_range(p)
-            if rng and (version_in(item.version, rng) is True):
-                return True
-            if p.fixed_version and same_version(item.version, p.fixed_version):
-                return True
-        return False
-
-    def match(self, case: Case) -> dict[str, list[Match]]:
-        """subscriber id -> its matches (best rule per item, strongest first)."""
+        ``excluded``, when given, collects the items a source says are not affected (keyed
+        (subscriber, item index), with the evidence) and that no other source matched."""
         best: dict[tuple[str, int], Match] = {}
+        nots: dict[tuple[str, int], list[verdict.Exclusion]] = defaultdict(list)
         products = case.products
         known = self._known(products)
-        versioned = known[0]
         for adv, p in products:
             if p.status in ("affected", "under_investigation"):
-                self._match_product(case.id, adv.source, p, known, best)
-        self._text_matches(case, best, versioned)
+                self._match_product(case.id, adv, p, known, (best, nots))
+        self._text_matches(case, best, known[0], nots)
+        if excluded is not None:
+            for key, found in nots.items():
+                if key not in best:
+                    excluded[key] = verdict.closest(found)
         out: dict[str, list[Match]] = defaultdict(list)
         for m in sorted(
             best.values(), key=lambda m: (m.subscriber_id, RULE_ORDER[m.rule], m.item_index)
@@ -293,47 +252,72 @@ class Matcher:
     def _match_product(
         self,
         case_id: str,
-        source: str,
+        adv: Advisory,
         p: AffectedProduct,
         known: tuple[set[str], dict[str, list[AffectedProduct]]],
-        best: dict[tuple[str, int], Match],
+        into: tuple[dict[tuple[str, int], Match], dict[tuple[str, int], list[verdict.Exclusion]]],
     ) -> None:
-        """Match one affected product entry; ``known`` is (versioned keys, negatives by key)."""
+        """Match one affected product entry; ``known`` is (versioned keys, negatives by key).
+
+        A rangeless "affected" entry (KEV) yields to a source that gives versions for the same
+        product; a rangeless "under_investigation" entry (a CVE record's default "unknown")
+        does not: it is what that source says of the versions its ranges leave out."""
         versioned, negatives = known
+        best, nots = into
         unversioned = self._product_range(p) is None
-        if unversioned and _raw_key(p.vendor, p.product) in versioned:
+        hideable = unversioned and p.status == "affected"
+        if hideable and _raw_key(p.vendor, p.product) in versioned:
             return
         pkeys = self._identity_keys(p)
+        kind = verdict.source_kind(adv, self.kinds)
         for ref, how, ikey, note in self._candidates(p):
             it = ref.item
             # The identities this product and this item share (a KEV compound spelling shares
             # fortinet/fortios with a FortiOS item even where the item matched by an alias).
             shared = {ikey} | (pkeys & ref.ikeys)
-            if unversioned and not shared.isdisjoint(versioned):
+            if hideable and not shared.isdisjoint(versioned):
                 continue
-            if self._excluded(it, [n for k in shared for n in negatives.get(k, ())]):
-                continue
-            verdict, detail = self._version_verdict(it, p)
-            if verdict is False:
-                continue
-            if verdict is True:
-                rule = "cpe" if how == "cpe" else "purl" if how == "purl" else "product_version"
-            else:
-                rule = "product_no_version"
+            fixed = verdict.excluded(it, [n for k in shared for n in negatives.get(k, ())])
+            inside, detail = (False, "listed as fixed") if fixed else self._version_verdict(it, p)
             m = Match(
                 case_id,
                 ref.subscriber,
                 it.display,
                 ref.index,
-                rule,  # type: ignore[arg-type]
-                source,
+                "product_version",
+                adv.source,
                 p.entry or p.product,
                 f"{detail}; {note}" if note else detail,
             )
+            if inside is False:
+                by = verdict.decided_by(kind, fixed or p)
+                gone = replace(m, affected="not_affected", version_source=kind, decided_by=by)
+                nots[(ref.subscriber, ref.index)].append((gone, fixed or p, it))
+                continue
+            if inside is True:
+                rule: MatchRule = (
+                    "cpe" if how == "cpe" else "purl" if how == "purl" else "product_version"
+                )
+                sure = p.status == "affected"  # inside a range still under investigation: possible
+                m = replace(
+                    m,
+                    rule=rule,
+                    affected="confirmed" if sure else "possible",
+                    version_source=kind,
+                    decided_by=verdict.decided_by(kind, p),
+                )
+                if not sure:
+                    m = replace(m, detail=f"{m.detail}; the source is still investigating")
+            else:
+                m = replace(m, rule="product_no_version", affected="possible")
             self._keep(best, m)
 
     def _text_matches(
-        self, case: Case, best: dict[tuple[str, int], Match], versioned: set[str]
+        self,
+        case: Case,
+        best: dict[tuple[str, int], Match],
+        versioned: set[str],
+        nots: dict[tuple[str, int], list[verdict.Exclusion]],
     ) -> None:
         """The text rule over the case's prose advisories (a withdrawn one matches nobody)."""
         by_prose: dict[tuple[str, int], bool] = {}  # items whose version prose decided
@@ -343,10 +327,10 @@ class Matcher:
             text = f"{adv.title}\n{adv.summary}"
             readings: dict[str, prose.ProseReading | None] = {}
             for ref, name in self._text_hits(text):
-                if self._decided_by_versions(ref.item, versioned):
+                if not ref.ikeys.isdisjoint(versioned) or self._spelled_in(ref.item, versioned):
                     continue  # a structured source already said whether this version is hit
                 reading = prose_match.item_reading(text, ref.item, readings)
-                verdict, detail = prose_match.text_verdict(
+                said, detail = prose_match.text_verdict(
                     ref.item, name, reading, self._version_verdict
                 )
                 m = Match(
@@ -359,19 +343,35 @@ class Matcher:
                     "title/summary",
                     detail,
                 )
-                prose_match.keep_text(best, by_prose, m, verdict, self._keep)
+                if said is not None:
+                    why = f"prose ({adv.source}): {reading.sentence if reading else name}"
+                    m = replace(
+                        m,
+                        affected="confirmed" if said else "not_affected",
+                        version_source="prose",
+                        decided_by=why,
+                    )
+                    if not said:
+                        nots[(ref.subscriber, ref.index)].append((m, None, ref.item))
+                else:
+                    m = replace(m, affected="possible")
+                prose_match.keep_text(best, by_prose, m, said, self._keep)
 
     @staticmethod
-    def _decided_by_versions(item: InventoryItem, versioned: set[str]) -> bool:
+    def _spelled_in(item: InventoryItem, versioned: set[str]) -> bool:
         vendor = norm(item.vendor)
         names = {norm(item.product), *(norm(a) for a in item.aliases)}
         return any(f"{vendor}|{n}" in versioned for n in names)
 
     @staticmethod
     def _keep(best: dict[tuple[str, int], Match], m: Match) -> None:
+        """A confirmed verdict beats a possible one; then the stronger rule wins."""
         key = (m.subscriber_id, m.item_index)
         old = best.get(key)
-        if old is None or RULE_ORDER[m.rule] < RULE_ORDER[old.rule]:
+        if old is None or (not m.confirmed, RULE_ORDER[m.rule]) < (
+            not old.confirmed,
+            RULE_ORDER[old.rule],
+        ):
             best[key] = m
 
     def _text_hits(self, text: str) -> list[tuple[_Ref, str]]:

@@ -25,6 +25,7 @@ __all__ = [
     "RULE_CONFIDENCE",
     "TLP",
     "Advisory",
+    "Affected",
     "AffectedProduct",
     "Case",
     "Decision",
@@ -204,6 +205,9 @@ class Case:
 
     @property
     def withdrawn(self) -> bool:
+        # A REJECTED CVE record withdraws the case whatever else still names the CVE.
+        if any(a.withdrawn and a.extra.get("state") == "REJECTED" for a in self.advisories):
+            return True
         return bool(self.advisories) and all(a.withdrawn for a in self.advisories)
 
     @property
@@ -241,9 +245,22 @@ RULE_CONFIDENCE: dict[str, str] = {
 }
 
 
+Affected = Literal["confirmed", "possible", "not_affected"]
+VERSIONED_RULES = frozenset({"cpe", "purl", "product_version"})
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
-    """A case concerns a municipality through one inventory item, by one rule."""
+    """A case concerns a municipality through one inventory item, by one rule.
+
+    ``affected`` is the verdict (DOMAIN.md "Matching"): "confirmed" when a range from a
+    structured source (CSAF, CVE record, STIX...) or a prose sentence contains the declared
+    version, "possible" when the product matches but no source decides the version,
+    "not_affected" (explain only; nothing is sent) when a range excludes it. Left None, it
+    follows the rule (a versioned rule confirms). ``version_source`` names the kind of source
+    that decided ("cve", "csaf", "prose"...; None when none did) and ``decided_by`` its
+    evidence ("CVE record (Fortinet): 7.2.0 ≤ v ≤ 7.2.6").
+    """
 
     case_id: str
     subscriber_id: str
@@ -253,12 +270,27 @@ class Match:
     source: str  # which feed the matching product entry came from
     entry: str  # which product entry (CSAF product_id, KEV cveID, "title"...)
     detail: str = ""  # e.g. "7.2.4 in vers:generic/<7.2.9"
+    affected: Affected | None = None
+    version_source: str | None = None
+    decided_by: str = ""
+
+    @property
+    def verdict(self) -> Affected:
+        if self.affected is not None:
+            return self.affected
+        return "confirmed" if self.rule in VERSIONED_RULES else "possible"
+
+    @property
+    def confirmed(self) -> bool:
+        return self.verdict == "confirmed"
 
     @property
     def confidence(self) -> str:
-        return RULE_CONFIDENCE[self.rule]
+        if self.verdict == "confirmed":  # prose confirms, but less surely than a range
+            return "medium" if self.rule == "text" else "high"
+        return "medium" if self.rule in VERSIONED_RULES else RULE_CONFIDENCE[self.rule]
 
-    def summary(self) -> dict[str, str]:
+    def summary(self) -> dict[str, str | None]:
         """What a message and `explain` show of a match."""
         return {
             "item": self.item,
@@ -267,6 +299,8 @@ class Match:
             "source": self.source,
             "entry": self.entry,
             "detail": self.detail,
+            "affected": self.verdict,
+            "version_source": self.version_source,
         }
 
 
@@ -297,7 +331,7 @@ class Notification:
     revision: int | None = None
     cves: list[str] = field(default_factory=list)
     deadline: datetime | None = None
-    matched: list[dict[str, str]] = field(default_factory=list)  # item, rule, confidence...
+    matched: list[dict[str, str | None]] = field(default_factory=list)  # item, rule, affected..
     reasons: list[str] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)

@@ -1,7 +1,8 @@
 """The poll cycle: fetch, parse, ingest in slices, then plan once.
 
 `poll_many` fetches and parses a cycle's feeds concurrently (parsing in a worker thread, off
-the event loop), looks up NVD enrichment where a feed asks for it, then ingests the batch on
+the event loop), runs the enrichment experts (`certbot.enrich`: the CVE records of the batch's
+CVE ids join the batch as sibling advisories; NVD where a feed asks for it), then ingests it on
 the store's writer thread in slices of at most `feed_cap.INGEST_SLICE` advisories, ONE
 transaction each: a slice ingests its advisories and records the changed cases as pending
 (`Cases.ingest_pending`); the slice that carries a feed's last advisory also saves that feed's
@@ -29,6 +30,7 @@ from typing import Any
 
 from certbot import enrich, feed_cap
 from certbot.config import Config, FeedConfig
+from certbot.enrich import cve as cve_expert
 from certbot.errors import CertbotError
 from certbot.match import Matcher
 from certbot.model import Advisory
@@ -78,7 +80,7 @@ class Pipeline:
         self.store = store
         self.http = http
         self.clock = clock
-        self.matcher = Matcher(config.subscribers)
+        self.matcher = Matcher(config.subscribers, {f.id: f.kind for f in config.feeds})
         self._rejected: dict[str, list[dict[str, str]]] = {}
         self._capped: dict[str, feed_cap.Capped] = {}
         self.slices: list[SliceStat] = []  # the last cycle's transactions
@@ -95,12 +97,15 @@ class Pipeline:
         """
         self.store.store.check_file()  # deleted or replaced: DatabaseGone, no new work
         self.slices = []
+        experts = [f for f in feeds if getattr(get_source(f.kind), "expert", False)]
+        feeds = [f for f in feeds if not getattr(get_source(f.kind), "expert", False)]
         fetched = await asyncio.gather(*(self._fetch_parse(f) for f in feeds))
         batch = [
             (f, advs, state)
             for f, (res, advs, state) in zip(feeds, fetched, strict=True)
             if res.status == "ok"
         ]
+        step = await self._cve_step(batch)
         if not batch:
             await self._plan_pending({}, {}, {})  # what a crash left between ingest and plan
         else:
@@ -115,6 +120,8 @@ class Pipeline:
             for res, _, _ in fetched:
                 if res.feed_id in planned:
                     res.changed_cases, res.planned, res.matches = planned[res.feed_id]
+        await self._expert_health(step)
+        fetched.extend((self._expert_result(f, step), [], None) for f in experts)
         for res, _, _ in fetched:
             if res.status == "ok":
                 log.info(
@@ -125,6 +132,38 @@ class Pipeline:
                     res.planned,
                 )
         return [res for res, _, _ in fetched]
+
+    async def _cve_step(
+        self, batch: list[tuple[FeedConfig, list[Advisory], Any]]
+    ) -> cve_expert.CveStep | None:
+        """CVE records for the batch's CVE ids (and the ids still pending), added to the batch
+        as the cve feed's advisories. Never fails the cycle: on any error the batch goes on."""
+        try:
+            step = await cve_expert.run(self.http, self.config, self.store, batch)
+        except Exception:
+            log.exception("CVE record enrichment failed; planning without it")
+            return None
+        if step is not None:
+            batch.append((step.feed, step.advisories, None if step.error else step.state))
+        return step
+
+    async def _expert_health(self, step: cve_expert.CveStep | None) -> None:
+        """The cve feed's state with the ids that failed; the operator is told only when no id
+        got an answer (the API is down)."""
+        if step is None or step.error is None:
+            return
+        await self.store.call(
+            Store.save_feed_state, step.feed.id, step.state, now=self.clock(), error=step.error
+        )
+        if not step.advisories:
+            await self.store.call(self._feed_health_alert, step.feed.id, step.error, self.clock())
+
+    @staticmethod
+    def _expert_result(feed: FeedConfig, step: cve_expert.CveStep | None) -> FeedResult:
+        if step is None or step.feed.id != feed.id:
+            return FeedResult(feed.id, "ok" if feed.enabled else "disabled")
+        status = "error" if step.error and not step.advisories else "ok"
+        return FeedResult(feed.id, status, advisories=len(step.advisories), error=step.error)
 
     async def _fetch_parse(self, feed: FeedConfig) -> tuple[FeedResult, list[Advisory], Any]:
         if not feed.enabled:

@@ -6,7 +6,8 @@ matched inventory item, applies the confidence cap, and keeps the most urgent it
 
 Cap (DOMAIN.md): a match that is not confirmed by version ("possibly affected": a product
 without version information, or a text-only match) is at most P2, and P2 only with active
-exploitation and open exposure; otherwise at most P3.
+exploitation and open exposure; otherwise at most P3. A version confirmed by prose alone is
+affected (no cap to P3) but at most P2: P1 needs a structured source or a CVE record.
 
 Deadline: from the priority (``service.priority``: P1 ``p1_hours``, P2 ``p2_days``, P3
 ``p3_days``, P4 ``p4_days``; default 24 h / 7 d / 30 d / none). A KEV due date is the
@@ -43,6 +44,8 @@ T = {
         "text": "Produktet er nevnt i varselteksten; kontroller om dere er berørt",
         "cap": "Prioriteten er satt til høyst {cap} fordi det ikke er bekreftet at deres "
         "versjon er berørt",
+        "prose_cap": "Prioriteten er satt til høyst {cap} fordi bare varselteksten bekrefter "
+        "at deres versjon er berørt",
         "kev_due": "CISA har gitt amerikanske etater frist til {date}",
     },
     "en": {
@@ -61,9 +64,13 @@ T = {
         "text": "The product is named in the advisory text; check whether you are affected",
         "cap": "The priority is at most {cap} because it is not confirmed that your version "
         "is affected",
+        "prose_cap": "The priority is at most {cap} because only the advisory text confirms "
+        "that your version is affected",
         "kev_due": "CISA has given US federal agencies a deadline of {date}",
     },
 }
+
+PROSE_CAP = "confirmed by prose only"
 
 CLASS_NAMES = {
     "nb": {
@@ -97,8 +104,9 @@ class Assessment:
 
 
 def is_possible(match: Match) -> bool:
-    """Not confirmed by version: "possibly affected" (medium) or a text-only hit (low)."""
-    return match.confidence != "high"
+    """Not confirmed by version: "possibly affected" (a product without version information,
+    a range still under investigation, or a text-only hit without versions)."""
+    return not match.confirmed
 
 
 def cap_for(points: tuple[ssvc.Point, ...]) -> Priority:
@@ -121,6 +129,10 @@ def item_path(case: Case, match: Match, item: InventoryItem, cfg: PriorityConfig
                 f"{match.rule} match ({match.confidence} confidence) is possibly affected: "
                 f"{tree.name} capped to {limit.name}"
             )
+    elif match.version_source == "prose" and tree == Priority.P1:
+        # Issue 11.8: P1 only where a structured source or a CVE record confirms the version.
+        prio = Priority.P2
+        cap = f"{PROSE_CAP} (no structured source or CVE record): P1 capped to P2"
     return Path(match.item, pts, out, tree, prio, cap)
 
 
@@ -168,12 +180,13 @@ def _reasons(case: Case, path: Path, ctx: ActionContext, t: dict[str, str]) -> l
     out = _point_reasons(case, path, item, t, ctx.lang)
     if case.cvss:
         out.append(t["cvss"].format(score=case.cvss))
-    if all(m.rule == "text" for m in ctx.matches):
+    if all(m.rule == "text" and is_possible(m) for m in ctx.matches):
         out.append(t["text"])
     elif all(is_possible(m) for m in ctx.matches):
         out.append(t["possible"])
     if path.cap is not None:
-        out.append(t["cap"].format(cap=path.priority.name))
+        key = "prose_cap" if path.cap.startswith(PROSE_CAP) else "cap"
+        out.append(t[key].format(cap=path.priority.name))
     if case.due_date is not None:
         shown = case.due_date.strftime("%d.%m.%Y" if ctx.lang == "nb" else "%Y-%m-%d")
         out.append(t["kev_due"].format(date=shown))

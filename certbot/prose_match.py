@@ -9,13 +9,13 @@ Used by `certbot.match` for the ``text`` rule. Contract:
   None when the item is only "possibly affected". The detail always quotes the sentence
   (`prose.quote`), so `explain` can show it.
 - ``keep_text`` records a text match: prose that decides the version decides over a source
-  without versions ("prose over nothing", DOMAIN.md "Matching").
+  without versions ("prose over nothing", DOMAIN.md "Matching"): a confirmed verdict of its
+  own, not a note on KEV's versionless match.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from certbot import prose
 from certbot.config import InventoryItem
@@ -78,8 +78,8 @@ def keep_text(
     keep: Callable[[dict[Key, Match], Match], None],
 ) -> None:
     """Record text match ``m``. "Not affected" removes a possible match (product named, no
-    versions); "affected" replaces a bare mention, or is added to a versionless structured
-    match's detail (that match keeps its rule and source). Between two prose sentences,
+    versions); "affected" replaces a bare mention or a versionless structured match (KEV):
+    a confirmed prose verdict of its own (version_source "prose"). Between two prose sentences,
     "affected" wins; a mention without versions never undoes a prose verdict."""
     key = (m.subscriber_id, m.item_index)
     old = best.get(key)
@@ -90,8 +90,8 @@ def keep_text(
         by_prose[key] = True
         if old is None or old.rule == "text":
             best[key] = m
-        elif old.rule == "product_no_version" and m.source not in old.detail:
-            best[key] = replace(old, detail=f"{old.detail}; confirmed by {m.source}: {m.detail}")
+        elif old.rule == "product_no_version":
+            best[key] = m  # a confirmed verdict in its own right, over a versionless source
     elif by_prose.get(key) is not True:
         by_prose[key] = False
         if old is not None and old.rule in ("product_no_version", "text"):

@@ -103,6 +103,8 @@ def make_alert(language: str = "nb", **fields: Any) -> Notification:
                 "source": "cisa-kev",
                 "entry": "CVE-2024-21762",
                 "detail": "7.2.4 in vers:generic/>=7.2.0|<7.2.7",
+                "affected": "confirmed",
+                "version_source": "csaf",
             }
         ],
         reasons=list(t["reasons"]),
@@ -159,6 +161,8 @@ def _digest_item(
                 "source": "cert-eu",
                 "entry": f"CERTEU-2024-0{idx}",
                 "detail": "",
+                "affected": "possible" if idx == 3 else "confirmed",
+                "version_source": None if idx == 3 else "csaf",
             }
         ],
         links=[f"https://cert.europa.eu/publications/security-advisories/2024-0{idx}/"],

@@ -152,7 +152,6 @@ def rendered(tmp_path_factory) -> list[tuple[Notification, str]]:
         (feed("nsm-varsler", "rss", DEMO / "nsm-varsler.xml", "nb"), None),
         (feed("cisa-kev", "kev", DEMO / "kev.json"), None),
         (feed("kev-sample", "kev", ROOT / "tests/data/kev/kev-sample.json"), None),
-        (feed("kommune-cert", "stix", DEMO / "kommune-cert.json"), None),
         (VENDOR, EXTRA),
     ]
     for f, advisories in feeds:

@@ -145,18 +145,36 @@ def test_explain_names_rule_and_priority_per_municipality(tmp_path, capsys):
     args = ["--config-dir", str(ROOT / "examples/demo"), "--db", str(tmp_path / "certbot.db")]
     assert main([*args, "explain", "CVE-2024-21762"]) == 0
     out = capsys.readouterr().out
-    # The team's own STIX advisory confirms FortiOS 7.2.4; KEV says exploited: Immediate.
-    assert "0301 Oslo kommune: P1" in out
-    assert "rule cpe" in out and "from kommune-cert entry software--" in out
+    # The CVE record's range for the 7.2 branch confirms FortiOS 7.2.4 (Oslo) and excludes
+    # 7.2.10 (Bergen); KEV says exploited: Immediate for Oslo, nothing for Bergen.
+    assert "0301 Oslo kommune: P1 (affected)" in out
+    assert "from cve-records entry CVE-2024-21762 cna.affected[1].versions[1]" in out
+    assert "verdict: affected; decided by CVE record (Fortinet): 7.2.0 ≤ v ≤ 7.2.6" in out
+    bergen = out.split("4601 Bergen kommune: ")[1].split("\n\n")[0]
+    assert bergen.startswith("not affected (nothing sent)")
+    assert "Fortinet FortiOS 7.2.10: not affected (7.2.10 not in" in bergen
+    assert "decided by CVE record (Fortinet): 7.2.0 ≤ v ≤ 7.2.6" in bergen
+    assert "delivery" not in bergen
     assert "Exploitation: active (CISA KEV)" in out
     assert "Exposure: open (inventory: internet_facing)" in out
     assert "Outcome: immediate -> P1" in out
-    assert "4601 Bergen" not in out  # FortiOS 7.2.10 is outside the confirmed range
+    # FortiOS 7.2.10 is outside the confirmed range: listed as not affected, nothing sent.
+    assert "4601 Bergen kommune: not affected (nothing sent)" in out
     assert main([*args, "explain", "CVE-2024-21762", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert {m["id"] for m in report["municipalities"]} >= {"0301"}
     oslo = next(m for m in report["municipalities"] if m["id"] == "0301")
     assert oslo["decision_path"]["outcome"] == "immediate" and oslo["decision_path"]["cap"] is None
+    assert oslo["verdict"] == "affected"
+    assert (oslo["matches"][0]["affected"], oslo["matches"][0]["version_source"]) == (
+        "confirmed",
+        "cve",
+    )
+    bergen_json = next(m for m in report["municipalities"] if m["id"] == "4601")
+    assert bergen_json["verdict"] == "not affected" and bergen_json["priority"] is None
+    [gone] = bergen_json["not_affected"]
+    assert gone["decided_by"] == "CVE record (Fortinet): 7.2.0 ≤ v ≤ 7.2.6"
+    assert gone["affected"] == "not_affected" and not bergen_json["deliveries"]
     assert main([*args, "explain", "CVE-1999-0001"]) == 1
 
 

@@ -62,10 +62,15 @@ def test_pipeline_alerts_only_the_version_the_sentence_names(store) -> None:  # 
 
     report = explain(store.store, cfg, "CVE-2024-21762", subscriber=None, now=T0)
     assert report is not None
-    assert [m["id"] for m in report["municipalities"]] == ["0301"]
+    assert [(m["id"], m["verdict"]) for m in report["municipalities"]] == [
+        ("0301", "affected"),
+        ("4601", "not affected"),  # shown with its evidence; nothing sent
+    ]
     text = format_explain(report)
     assert f'evidence (the advisory\'s sentence): "{FORTIOS_SENTENCE}"' in text
-    assert "4601" not in text
+    assert ": not affected (nothing sent)" in text.split("\n4601 ")[1].splitlines()[0]
+    assert f"decided by prose (nsm-varsler): {FORTIOS_SENTENCE}" in text
+    assert not report["municipalities"][1]["deliveries"]
 
 
 def test_a_prose_verdict_decides_over_a_versionless_kev_entry() -> None:
@@ -75,8 +80,10 @@ def test_a_prose_verdict_decides_over_a_versionless_kev_entry() -> None:
     )
     assert sorted(out) == ["0301"]  # 7.2.10 is past the fix: no alert
     [m] = out["0301"]
-    assert m.rule == "product_no_version" and m.source == "kev"  # KEV keeps its rule
-    assert "confirmed by nsm-varsler: 7.2.4 in vers:generic/>=7.2.0|<=7.2.6" in m.detail
+    # A confirmed verdict of its own, from the prose source (KEV names no versions).
+    assert m.rule == "text" and m.source == "nsm-varsler"
+    assert (m.verdict, m.version_source) == ("confirmed", "prose")
+    assert m.detail.startswith("7.2.4 in vers:generic/>=7.2.0|<=7.2.6")
     assert FORTIOS_SENTENCE in m.detail
 
 

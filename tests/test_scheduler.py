@@ -42,7 +42,7 @@ async def test_jobs_have_the_promised_settings(tmp_path):
         assert set(jobs) == {
             "poll:nsm-varsler",
             "poll:cisa-kev",
-            "poll:kommune-cert",
+            "poll:cve-records",
             "dispatch",
             "escalation",
             "database-check",

@@ -53,7 +53,7 @@ def clean_notification(n: Notification) -> Notification:
         title=one_line(n.title, TITLE_MAX),
         subscriber_name=one_line(n.subscriber_name, 200),
         cves=[one_line(c, 50) for c in n.cves],
-        matched=[{k: one_line(v) for k, v in m.items()} for m in n.matched],
+        matched=[{k: v if v is None else one_line(v) for k, v in m.items()} for m in n.matched],
         reasons=[one_line(r) for r in n.reasons],
         actions=[one_line(a) for a in n.actions],
         links=[one_line(u) for u in n.links],

@@ -33,7 +33,16 @@ if TYPE_CHECKING:
     from certbot.config import Config, TargetConfig
     from certbot.model import Notification
 
-MATCH_KEYS = ("item", "rule", "confidence", "source", "entry", "detail")
+MATCH_KEYS = (
+    "item",
+    "rule",
+    "confidence",
+    "source",
+    "entry",
+    "detail",
+    "affected",  # "confirmed" | "possible" (the verdict)
+    "version_source",  # the kind of source that decided the version: "cve", "csaf", "prose"...
+)
 # Files a file target must never append to, whatever the output directory.
 CONFIG_SUFFIXES = (".yaml", ".yml")
 DATABASE_NAME = re.compile(r"\.(db|sqlite3?)(-wal|-shm|-journal)?$", re.IGNORECASE)

@@ -51,6 +51,8 @@ class Source:
     options: ClassVar[type[BaseModel]] = NoOptions
     #: Enrichment sources (EPSS, NVD) produce no advisories of their own.
     enrichment: ClassVar[bool] = False
+    #: Experts (CVE records) are run by the poll cycle on its advisories' ids, never fetched.
+    expert: ClassVar[bool] = False
     #: True when ``parse`` takes the response headers (``headers=``: e.g. the charset).
     reads_headers: ClassVar[bool] = False
     #: True when ``url`` may be a bare domain (``example.org``) the source discovers from.
@@ -98,6 +100,7 @@ BUILTIN: dict[str, str] = {
     "taxii": "certbot.sources.taxii:TaxiiSource",
     "epss": "certbot.sources.epss:EpssSource",  # enrichment
     "nvd": "certbot.sources.nvd:NvdSource",  # enrichment
+    "cve": "certbot.sources.cve:CveSource",  # enrichment expert (certbot.enrich.cve)
 }
 SOURCES: dict[str, Source] = {}
 

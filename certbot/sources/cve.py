@@ -37,7 +37,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from aiolimiter import AsyncLimiter
+from pydantic import Field, field_validator
 
+from certbot.config.common import Strict, parse_duration
 from certbot.errors import FetchError, HttpStatusError, ParseError, TooLarge
 from certbot.model import Advisory
 from certbot.sources import Source
@@ -320,12 +322,26 @@ def options_for(feed: FeedConfig, base_dir: Path | None = None) -> CveOptions:
     )
 
 
+class CveFeedOptions(Strict):
+    """The keys a ``kind: cve`` feed adds: ``url`` is the API base, ``path`` the mirror."""
+
+    max_age: int = int(MAX_AGE)  # seconds (or "24h"): use a cached record without asking
+    rate: float = Field(5.0, gt=0, le=100)  # requests per second to the API
+    concurrency: int = Field(4, ge=1, le=32)  # requests in flight
+    per_cycle: int = Field(200, ge=1, le=10_000)  # ids looked up per poll; the rest wait
+
+    _dur = field_validator("max_age", mode="before")(classmethod(lambda cls, v: parse_duration(v)))
+
+
 class CveSource(Source):
-    """CVE records as an enrichment source: ``parse`` yields no advisories; the pipeline builds
-    a `CveRecords` (``options_for(feed)``) and calls ``lookup`` for the cases' CVE ids."""
+    """CVE records as an enrichment expert: it yields no advisories of its own; each poll
+    cycle `certbot.enrich.cve` builds a `CveRecords` (``options_for(feed)``) and looks up the
+    CVE ids of the cycle's advisories (``expert``: the pipeline runs it, not ``fetch``)."""
 
     kind = "cve"
+    options = CveFeedOptions
     enrichment = True
+    expert = True
 
     def parse(self, doc: bytes, feed: FeedConfig) -> Iterator[Advisory]:
         return iter(())

@@ -1,4 +1,7 @@
-"""Enrichment state: the day's EPSS scores per CVE and the NVD answer cache.
+"""Enrichment state: the day's EPSS scores per CVE, the NVD answer cache and the CVE record
+cache (``cve_records``: the `certbot.sources.cve.RecordCache` rows, read before a cycle's
+look-ups with `Enrichment.cve_cached` and written after with `Enrichment.cve_keep`, both on the
+writer thread).
 
 `NvdCache` keeps NVD API answers (``nvd_cache(cve PK, fetched_at, body)``) on a connection of
 its own, for `certbot.sources.nvd.lookup` used on its own; inside the service the answers are
@@ -68,6 +71,29 @@ class Enrichment(StoreBase):
             self.db.conn.executemany(
                 "INSERT OR REPLACE INTO nvd_cache (cve, fetched_at, body) VALUES (?, ?, ?)",
                 [(cve, at, body) for cve, (body, at) in answers.items()],
+            )
+
+    def cve_cached(self, ids: list[str]) -> dict[str, tuple[str, str, float]]:
+        """cve_id -> (date_updated, record JSON, fetched_at) for the cached ones among ``ids``."""
+        out: dict[str, tuple[str, str, float]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.db.query(
+                "SELECT cve_id, date_updated, record, fetched_at FROM cve_records "  # noqa: S608
+                f"WHERE cve_id IN ({marks})",
+                chunk,
+            ):
+                out[r["cve_id"]] = (r["date_updated"], r["record"], float(r["fetched_at"]))
+        return out
+
+    def cve_keep(self, rows: dict[str, tuple[str, str, float]]) -> None:
+        """Store CVE records: cve_id -> (date_updated, record JSON, fetched_at)."""
+        with self.tx():
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO cve_records (cve_id, date_updated, record, fetched_at) "
+                "VALUES (?, ?, ?, ?)",
+                [(cve, upd, rec, at) for cve, (upd, rec, at) in rows.items()],
             )
 
 

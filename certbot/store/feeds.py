@@ -42,7 +42,20 @@ class Feeds(StoreBase):
             else:
                 row["last_error"] = error[:500]
                 row["failures"] = (row.get("failures") or 0) + 1
+                if state is not None:  # an expert's partial failure keeps its retry list
+                    row["cursor"] = json.dumps(state.cursor, sort_keys=True)
             self.db.table("feed_state").upsert(row, pk="feed_id")
+
+    def feed_health(self, feed_id: str) -> dict[str, Any] | None:
+        """A feed's health row: last_polled, last_ok, last_error, failures, polls."""
+        rows = list(
+            self.db.query(
+                "SELECT last_polled, last_ok, last_error, failures, polls FROM feed_state "
+                "WHERE feed_id = ?",
+                [feed_id],
+            )
+        )
+        return dict(rows[0]) if rows else None
 
     def feed_failures(self, feed_id: str) -> int:
         """Consecutive failures of a feed (1 for a feed never recorded)."""

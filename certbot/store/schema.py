@@ -169,3 +169,14 @@ def m_w2d_instances_leases(db: sqlite_utils.Database) -> None:
             signature TEXT PRIMARY KEY, at REAL NOT NULL
         )""")
     db.execute("CREATE INDEX slack_seen_at ON slack_seen(at)")
+
+
+@MIGRATIONS()
+def m005_cve_records(db: sqlite_utils.Database) -> None:
+    """The CVE record cache of the ``kind: cve`` expert: one row per CVE id, the record as
+    JSON, kept until its ``cveMetadata.dateUpdated`` moves on (`certbot.enrich.cve`)."""
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS cve_records (
+            cve_id TEXT PRIMARY KEY, date_updated TEXT NOT NULL, fetched_at REAL NOT NULL,
+            record TEXT NOT NULL
+        )""")

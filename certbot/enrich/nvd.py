@@ -1,5 +1,5 @@
-"""NVD enrichment for cases that carry only CVE ids (prose RSS, KEV), opt-in per feed
-(``enrich_nvd: true``).
+"""NVD enrichment (an expert of `certbot.enrich`) for cases that carry only CVE ids (prose
+RSS, KEV), opt-in per feed (``enrich_nvd: true``).
 
 Before a poll cycle is planned, the CVEs of such advisories that name no versioned product are
 looked up in the NVD CVE API 2.0 (`certbot.sources.nvd.lookup`: cached in SQLite, at most one
