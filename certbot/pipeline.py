@@ -130,7 +130,7 @@ class Pipeline:
         if not fetched.documents:
             if fetched.body is None:
                 return []
-            if source.reads_headers:
+            if getattr(source, "reads_headers", False):
                 return list(source.parse(fetched.body, feed, headers=fetched.headers))
             return list(source.parse(fetched.body, feed))
         out: list[Advisory] = []
