@@ -1,27 +1,55 @@
-"""Teams channel: Adaptive Cards posted with aiohttp to the local Workflows webhook fake."""
+"""Teams channel: Adaptive Cards posted with aiohttp to the local Workflows webhook fake.
+
+Every card the renderer produces (alert, update, digest, reminder, operator, test, huge,
+hostile titles) is validated against the official Adaptive Card 1.5 JSON schema
+(tests/teams_schema.py). Untrusted text is only ever in a TextRun (no Markdown there), so
+nothing is backslash-escaped; certbot's own words are TextBlocks free of Markdown.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import re
 import socket
 
 import pytest
 
-from certbot.channels.teams import MAX_BYTES, TeamsChannel, encode
+from certbot.channels import escape
+from certbot.channels.chat import TITLE_MAX
+from certbot.channels.teams import CARD_VERSION, MAX_BYTES, TeamsChannel, encode
 from certbot.demo.fakes import TEAMS_MAX_BYTES, Resp
 from certbot.errors import DeliveryError
-from tests.channel_contract import ChannelContract, Driver, chat_blob_is_inert
+from certbot.model import Priority
+from tests.channel_contract import ChannelContract, Driver
 from tests.chat_helpers import (
     CANARY,
     chat_env,
     make_alert,
+    make_ctx,
     make_digest,
     make_huge,
+    make_operator,
+    make_reminder,
+    make_test,
     make_update,
     target,
 )
+from tests.teams_schema import elements, markdown_free, needed_version, schema_errors
+
+KINDS = {
+    "alert_nb": lambda: make_alert("nb"),
+    "alert_en": lambda: make_alert("en"),
+    "update_nb": lambda: make_update("nb"),
+    "update_en": lambda: make_update("en"),
+    "digest_nb": lambda: make_digest("nb"),
+    "digest_en": lambda: make_digest("en"),
+    "reminder_nb": lambda: make_reminder("nb"),
+    "operator_nb": lambda: make_operator("nb"),
+    "test_nb": lambda: make_test("nb"),
+    "huge_nb": lambda: make_huge("nb"),
+    "huge_en": lambda: make_huge("en"),
+    "p3_nb": lambda: make_alert("nb", priority=Priority.P3),
+}
 
 
 @pytest.fixture
@@ -36,16 +64,102 @@ def card(body: dict) -> dict:
     return attachment["content"]
 
 
+def render(n) -> dict:
+    return TeamsChannel(make_ctx()).render(n, target("teams")).body
+
+
+def texts(c: dict, kind: str) -> list[str]:
+    """The text of every TextBlock (kind "TextBlock") or TextRun (kind "TextRun")."""
+    return [e["text"] for e in elements(c) if e["type"] == kind]
+
+
+def check_card(body: dict) -> dict:
+    """What holds for every card: the 1.5 schema, 28 KB, nothing escaped, our words plain."""
+    assert len(encode(body)) <= MAX_BYTES
+    c = card(body)
+    assert schema_errors(c) == []
+    assert needed_version(c) <= tuple(map(int, CARD_VERSION.split("."))) <= (1, 5)
+    for text in texts(c, "TextBlock"):  # only certbot's own words, which need no escaping
+        assert markdown_free(text), text
+    assert markdown_free(c["fallbackText"])
+    return c
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_every_card_is_valid_adaptive_card_1_5(name):
+    c = check_card(render(KINDS[name]()))
+    assert c["version"] == "1.5" and c["msteams"] == {"width": "Full"}
+    assert c["lang"] == KINDS[name]().language
+
+
+def test_the_schema_check_can_fail():
+    """The validator is live: a wrong key, a bad enum, a wrong msteams width are errors."""
+    c = card(render(make_alert()))
+    assert schema_errors(c) == []
+    for broken in (
+        {**c, "bogus": 1},
+        {**c, "msteams": {"width": "Half"}},
+        {**c, "body": [{"type": "TextBlock", "text": "x", "weight": "Heavy"}]},
+        {**c, "body": [{"type": "RichTextBlock", "inlines": [{"type": "TextRun"}]}]},
+        {**c, "body": [{"type": "Container", "style": "shouting", "items": []}]},
+    ):
+        assert schema_errors(broken), broken
+
+
+def test_no_backslash_escapes_anywhere_in_the_goldens_texts():
+    """Issue 11: "Sammendrag \\(4 varsler\\)" was shown literally on Teams mobile."""
+    for name, make in KINDS.items():
+        c = card(render(make()))
+        for text in texts(c, "TextBlock") + texts(c, "TextRun"):
+            assert "\\" not in text, (name, text)
+    digest = card(render(make_digest()))
+    assert "Sammendrag (4 varsler)" in texts(digest, "TextBlock")
+
+
+def test_untrusted_text_only_in_text_runs_shown_as_written():
+    title = "Sårbarhet i *Exchange* [les mer](javascript:x) <b>fet</b> _nå_ 1. `kode` \\ slutt"
+    summary = "- ikke en liste\n# ikke en overskrift\n\nAndre avsnitt med **stjerner**."
+    n = make_alert(title=title, summary=summary, actions=["Kjør `sudo` *nå*"])
+    c = check_card(render(n))
+    runs = texts(c, "TextRun")
+    assert title in runs  # exactly as the source wrote it, not escaped
+    assert (
+        "- ikke en liste # ikke en overskrift" in runs and "Andre avsnitt med **stjerner**." in runs
+    )
+    assert "• Kjør `sudo` *nå*" in runs
+    for text in texts(c, "TextBlock"):
+        assert "Exchange" not in text and "stjerner" not in text and "sudo" not in text
+
+
+def test_p1_is_emphasised_and_p3_is_not():
+    def top(n) -> dict:
+        [box] = [e for e in card(render(n))["body"] if e["type"] == "Container"]
+        return box
+
+    p1 = top(make_alert())
+    assert p1["style"] == "attention"
+    assert p1["items"][0]["color"] == "Attention" and p1["items"][0]["text"].startswith("P1 ")
+    assert p1["items"][1]["type"] == "RichTextBlock"  # the title, untrusted
+    for n in (make_alert(priority=Priority.P3), make_digest(), make_test()):
+        box = top(n)
+        assert "style" not in box and "color" not in box["items"][0]
+
+
+def test_list_lines_and_paragraphs_each_get_their_own_block():
+    c = card(render(make_alert()))
+    runs = texts(c, "TextRun")
+    assert [r for r in runs if r.startswith("• ") and "9.8" in r] == ["• CVSS 9.8 (kritisk)"]
+    headings = texts(c, "TextBlock")
+    assert headings[:2] == ["TLP:AMBER", "P1 Handle nå · Frist: 10.02.2024 kl. 11:00"]
+    assert "Hva dere bør gjøre" in headings and "Sammendrag" in headings
+
+
 @pytest.mark.parametrize(
-    "name,make",
-    [
-        ("alert_nb", lambda: make_alert("nb")),
-        ("alert_en", lambda: make_alert("en")),
-        ("update_nb", lambda: make_update("nb")),
-        ("digest_nb", lambda: make_digest("nb")),
-    ],
+    "name",
+    ["alert_nb", "alert_en", "update_nb", "digest_nb", "reminder_nb", "operator_nb", "test_nb"],
 )
-async def test_delivers_adaptive_card_to_webhook(env, golden, name, make):
+async def test_delivers_adaptive_card_to_webhook(env, golden, name):
+    make = KINDS[name]
     channel, t = TeamsChannel(env.ctx), target("teams")
     sent = await channel.deliver(channel.render(make(), t), t)
     [call] = env.fakes.teams.requests
@@ -159,10 +273,19 @@ class TestTeamsContract(ChannelContract):
                 await channel.aclose()
 
     def check_inert(self, payload, title):
-        assert len(encode(payload.body)) <= 28 * 1024
-        card = payload.body["attachments"][0]["content"]
-        for block in card["body"]:
-            text = block.get("text", "")  # an ActionSet (signed links) has no text
-            assert not re.search(r"(?<!\\)\[[^\]]*(?<!\\)\]\(", text), text
-        assert all(a["type"] == "Action.OpenUrl" for a in card.get("actions", []))
-        chat_blob_is_inert(payload)
+        """A hostile title is text in a TextRun, exactly as cleaned: no Markdown applies
+        there, so it needs no escaping; it is never in a TextBlock, a URL or an action."""
+        c = check_card(payload.body)
+        shown = escape.clean(title, one_line=True)
+        shown = shown if len(shown) <= TITLE_MAX else shown[: TITLE_MAX - 1].rstrip() + "…"
+        assert shown in texts(c, "TextRun")
+        probe = shown[:12]
+        for text in texts(c, "TextBlock"):
+            assert probe not in text, text
+        assert c["fallbackText"].startswith("TLP:") and probe not in c["fallbackText"]
+        urls = [a["url"] for a in elements(c) if a["type"] == "Action.OpenUrl"]
+        assert all(a["type"] == "Action.OpenUrl" for a in c.get("actions", []))
+        assert all(u.startswith("https://") for u in urls), urls
+        blob = json.dumps(payload.body, ensure_ascii=False)
+        assert "\u202e" not in blob and "\r" not in shown and "\n" not in shown
+        assert "Action.Submit" not in blob and "javascript:" not in " ".join(urls)

@@ -17,6 +17,7 @@ from certbot.model import Notification
 from certbot.outbound.links import ACTIONS, respond_links
 from tests.chat_helpers import make_ctx, make_huge, target
 from tests.notifications import make_alert, make_digest, make_update
+from tests.teams_schema import schema_errors
 from tests.test_render_text import TARGET, mail_channel
 
 BASE = "https://certbot.example.no/l/"
@@ -35,6 +36,7 @@ def with_links(n: Notification, links: dict[str, Any] | None = None) -> Notifica
 def teams_card(n: Notification) -> dict[str, Any]:
     body = TeamsChannel(make_ctx()).render(n, target("teams")).body
     content: dict[str, Any] = body["attachments"][0]["content"]
+    assert schema_errors(content) == []  # the Adaptive Card 1.5 schema (tests/teams_schema.py)
     return content
 
 

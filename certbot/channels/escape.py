@@ -6,8 +6,8 @@ platform's escape function before it is placed next to markup the channel writes
 
 - Slack mrkdwn: ``& < >`` become entities, so ``<!channel>`` and ``<https://evil|x>`` are text.
 - Telegram HTML: ``html.escape(quote=False)`` (Telegram knows only ``&lt; &gt; &amp; &quot;``).
-- Teams (Adaptive Card TextBlock Markdown): Markdown specials are backslash-escaped, so
-  ``[x](javascript:...)`` is shown as written.
+- Teams needs no escape: untrusted text goes in a ``TextRun``, which Teams does not
+  Markdown-process (certbot/channels/teams.py).
 
 Links are built only from http(s) URLs (`safe_url`), and their visible text is the host.
 """
@@ -22,8 +22,6 @@ from urllib.parse import quote, urlsplit, urlunsplit
 # Bidi embeddings/overrides/isolates and marks: they can make text read differently than
 # it is (an RTL override turns "exe.pdf" into "fdp.exe").
 BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
-_MD_SPECIALS = re.compile(r"([\\`*_\[\]()|~<>])")
-_MD_LINE_START = re.compile(r"^(\s*)([-+#>]|\d+\.)", re.MULTILINE)
 
 
 def clean(text: object, *, one_line: bool = False) -> str:
@@ -60,18 +58,6 @@ def telegram(text: str) -> str:
 def telegram_attr(text: str) -> str:
     """Escape for a double-quoted Telegram HTML attribute (an href)."""
     return html.escape(text, quote=True)
-
-
-def markdown(text: str) -> str:
-    """Neutralise Markdown in a Teams TextBlock: emphasis, link and code characters are
-    backslash-escaped everywhere, list and heading markers at the start of a line."""
-    text = _MD_SPECIALS.sub(r"\\\1", text)
-    return _MD_LINE_START.sub(_escape_marker, text)
-
-
-def _escape_marker(m: re.Match[str]) -> str:
-    marker = m.group(2)
-    return m.group(1) + (marker[:-1] + "\\." if marker.endswith(".") else "\\" + marker)
 
 
 def safe_url(url: object) -> str | None:

@@ -1,11 +1,21 @@
 """Microsoft Teams: an Adaptive Card posted to a Power Automate Workflows webhook.
 
 - The wire form is ``{"type": "message", "attachments": [{"contentType":
-  "application/vnd.microsoft.card.adaptive", "content": <AdaptiveCard 1.4>}]}``, kept under
-  `MAX_BYTES` of UTF-8 JSON by shrinking the plain text (`chat.fit`).
-- The TLP label is the first TextBlock, coloured by TLP. Untrusted text has its Markdown
-  neutralised (`escape.markdown`); links exist only as ``Action.OpenUrl`` with the host as the
-  title (never ``Action.Submit``: Workflows cards cannot post back).
+  "application/vnd.microsoft.card.adaptive", "content": <AdaptiveCard 1.5>}]}``, kept under
+  `MAX_BYTES` of UTF-8 JSON by shrinking the plain text (`chat.fit`). Teams renders cards up
+  to schema 1.5; tests validate every card against the official 1.5 JSON schema.
+- Two kinds of text, never mixed: certbot's own words (the TLP label, the priority/deadline
+  line, section headings, "Svar oss") are plain ``TextBlock`` text, which Teams runs through
+  its Markdown subset; they contain no Markdown and are never escaped. Everything that comes
+  from an advisory or the inventory (title, summary, list lines) is a ``TextRun`` inside a
+  ``RichTextBlock``, which Teams does NOT Markdown-process: it is shown exactly as written,
+  with no backslash escapes (Teams mobile showed those literally: microsoft/AdaptiveCards
+  #5590). `chat.sanitise` still removes control characters and bidi overrides first.
+- P1 is emphasised: the priority line and the title sit in a ``Container`` with style
+  ``attention`` (a red band in Teams), and the priority line is coloured Attention.
+- The TLP label is the first TextBlock, coloured by TLP. Links exist only as
+  ``Action.OpenUrl`` with the host as the title (never ``Action.Submit``: Workflows cards
+  cannot post back).
 - Signed ack/status links (``n.extra["action_links"]``, issue 5) become a "Svar oss" /
   "Respond" heading and an ``ActionSet`` of ``Action.OpenUrl`` buttons titled with the action
   (they point at our own ``service.public_url``, so the title need not be the host).
@@ -25,12 +35,14 @@ import aiohttp
 from certbot.channels import Channel, Payload, Sent, chat, escape, register
 from certbot.config import TargetConfig, read_secret
 from certbot.errors import DeliveryError, classify_status
-from certbot.model import TLP, Notification
+from certbot.model import TLP, Notification, Priority
 from certbot.outbound.links import respond_links
 from certbot.redact import register_secret
 
 MAX_BYTES = 27 * 1024  # Teams refuses payloads over about 28 KB
 MAX_ACTIONS = 5
+CARD_VERSION = "1.5"  # the highest schema Teams renders (RichTextBlock needs 1.2)
+BULLET = "• "  # a list line's marker, inside the TextRun (plain text, not Markdown)
 RESPOND = {"nb": "Svar oss", "en": "Respond"}
 TLP_COLOURS = {
     TLP.CLEAR: "Default",
@@ -48,8 +60,57 @@ def encode(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _text_block(text: str, **kw: Any) -> dict[str, Any]:
+def _ours(text: str, **kw: Any) -> dict[str, Any]:
+    """A TextBlock for certbot's own words only (Teams applies Markdown to TextBlock text)."""
     return {"type": "TextBlock", "text": text, "wrap": True, **kw}
+
+
+def _theirs(text: str, spacing: str | None = None, **run: Any) -> dict[str, Any]:
+    """Untrusted text: one TextRun in a RichTextBlock, shown as written (no Markdown)."""
+    block: dict[str, Any] = {
+        "type": "RichTextBlock",
+        "inlines": [{"type": "TextRun", "text": text, **run}],
+    }
+    if spacing:
+        block["spacing"] = spacing
+    return block
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    """Text lines joined into paragraphs at blank lines (a TextRun has no line breaks)."""
+    out: list[str] = []
+    current: list[str] = []
+    for line in [*lines, ""]:
+        if line.strip():
+            current.append(line.strip())
+        elif current:
+            out.append(" ".join(current))
+            current = []
+    return out
+
+
+def _section(s: chat.Section) -> list[dict[str, Any]]:
+    """A heading (ours) and the section's lines (theirs), one RichTextBlock per line."""
+    heading = _ours(s.heading, weight="Bolder", spacing="Medium", separator=True)
+    if s.kind == "list":
+        rows = [BULLET + line for line in s.lines if line.strip()]
+    else:
+        rows = _paragraphs(s.lines)
+    return [heading, *(_theirs(row, "Small" if i == 0 else "None") for i, row in enumerate(rows))]
+
+
+def _top(head: str, title: str, priority: Priority | None) -> dict[str, Any]:
+    """The priority line and the title; a P1 gets the attention style."""
+    urgent = priority is Priority.P1
+    items: list[dict[str, Any]] = []
+    if head:
+        items.append(_ours(head, weight="Bolder", **({"color": "Attention"} if urgent else {})))
+    if title:
+        items.append(_theirs(title, "Small", size="Large", weight="Bolder"))
+    box: dict[str, Any] = {"type": "Container", "items": items, "spacing": "Small"}
+    if urgent:
+        box["style"] = "attention"
+    return box
 
 
 def _respond(n: Notification) -> list[dict[str, Any]]:
@@ -60,52 +121,41 @@ def _respond(n: Notification) -> list[dict[str, Any]]:
     heading = RESPOND.get(n.language, RESPOND["nb"])
     actions = [{"type": "Action.OpenUrl", "title": label, "url": url} for label, url in buttons]
     return [
-        _text_block(heading, weight="Bolder", spacing="Medium", separator=True),
+        _ours(heading, weight="Bolder", spacing="Medium", separator=True),
         {"type": "ActionSet", "actions": actions},
     ]
 
 
-def _card(
-    parts: list[chat.Section],
-    tlp: TLP,
-    links: list[str],
-    respond: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    body: list[dict[str, Any]] = [
-        _text_block(tlp.label, weight="Bolder", size="Medium", color=TLP_COLOURS[tlp])
-    ]
+def _card(parts: list[chat.Section], n: Notification, links: list[str]) -> dict[str, Any]:
+    tlp = n.tlp
+    head = title = ""
+    rest: list[dict[str, Any]] = []
     for s in parts:
-        lines = [escape.markdown(line) for line in s.lines]
         if s.kind == "head":
-            rest = " ".join(lines).removeprefix(escape.markdown(tlp.label)).lstrip(" ·")
-            if rest:
-                body.append(_text_block(rest, weight="Bolder", spacing="None"))
+            head = " ".join(s.lines).removeprefix(tlp.label).lstrip(" ·")
         elif s.kind == "title":
-            body.append(_text_block(" ".join(lines), size="Large", weight="Bolder"))
-        elif s.kind == "links":
-            continue  # links become actions
-        else:
-            body.append(
-                _text_block(
-                    escape.markdown(s.heading), weight="Bolder", spacing="Medium", separator=True
-                )
-            )
-            text = (
-                "\n".join(f"- {line}" for line in lines) if s.kind == "list" else "\n\n".join(lines)
-            )
-            body.append(_text_block(text, spacing="Small"))
-    body.extend(respond or [])
-    actions = [
-        {"type": "Action.OpenUrl", "title": escape.url_host(u), "url": u}
-        for u in links[:MAX_ACTIONS]
+            title = " ".join(s.lines)
+        elif s.kind != "links":  # links become actions
+            rest.extend(_section(s))
+    body: list[dict[str, Any]] = [
+        _ours(tlp.label, weight="Bolder", size="Medium", color=TLP_COLOURS[tlp]),
+        _top(head, title, n.priority),
+        *rest,
+        *_respond(n),
     ]
     card: dict[str, Any] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
-        "version": "1.4",
+        "version": CARD_VERSION,
+        "lang": n.language,
+        "fallbackText": " · ".join(x for x in (tlp.label, head) if x),  # ours only
         "msteams": {"width": "Full"},
         "body": body,
     }
+    actions = [
+        {"type": "Action.OpenUrl", "title": escape.url_host(u), "url": u}
+        for u in links[:MAX_ACTIONS]
+    ]
     if actions:
         card["actions"] = actions
     return {
@@ -147,10 +197,9 @@ class TeamsChannel(Channel):
         more = chat.MORE.get(safe.language, chat.MORE["en"])
         parts = chat.sections(self.ctx.renderer, "teams", safe)
         links = [u for s in parts if s.kind == "links" for u in s.lines]
-        respond = _respond(safe)
         body = chat.fit(
             parts,
-            lambda p: _card(p, n.tlp, links, respond),
+            lambda p: _card(p, safe, links),
             lambda b: len(encode(b)),
             MAX_BYTES,
             more,

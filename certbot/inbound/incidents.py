@@ -55,7 +55,7 @@ def incident_command(ctx: Context, cmd: Command, r: Roles, lang: str, now: datet
     if sub_id is None:
         why = "viewer" if r.municipalities else "not_yours"
         return Outcome(Reply(t(lang, "denied", why=t(lang, why)), ok=False), "denied")
-    form = parse_form(cmd.text)
+    form = cmd.form or parse_form(cmd.text)  # the web form's fields arrive parsed
     if form:
         if not form.get("what_happened"):
             reply = Reply(t(lang, "inc_missing") + "\n" + t(lang, "inc_form"), ok=False)
@@ -119,6 +119,8 @@ def _commit(
         now=now,
     )
     summary = "\n".join(f"{k}: {fields.get(k) or '-'}" for k in records.INCIDENT_FIELDS)
+    if isinstance(times := fields.get("times"), dict) and times.get("occurred"):
+        summary += f"\noccurred: {times['occurred']}"  # the web form's "when"
     notice = OperatorNotice(
         f"Hendelse {inc_id} fra {sub_id} ({cmd.platform}:{cmd.user_id}):\n{summary}",
         key=f"incident:{inc_id}",

@@ -60,6 +60,7 @@ class Command:
     at: datetime | None = None
     link_subscriber: str | None = None  # set by web.py after a signed link verified
     chat_kind: str | None = None  # "private" | "shared", from the platform event (clearance.py)
+    form: dict[str, Any] | None = None  # incident fields from the link page's form (web.py)
 
 
 @dataclass

@@ -155,7 +155,7 @@ def _plan_target(ctx: PlanContext, target: TargetConfig) -> Delivery | None:
     did = delivery_id(case.id, case.revision, sub.id, target.id)
     n = build_notification(ctx, target, did)
     if getattr(channel_class(target.kind), "signed_links", False) and (  # issue 5 links
-        links := action_links(ctx.config, sub.id, case.id, ctx.now)
+        links := action_links(ctx.config, sub.id, case.id, ctx.now, target=target)
     ):
         n.extra["action_links"] = links
     row = Delivery(

@@ -304,6 +304,23 @@ def set_incident_status(store: Store, inc_id: str, status: str) -> None:
     store.db.execute("UPDATE incidents SET status = ? WHERE id = ?", [status, inc_id])
 
 
+def link_alert(store: Store, case_id: str, sub_id: str) -> dict[str, Any] | None:
+    """What a signed-link page shows of one alert: the case title, the alert's priority, the
+    earliest deadline of its matches and the current ack status; None if never alerted."""
+    rows = list(
+        store.db.query(
+            "SELECT c.title, l.priority, k.status, "
+            "(SELECT min(deadline) FROM matches m WHERE m.case_id = l.case_id "
+            " AND m.subscriber_id = l.subscriber_id) AS deadline "
+            "FROM alerts l JOIN cases c ON c.id = l.case_id "
+            "LEFT JOIN acks k ON k.case_id = l.case_id AND k.subscriber_id = l.subscriber_id "
+            "WHERE l.case_id = ? AND l.subscriber_id = ?",
+            [case_id, sub_id],
+        )
+    )
+    return rows[0] if rows else None
+
+
 def record_link_use(store: Store, token_hash: str, data: dict[str, Any], now: datetime) -> None:
     """One use of a signed link (payload keys ``s`` subscriber, ``c`` case, ``a`` action)."""
     with store.tx():
