@@ -6,8 +6,8 @@ vendor advisory with a fixed version, a workaround and an unknown KEV sentence) 
 console renderer (what the JSON Lines file channel writes) and scanned for common English
 function words. Allowed: labelled quotes (``(engelsk): «…»``), URLs, product names from the
 inventories, and the source's own title and summary (rendered under their own headings).
-Strings produced outside priority/actions that still leak are listed in ``ELSEWHERE`` with
-where they come from; the test fails on anything new."""
+Match details (English, for ``explain``) are shown as a localised evidence line
+(`certbot.planning.evidence`); nothing English is tolerated outside labelled quotes."""
 
 from __future__ import annotations
 
@@ -73,22 +73,6 @@ ENGLISH = {
     "later",
     "before",
 }
-# Leaks from code outside certbot/priority.py and certbot/actions.py (routed to their owners):
-# Match.detail is written by certbot/match.py and shown by templates/shared/nb/text.txt:28.
-ELSEWHERE = [
-    re.compile(r"version unknown in the advisory"),  # certbot/match.py:212
-    re.compile(r"no version declared"),  # certbot/match.py:216
-    re.compile(r"declared range \S+ vs \S+"),  # certbot/match.py:215
-    re.compile(r"version \S+ could not be compared with \S+"),  # certbot/match.py:219
-    re.compile(r"\S+ (?:not )?in vers:\S+"),  # certbot/match.py:220 (raw vers: range)
-    re.compile(r"'[^']*' in the text"),  # certbot/match.py:296
-    # TEMPORARY (merge of issue 10's identity and prose work): Match.detail notes, English,
-    # still shown raw in messages until messages render a localised evidence line.
-    re.compile(r"same product by catalogue entry \S+"),  # certbot/match.py _match_product
-    re.compile(r"confirmed by [^:]+: [^;]*;"),  # certbot/prose_match.py keep_text
-    re.compile(r"\S+ (?:not )?below the fixed version[^;]*"),  # certbot/prose_match.py
-    re.compile(r'sentence: "[^"]*"'),  # certbot/prose_match.py (the advisory's own words)
-]
 LABELLED = re.compile(r"\((?:engelsk|tysk|svensk|dansk|nynorsk)\): «[^»]*»")
 VERSIONISH = re.compile(r"\S*\d\S*")  # "7.2.4", "vers:generic/7.2.4", ids
 
@@ -181,8 +165,6 @@ def product_words() -> set[str]:
 
 
 def english_in(text: str, allowed: set[str]) -> list[str]:
-    for known in ELSEWHERE:
-        text = known.sub(" ", text)
     text = LABELLED.sub(" ", text)
     text = re.sub(r"https?://\S+", " ", text)
     text = VERSIONISH.sub(" ", text)

@@ -7,9 +7,12 @@ sentences in that language (`CHANGE_TEXT`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from certbot.config import TargetConfig
-from certbot.model import Notification
+from certbot.model import Case, Notification
 from certbot.planning.context import PlanContext
+from certbot.planning.evidence import with_evidence
 
 CHANGE_TEXT = {
     "nb": {
@@ -56,7 +59,7 @@ def build_notification(ctx: PlanContext, target: TargetConfig, did: str) -> Noti
         revision=case.revision,
         cves=list(case.cves),
         deadline=decision.deadline if decision else None,
-        matched=[m.summary() for m in ctx.matches],
+        matched=with_evidence([m.summary() for m in ctx.matches], lang, _languages(case)),
         reasons=list(decision.reasons) if decision else [],
         actions=list(decision.actions) if decision else [],
         links=case.urls[:5],
@@ -68,3 +71,9 @@ def build_notification(ctx: PlanContext, target: TargetConfig, did: str) -> Noti
             "tlp_unknown": case.tlp is None,
         },
     )
+
+
+def _languages(case: Case) -> Callable[[str], str]:
+    """source id -> the language its advisory in this case is written in ("en" by default)."""
+    langs = {a.source: a.language for a in case.advisories if a.language}
+    return lambda source: langs.get(source, "en")
