@@ -23,6 +23,7 @@ from certbot.model import TLP, Decision, Match, Priority
 from certbot.outbound.links import action_links
 from certbot.outbound.notices import OperatorNotice, plan_operator
 from certbot.planning.context import PlanContext
+from certbot.planning.diff import ranges_moved
 from certbot.planning.notify import build_notification
 from certbot.priority import decide
 from certbot.render import OSLO
@@ -145,6 +146,10 @@ def _what_changed(ctx: PlanContext, prev: dict[str, Any] | None) -> tuple[str | 
     old_items = {k.split("|")[0] for k in ctx.store.matched_items(case.id, ctx.sub.id)}
     if {str(m.item_index) for m in ctx.matches} - old_items:
         codes.append("new_items")
+    if (last := ctx.store.last_notification(case.id, ctx.sub.id)) is not None:
+        ctx.previous = (last.get("extra") or {}).get("state")
+        if "new_products" in ctx.change.changes and ranges_moved(ctx, ctx.previous):
+            codes.append("new_products")  # the range an item matched by changed
     return ("update", codes) if codes else (None, [])
 
 
