@@ -23,7 +23,7 @@ from certbot.errors import CertbotError
 from certbot.match import Matcher
 from certbot.model import Advisory
 from certbot.outbound.notices import OperatorNotice, plan_operator
-from certbot.planning import plan_case
+from certbot.planning import Baseline, plan_case
 from certbot.sources import get_source
 from certbot.store import CaseChange, Store, StoreThread, utcnow
 
@@ -182,6 +182,7 @@ class Pipeline:
         now = self.clock()
         out: dict[str, tuple[list[CaseChange], int, int]] = {}
         with store.tx():
+            baseline = Baseline.start(store, self.config, [f.id for f, _, _ in batch], now)
             changed: dict[str, CaseChange] = {}
             owner: dict[str, str] = {}
             for feed, advisories, state in batch:
@@ -207,11 +208,12 @@ class Pipeline:
                     loaded = store.load_case(case_id)
                     if loaded is not None:
                         enrich.apply(store, case_id, loaded.cves, nvd)
-                plan = plan_case(store, self.config, self.matcher, change, now)
+                plan = plan_case(store, self.config, self.matcher, change, now, baseline)
                 cases, planned, matches = out[owner[case_id]]
                 out[owner[case_id]] = (
                     [*cases, change],
                     planned + plan.planned,
                     matches + plan.matched_subscribers,
                 )
+            baseline.flush(store, self.config, now)  # one "Status ved oppstart" per target
         return out

@@ -22,6 +22,7 @@ from certbot.match import Matcher
 from certbot.model import TLP, Decision, Match, Priority
 from certbot.outbound.links import action_links
 from certbot.outbound.notices import OperatorNotice, plan_operator
+from certbot.planning.baseline import Baseline
 from certbot.planning.context import PlanContext
 from certbot.planning.diff import ranges_moved
 from certbot.planning.notify import build_notification
@@ -39,8 +40,15 @@ class PlanResult:
 
 
 def plan_case(
-    store: Store, config: Config, matcher: Matcher, change: CaseChange, now: datetime
+    store: Store,
+    config: Config,
+    matcher: Matcher,
+    change: CaseChange,
+    now: datetime,
+    baseline: Baseline | None = None,
 ) -> PlanResult:
+    """Plan one changed case; a ``baseline`` (one per batch) holds first-run backlog rows for
+    its onboarding message instead of sending them."""
     case = store.load_case(change.case_id)
     result = PlanResult()
     if case is None:
@@ -69,11 +77,13 @@ def plan_case(
         if sub is None:
             continue
         ctx = PlanContext(store, config, case, change, sub, now, matches=by_sub.get(sub_id, []))
-        _plan_subscriber(ctx, previous.get(sub_id), result)
+        _plan_subscriber(ctx, previous.get(sub_id), result, baseline)
     return result
 
 
-def _plan_subscriber(ctx: PlanContext, prev: dict[str, Any] | None, result: PlanResult) -> None:
+def _plan_subscriber(
+    ctx: PlanContext, prev: dict[str, Any] | None, result: PlanResult, baseline: Baseline | None
+) -> None:
     """One municipality's part of a plan: the decision, what is new, one row per target."""
     if not ctx.matches and prev is None:
         return
@@ -87,9 +97,13 @@ def _plan_subscriber(ctx: PlanContext, prev: dict[str, Any] | None, result: Plan
     decision = ctx.decision
     ctx.priority = decision.priority if decision else Priority(prev["priority"] if prev else 4)
     deliveries = []
+    backlog = baseline is not None and baseline.is_backlog(ctx)
     for target in ctx.sub.targets:
         row = _plan_target(ctx, target)
         if row is not None:
+            if backlog and row.status != "blocked":
+                assert baseline is not None
+                baseline.hold(row)  # written now, folded into the onboarding message
             deliveries.append(row)
             result.blocked += row.status == "blocked"
     plan = PlanRecord(
