@@ -1,9 +1,9 @@
 """No first-run flood: the baseline window and the "Status ved oppstart" message (issue 11.2).
 
 Contract: `Baseline.start(store, config, feed_ids, now)` is called once per plan batch, before
-the batch saves any feed state; it notes which feeds are polled for the first time, which
-municipalities have no history yet and which inventory items are new (`certbot.store` keeps
-them). `is_backlog(ctx)` is true for a first alert of a case first published before
+the batch saves any feed state; it notes which feeds are polled for the first time and which
+(municipality, inventory item) pairs are new (`certbot.store` keeps them; a new municipality's
+items are all new). `is_backlog(ctx)` is true for a first alert of a case first published before
 ``routing.baseline_days`` (KEV: ``dateAdded``) when its feed, its municipality or one of its
 matched items is new. Planning then keeps the case's rows as held deliveries (`hold`) instead of
 sending them; `flush` folds each (municipality, target)'s held rows into ONE delivery of kind
@@ -44,19 +44,16 @@ def first_published(case: Case) -> datetime | None:
 class Baseline:
     cutoff: datetime
     first_feeds: set[str] = field(default_factory=set)
-    new_subscribers: set[str] = field(default_factory=set)
     new_items: set[tuple[str, str]] = field(default_factory=set)
     held: dict[tuple[str, str], list[Delivery]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
     def start(cls, store: Store, config: Config, feed_ids: list[str], now: datetime) -> Baseline:
         days = config.service.routing.baseline_days
-        known = store.subscribers_with_history()
         pairs = [(s.id, item_key(i)) for s in config.subscribers for i in s.inventory]
         return cls(
             cutoff=now - timedelta(days=days),
             first_feeds=store.first_polls(feed_ids),
-            new_subscribers={s.id for s in config.subscribers} - known,
             new_items=store.note_inventory(pairs, now),
         )
 
@@ -66,8 +63,6 @@ class Baseline:
         published = first_published(ctx.case)
         if published is None or published >= self.cutoff:
             return False
-        if ctx.sub.id in self.new_subscribers:
-            return True
         if any(a.source in self.first_feeds for a in ctx.case.advisories):
             return True
         inv = ctx.sub.inventory

@@ -1,8 +1,7 @@
 """What certbot has seen before, for the baseline window (issue 11.2): which feeds have been
-polled, which municipalities have any alert history, which inventory items were planned for.
+polled, which inventory items of which municipality were planned for.
 
 Contract: `first_polls(feed_ids)` names the feeds with no stored feed state yet;
-`subscribers_with_history()` the municipalities with an alert state or a delivery;
 `note_inventory(pairs, now)` records (municipality, item key) pairs and returns those that were
 new. Run on the writer thread inside the caller's transaction.
 """
@@ -28,14 +27,6 @@ class Onboarding(StoreBase):
             )
         }
         return set(ids) - known
-
-    def subscribers_with_history(self) -> set[str]:
-        return {
-            r["subscriber_id"]
-            for r in self.db.query(
-                "SELECT subscriber_id FROM alerts UNION SELECT subscriber_id FROM deliveries"
-            )
-        }
 
     def note_inventory(
         self, pairs: Iterable[tuple[str, str]], now: datetime
