@@ -11,6 +11,7 @@ Match details (English, for ``explain``) are shown as a localised evidence line
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -125,13 +126,19 @@ EXTRA = [
     ),
 ]
 
+REVISED = dataclasses.replace(
+    EXTRA[1],
+    revision="2",
+    exploited=True,
+    remediations=(Remediation("vendor_fix", "Upgrade to 12.3.1", fixed_version="12.3.1"),),
+)
+
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> list[tuple[Notification, str]]:
     tmp = tmp_path_factory.mktemp("nb")
     cfg = load_config(DEMO)
     store = AsyncStore(Store(tmp / "c.db"))
-    p = Pipeline(cfg, store, http=None, clock=Clock())
     feeds = [
         (feed("nsm-varsler", "rss", DEMO / "nsm-varsler.xml", "nb"), None),
         (feed("cisa-kev", "kev", DEMO / "kev.json"), None),
@@ -139,16 +146,27 @@ def rendered(tmp_path_factory) -> list[tuple[Notification, str]]:
         (feed("kommune-cert", "stix", DEMO / "kommune-cert.json"), None),
         (VENDOR, EXTRA),
     ]
+    clock = Clock()
+    p = Pipeline(cfg, store, http=None, clock=clock)
     for f, advisories in feeds:
         p._ingest_and_plan(f, advisories if advisories is not None else parsed(f), SourceState())
+    clock.advance(3600)  # a second revision: the update says what changed, as a diff
+    p._ingest_and_plan(VENDOR, [REVISED], SourceState())
     out = []
     renderer = Renderer()
     for row in store.store.deliveries(limit=100_000):
         n = Notification.from_json(json.loads(row["notification"]))
-        if n.language != "nb" or n.kind not in ("alert", "update"):
+        if n.language != "nb" or n.kind not in ("alert", "update", "digest"):
             continue
         n.title, n.summary = "", ""  # the source's own words, under their own heading
-        out.append((n, renderer.render("console", "alert.txt", n)))
+        for i in n.items:
+            i.title, i.summary = "", ""
+        if n.kind == "digest":  # the first run's "Status ved oppstart"
+            n.title = "Status ved oppstart"
+            text = renderer.render("email", "digest.txt", n, sender="cert@example.no", respond=[])
+            out.append((n, text))
+        else:
+            out.append((n, renderer.render("console", "alert.txt", n)))
     store.close()
     assert len(out) > 40
     return out
@@ -199,6 +217,12 @@ def test_the_corpus_exercises_the_wording(rendered):
         for a in actions
     )
     assert not any("CISA krever" in a for a in actions)
+    changes = [c for n, _ in rendered for c in n.changes]
+    assert any(c.startswith("Prioritet: P") and "nå kjent utnyttet" in c for c in changes)
+    assert any(c.startswith("Rettet versjon for 12.") for c in changes)
+    status = [text for n, text in rendered if n.kind == "digest" and n.extra.get("onboarding")]
+    assert status and all("startet å følge med" in text for text in status)
+    assert any("Tiltak: " in text for text in status)
     reasons = [r for n, _ in rendered for r in n.reasons]
     assert any(r.startswith("CISA har gitt amerikanske etater frist til ") for r in reasons)
 
