@@ -83,6 +83,7 @@ class OneShot:
 
     kind = "kev"
     enrichment = False
+    reads_headers = False
 
     async def fetch(self, feed, http, state):
         from certbot.model import Fetched
