@@ -35,7 +35,7 @@ from certbot.errors import CertbotError
 from certbot.match import Matcher
 from certbot.model import Advisory
 from certbot.outbound.notices import OperatorNotice, plan_operator
-from certbot.planning import plan_case
+from certbot.planning import Baseline, plan_case
 from certbot.sources import get_source
 from certbot.store import CaseChange, Store, StoreThread, utcnow
 
@@ -83,6 +83,7 @@ class Pipeline:
         self.matcher = Matcher(config.subscribers, {f.id: f.kind for f in config.feeds})
         self._rejected: dict[str, list[dict[str, str]]] = {}
         self._capped: dict[str, feed_cap.Capped] = {}
+        self._baseline: Baseline | None = None  # the cycle's first-run backlog (issue 11)
         self.slices: list[SliceStat] = []  # the last cycle's transactions
         self.on_slice: Callable[[SliceStat], None] | None = None  # bench/test hook
 
@@ -284,13 +285,28 @@ class Pipeline:
         """Ingest in slices, then plan the pending cases in slices (see the module doc)."""
         owner: Owners = {}
         out: PerFeed = {feed.id: ([], 0, 0) for feed, _, _ in batch}
+        await self.store.call(self._start_baseline, [f.id for f, _, _ in batch])
         for part in feed_cap.slices(batch):
             t0 = time.perf_counter()
             await self.store.call(self._ingest_slice, part, owner)
             self._record(SliceStat("ingest", part.size, time.perf_counter() - t0, time.monotonic()))
         # (a step that works on the cycle's changed cases before planning goes here)
         await self._plan_pending(nvd, owner, out)
+        await self.store.call(self._flush_baseline)
         return out
+
+    def _start_baseline(self, store: Store, feed_ids: list[str]) -> None:
+        """Before the first ingest slice saves any feed state: which feeds are polled for the
+        first time and which inventory items are new (`certbot.planning.baseline`)."""
+        with store.tx():
+            self._baseline = Baseline.start(store, self.config, feed_ids, self.clock())
+
+    def _flush_baseline(self, store: Store) -> None:
+        """After the last plan slice: one "Status ved oppstart" per target with held rows."""
+        baseline, self._baseline = self._baseline, None
+        if baseline is not None:
+            with store.tx():
+                baseline.flush(store, self.config, self.clock())
 
     def _record(self, stat: SliceStat) -> None:
         self.slices.append(stat)
@@ -335,7 +351,7 @@ class Pipeline:
                     loaded = store.load_case(change.case_id)
                     if loaded is not None:
                         enrich.apply(store, change.case_id, loaded.cves, nvd)
-                plan = plan_case(store, self.config, self.matcher, change, now)
+                plan = plan_case(store, self.config, self.matcher, change, now, self._baseline)
                 feed_id = owner.get(change.case_id)
                 if feed_id in out:
                     cases, planned, matches = out[feed_id]
@@ -364,8 +380,10 @@ class Pipeline:
         """The same slices as `poll_many`, run one after the other on the calling thread."""
         owner: Owners = {}
         out: PerFeed = {feed.id: ([], 0, 0) for feed, _, _ in batch}
+        self._start_baseline(store, [f.id for f, _, _ in batch])
         for part in feed_cap.slices(batch):
             self._ingest_slice(store, part, owner)
         while self._plan_slice(store, nvd or {}, owner, out):
             pass
+        self._flush_baseline(store)
         return out

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from certbot.model import TLP, Notification, Priority
+from certbot.planning.evidence import evidence_line
 
 PUBLISHED = datetime(2024, 2, 9, 10, 0, tzinfo=UTC)
 DEADLINE = datetime(2024, 2, 10, 10, 0, tzinfo=UTC)  # 11:00 Oslo time
@@ -105,6 +106,7 @@ def make_alert(language: str = "nb", **fields: Any) -> Notification:
                 "detail": "7.2.4 in vers:generic/>=7.2.0|<7.2.7",
                 "affected": "confirmed",
                 "version_source": "csaf",
+                "evidence": evidence_line("7.2.4 in vers:generic/>=7.2.0|<7.2.7", language),
             }
         ],
         reasons=list(t["reasons"]),

@@ -47,7 +47,11 @@ def make_config(root: Path, n: int) -> None:
         ],
     }
     (root / "kev.json").write_text(json.dumps(catalogue))
-    (root / "feeds.yaml").write_text("feeds:\n  - {id: kev, kind: kev, path: kev.json}\n")
+    (root / "feeds.yaml").write_text(
+        # old KEV entries alert as new here: this test is about crashes, not the first run
+        "service:\n  routing: {baseline_days: 100000}\n"
+        "feeds:\n  - {id: kev, kind: kev, path: kev.json}\n"
+    )
     (root / "subscribers" / "0301-oslo.yaml").write_text(
         # KEV names no versions: "possibly affected", so P2 (issue 11's cap); the daily cap,
         # which holds P2 beyond it for the digest, is raised so all 300 go out one by one.

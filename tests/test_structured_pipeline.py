@@ -33,8 +33,12 @@ def parse(name: str):
     return list(get_source("csaf").parse((DATA / "csaf" / name).read_bytes(), CSAF_FEED))
 
 
+# The real documents are old: they alert as new here (the first run is tests/test_baseline.py).
+NO_BASELINE = {"routing": {"baseline_days": 100000}}
+
+
 def plan(store, subs, advisories, clock=None):
-    p = Pipeline(config(subs), store, http=None, clock=clock or Clock())
+    p = Pipeline(config(subs, service=NO_BASELINE), store, http=None, clock=clock or Clock())
     return p._ingest_and_plan(CSAF_FEED, advisories, SourceState())
 
 

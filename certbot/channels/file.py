@@ -95,7 +95,13 @@ class FileChannel(Channel):
         safe = clean_notification(n)
         if safe.kind == "digest":
             records = [
-                {**self._record(item), "digest": True, "digest_id": safe.delivery_id}
+                {
+                    **self._record(item),
+                    "digest": True,
+                    "digest_id": safe.delivery_id,
+                    # the first run's backlog ("Status ved oppstart"), not a daily digest
+                    "onboarding": bool(safe.extra.get("onboarding")),
+                }
                 for item in safe.items
             ]
         else:

@@ -75,6 +75,9 @@ class RoutingConfig(Strict):
     daily_digest: time = time(8, 0)
     weekly_digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     weekly_digest: time = time(8, 0)
+    # First poll of a feed, a new municipality or item: cases first published longer ago than
+    # this go in one "Status ved oppstart" message per target, not as immediate alerts.
+    baseline_days: int = Field(default=30, ge=0)
 
 
 class InboundConfig(Strict):

@@ -20,6 +20,8 @@ from certbot.config import ConfigError, load_config
 from certbot.demo.cycle import DEMO_DIR, offline_cycle
 from certbot.demo.with_fakes import cycle_with_fakes, print_payloads
 
+POSSIBLE = ("product_no_version", "text")  # rules that leave an item "possibly affected"
+
 
 def run_demo(out: Path, *, fakes: bool = False) -> int:
     """The demo; with ``fakes``, Slack, Teams and Telegram targets go to the local protocol
@@ -56,6 +58,7 @@ def run_demo(out: Path, *, fakes: bool = False) -> int:
         f"in digests: {digest_lines}"
     )
     print(f"  deliveries: {summary['statuses']}")
+    print(f"\n  {explain_result(lines)}")
     if "pending" in summary["statuses"]:
         print("  (pending: P2 alerts to a municipality in its quiet hours wait until they end)")
     print(f"\n  JSON Lines: {alerts}")
@@ -77,6 +80,28 @@ def run_demo(out: Path, *, fakes: bool = False) -> int:
             file=sys.stderr,
         )
     return 0 if ok else 1
+
+
+def explain_result(lines: list[dict[str, Any]]) -> str:
+    """The demo's result in one sentence (English: the console is for the person trying it)."""
+    immediate = [r for r in lines if not r.get("digest")]
+    per_sub = Counter(r["subscriber"] for r in immediate)
+    status = {r["digest_id"] for r in lines if r.get("onboarding")}
+    backlog = {(r["subscriber"], r["advisory_id"]) for r in lines if r.get("onboarding")}
+    subs = {sub for sub, _ in backlog}
+    p1 = {(r["subscriber"], r["advisory_id"]) for r in lines if r["priority"] == "P1"}
+    unconfirmed = {
+        (r["subscriber"], r["advisory_id"])
+        for r in lines
+        if r["priority"] == "P1" and all(m["rule"] in POSSIBLE for m in r["matched"])
+    }
+    most = max(per_sub.values(), default=0)
+    return (
+        f"First run: {len(immediate)} immediate messages (at most {most} per municipality); "
+        f"the backlog, {len(backlog)} case alerts across {len(subs)} municipalities, is in "
+        f"{len(status)} 'Status ved oppstart' messages, one per concerned target; "
+        f"{len(p1)} of those alerts are P1, {len(unconfirmed)} of them on 'possibly affected'."
+    )
 
 
 def _python() -> str:

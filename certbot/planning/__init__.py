@@ -4,6 +4,7 @@ store's writer thread, inside the caller's transaction; polling (`certbot.pipeli
 `plan_case` once per changed case after a cycle's feeds are ingested.
 """
 
+from certbot.planning.baseline import Baseline
 from certbot.planning.context import PlanContext
 from certbot.planning.digests import build_digests
 from certbot.planning.notify import CHANGE_TEXT, build_notification
@@ -11,6 +12,7 @@ from certbot.planning.plan import PlanResult, plan_case
 
 __all__ = [
     "CHANGE_TEXT",
+    "Baseline",
     "PlanContext",
     "PlanResult",
     "build_digests",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from certbot.config import Config, SubscriberConfig
 from certbot.model import Case, Decision, Match, Priority
@@ -27,3 +28,4 @@ class PlanContext:
     priority: Priority = Priority.P4
     kind: str = "alert"  # alert | update
     changes: list[str] = field(default_factory=list)  # change codes of an update
+    previous: dict[str, Any] | None = None  # the last notification's snapshot (diff.snapshot)

@@ -22,7 +22,9 @@ from certbot.match import Matcher
 from certbot.model import TLP, Decision, Match, Priority
 from certbot.outbound.links import action_links
 from certbot.outbound.notices import OperatorNotice, plan_operator
+from certbot.planning.baseline import Baseline
 from certbot.planning.context import PlanContext
+from certbot.planning.diff import ranges_moved
 from certbot.planning.notify import build_notification
 from certbot.priority import decide
 from certbot.render import OSLO
@@ -38,8 +40,15 @@ class PlanResult:
 
 
 def plan_case(
-    store: Store, config: Config, matcher: Matcher, change: CaseChange, now: datetime
+    store: Store,
+    config: Config,
+    matcher: Matcher,
+    change: CaseChange,
+    now: datetime,
+    baseline: Baseline | None = None,
 ) -> PlanResult:
+    """Plan one changed case; a ``baseline`` (one per batch) holds first-run backlog rows for
+    its onboarding message instead of sending them."""
     case = store.load_case(change.case_id)
     result = PlanResult()
     if case is None:
@@ -68,11 +77,13 @@ def plan_case(
         if sub is None:
             continue
         ctx = PlanContext(store, config, case, change, sub, now, matches=by_sub.get(sub_id, []))
-        _plan_subscriber(ctx, previous.get(sub_id), result)
+        _plan_subscriber(ctx, previous.get(sub_id), result, baseline)
     return result
 
 
-def _plan_subscriber(ctx: PlanContext, prev: dict[str, Any] | None, result: PlanResult) -> None:
+def _plan_subscriber(
+    ctx: PlanContext, prev: dict[str, Any] | None, result: PlanResult, baseline: Baseline | None
+) -> None:
     """One municipality's part of a plan: the decision, what is new, one row per target."""
     if not ctx.matches and prev is None:
         return
@@ -86,9 +97,13 @@ def _plan_subscriber(ctx: PlanContext, prev: dict[str, Any] | None, result: Plan
     decision = ctx.decision
     ctx.priority = decision.priority if decision else Priority(prev["priority"] if prev else 4)
     deliveries = []
+    backlog = baseline is not None and baseline.is_backlog(ctx)
     for target in ctx.sub.targets:
         row = _plan_target(ctx, target)
         if row is not None:
+            if backlog and row.status != "blocked":
+                assert baseline is not None
+                baseline.hold(row)  # written now, folded into the onboarding message
             deliveries.append(row)
             result.blocked += row.status == "blocked"
     plan = PlanRecord(
@@ -145,6 +160,10 @@ def _what_changed(ctx: PlanContext, prev: dict[str, Any] | None) -> tuple[str | 
     old_items = {k.split("|")[0] for k in ctx.store.matched_items(case.id, ctx.sub.id)}
     if {str(m.item_index) for m in ctx.matches} - old_items:
         codes.append("new_items")
+    if (last := ctx.store.last_notification(case.id, ctx.sub.id)) is not None:
+        ctx.previous = (last.get("extra") or {}).get("state")
+        if "new_products" in ctx.change.changes and ranges_moved(ctx, ctx.previous):
+            codes.append("new_products")  # the range an item matched by changed
     return ("update", codes) if codes else (None, [])
 
 

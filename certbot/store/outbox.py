@@ -278,6 +278,18 @@ class Outbox(StoreBase):
             )
         )
 
+    def last_notification(self, case_id: str, subscriber_id: str) -> dict[str, Any] | None:
+        """The notification of a municipality's latest planned delivery of a case (JSON), so
+        an update can say what changed since then; None when nothing was planned."""
+        rows = list(
+            self.db.query(
+                "SELECT notification FROM deliveries WHERE case_id = ? AND subscriber_id = ? "
+                "AND notification IS NOT NULL ORDER BY revision DESC, created_at DESC LIMIT 1",
+                [case_id, subscriber_id],
+            )
+        )
+        return json.loads(rows[0]["notification"]) if rows else None
+
     def status_counts(self) -> dict[str, int]:
         return {
             r["status"]: r["n"]

@@ -180,3 +180,14 @@ def m005_cve_records(db: sqlite_utils.Database) -> None:
             cve_id TEXT PRIMARY KEY, date_updated TEXT NOT NULL, fetched_at REAL NOT NULL,
             record TEXT NOT NULL
         )""")
+
+
+@MIGRATIONS()
+def m005_w2b_inventory_seen(db: sqlite_utils.Database) -> None:
+    """Inventory items certbot has planned for, per municipality, so a newly declared item is
+    told about its backlog in one "Status ved oppstart" message (issue 11.2), not a flood."""
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS inventory_seen (
+            subscriber_id TEXT NOT NULL, item_key TEXT NOT NULL, first_seen TEXT NOT NULL,
+            PRIMARY KEY (subscriber_id, item_key)
+        )""")
