@@ -26,6 +26,8 @@ from certbot.explain import explain, format_explain
 from certbot.identity.check import unknown_items
 from certbot.inbound.listing import COMMANDS as _INBOUND_COMMANDS
 from certbot.inbound.listing import add_parsers  # acks, incidents, audit (issue 5)
+from certbot.inventory import commands as inventory_commands
+from certbot.inventory.check import coverage, summary_line
 from certbot.redact import install_redaction
 from certbot.scheduler import serve
 from certbot.store import Store
@@ -90,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     bk = sub.add_parser("backup", help="a consistent copy of the database, safe while running")
     bk.add_argument("dest", help="where to write the copy (must not exist)")
     add_parsers(sub)
+    inventory_commands.add_parsers(sub)
     return p
 
 
@@ -129,6 +132,8 @@ def _check_config(args: argparse.Namespace, config: Config, db: str) -> int:
     )
     for w in warnings + unknown:
         print(f"warning: {w}")
+    for s in config.subscribers:
+        print(f"coverage: {summary_line(coverage(s))}")
     return 1 if (args.strict and warnings) else 0
 
 
@@ -305,3 +310,4 @@ COMMANDS = {
     "backup": lambda args, config, db: _backup(args, db),
 }
 COMMANDS.update(_INBOUND_COMMANDS)
+COMMANDS.update(inventory_commands.COMMANDS)
