@@ -45,6 +45,7 @@ async def test_jobs_have_the_promised_settings(tmp_path):
             "poll:kommune-cert",
             "dispatch",
             "escalation",
+            "config-watch",
         }
         for job_id in ("poll:nsm-varsler", "poll:cisa-kev"):
             job = jobs[job_id]

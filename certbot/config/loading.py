@@ -126,6 +126,24 @@ def load_config(root: str | Path, *, only_subscribers: list[Path] | None = None)
     return config
 
 
+def config_stamp(config: Config) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime_ns, size) of every configuration file (feeds.yaml, subscribers/,
+    inventories/): a running service reloads when this changes."""
+    root = config.root
+    files = [root / "feeds.yaml"]
+    files += sorted((root / config.service.subscribers_dir).glob("*.y*ml"))
+    files += sorted((root / "inventories").glob("*.y*ml"))
+    files += [root / s.inventory_file for s in config.subscribers if s.inventory_file]
+    out = []
+    for f in dict.fromkeys(files):
+        try:
+            st = f.stat()
+        except OSError:
+            continue
+        out.append((str(f), st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
 def _with_inventory_file(
     root: Path, sub: SubscriberConfig, problems: list[str]
 ) -> SubscriberConfig:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,6 +135,12 @@ def _json_document(path: Path, text: str) -> dict[str, Any]:
 
 
 def read_cyclonedx(path: Path, text: str) -> list[Component]:
+    with warnings.catch_warnings():  # deprecations of older spec versions are not our business
+        warnings.simplefilter("ignore")
+        return _read_cyclonedx(path, text)
+
+
+def _read_cyclonedx(path: Path, text: str) -> list[Component]:
     try:
         if text.lstrip().startswith("<"):
             root: Element = SafeET.fromstring(text)
