@@ -57,7 +57,9 @@ def test_cyclonedx_16_keeps_cpe_as_23_and_purls(tmp_path):
     imp(root, SBOM / "valid-bom-1.6.json")
     got = {i["product"]: i for i in items(root)}
     assert got["mylibrary"]["cpe"] == "cpe:2.3:a:example:myapplication:1.0.0:*:*:*:*:*:*:*"
-    assert got["tomcat-catalina"]["purl"] == "pkg:maven/com.acme/tomcat-catalina@9.0.14?packaging=jar"
+    assert (
+        got["tomcat-catalina"]["purl"] == "pkg:maven/com.acme/tomcat-catalina@9.0.14?packaging=jar"
+    )
     assert got["tomcat-catalina"]["vendor"] == "Acme Inc"  # the publisher
     assert got["Acme Application"]["vendor"] == "ukjent"  # the document names none
     xml = conf(tmp_path / "x")
@@ -117,7 +119,11 @@ def test_cp1252_cmdb_export(tmp_path):
     assert "version" not in got["Flyt Skole"]
     # Formula-looking cells are text, never evaluated.
     formula = got["@SUM(1)"]
-    assert formula["vendor"] == '=HYPERLINK("http://x.example")' and formula["version"] == "+1" and formula["note"] == "-2"
+    assert (
+        formula["vendor"] == '=HYPERLINK("http://x.example")'
+        and formula["version"] == "+1"
+        and formula["note"] == "-2"
+    )
 
 
 def test_the_subscriber_file_references_the_inventory_and_run_reads_it(tmp_path):
@@ -135,7 +141,9 @@ def test_the_subscriber_file_references_the_inventory_and_run_reads_it(tmp_path)
 def test_reimport_is_idempotent_keeps_flags_and_hand_items_and_drops_removed(tmp_path):
     root = conf(tmp_path)
     csv = tmp_path / "apps.csv"
-    csv.write_text("Produkt,Leverandør,Versjon\nFortiOS,Fortinet,7.2.4\nZoom Workplace,Zoom,6.0.11\n", "utf-8")
+    csv.write_text(
+        "Produkt,Leverandør,Versjon\nFortiOS,Fortinet,7.2.4\nZoom Workplace,Zoom,6.0.11\n", "utf-8"
+    )
     imp(root, csv)
     path = root / "inventories" / "0301.yaml"
     first = path.read_bytes()
@@ -147,13 +155,21 @@ def test_reimport_is_idempotent_keeps_flags_and_hand_items_and_drops_removed(tmp
     data["items"][0] |= {"internet_facing": True, "criticality": "critical", "note": "VPN"}
     data["items"].append({"vendor": "Visma", "product": "Flyt Skole"})
     path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
-    csv.write_text("Produkt,Leverandør,Versjon\nFortiOS,Fortinet,7.2.4\nFortiOS,Fortinet,7.4.1\n", "utf-8")
+    csv.write_text(
+        "Produkt,Leverandør,Versjon\nFortiOS,Fortinet,7.2.4\nFortiOS,Fortinet,7.4.1\n", "utf-8"
+    )
     report = imp(root, csv)
     assert report.diff.added == ["Fortinet FortiOS 7.4.1"]
-    assert report.diff.removed == ["Zoom Workplace 6.0.11"] or report.diff.removed[0].endswith("6.0.11")
+    assert report.diff.removed == ["Zoom Workplace 6.0.11"] or report.diff.removed[0].endswith(
+        "6.0.11"
+    )
     got = items(root)
     forti = next(i for i in got if i.get("version") == "7.2.4")
-    assert forti["internet_facing"] is True and forti["criticality"] == "critical" and forti["note"] == "VPN"
+    assert (
+        forti["internet_facing"] is True
+        and forti["criticality"] == "critical"
+        and forti["note"] == "VPN"
+    )
     assert {"vendor": "Visma", "product": "Flyt Skole"} in got
     assert not any("Zoom" in i["product"] for i in got)
 
@@ -161,7 +177,17 @@ def test_reimport_is_idempotent_keeps_flags_and_hand_items_and_drops_removed(tmp
 def test_dry_run_shows_the_diff_and_writes_nothing(tmp_path, capsys):
     root = conf(tmp_path)
     sub_before = (root / "subscribers" / "0301-oslo.yaml").read_bytes()
-    rc = main(["--config-dir", str(root), "inventory", "import", "0301", str(SBOM / "ACME-v2.3.spdx.json"), "--dry-run"])
+    rc = main(
+        [
+            "--config-dir",
+            str(root),
+            "inventory",
+            "import",
+            "0301",
+            str(SBOM / "ACME-v2.3.spdx.json"),
+            "--dry-run",
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0 and "would write inventories/0301.yaml" in out
     assert "added: 4" in out and "unknown:" in out
@@ -174,7 +200,10 @@ def test_template_round_trips(tmp_path, capsys):
     dest = tmp_path / "mal.csv"
     assert main(["--config-dir", str(root), "inventory", "template", str(dest)]) == 0
     text = dest.read_text("utf-8-sig")
-    assert text.splitlines()[0] == "Leverandør;Produkt;Versjon;Antall enheter;Internett-eksponert;Kritikalitet;Merknad"
+    assert (
+        text.splitlines()[0]
+        == "Leverandør;Produkt;Versjon;Antall enheter;Internett-eksponert;Kritikalitet;Merknad"
+    )
     assert len(text.splitlines()) == 4
     imp(root, dest)
     got = {i["product"]: i for i in items(root)}
