@@ -17,13 +17,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import csaf_versions, cycle, matching, parse, startup
+from bench import csaf_versions, cycle, inventory, matching, parse, startup
 from bench.common import make_world
 
 FULL = {"n": 400, "items": 300, "m": 5000, "runs": 3, "sizes": [400, 800, 1600], "naive": 20,
-        "scale": 1.0, "fan": (10, 5)}  # fmt: skip
+        "scale": 1.0, "fan": (10, 5), "sbom": 10_000}  # fmt: skip
 QUICK = {"n": 40, "items": 60, "m": 400, "runs": 1, "sizes": [40, 80, 160], "naive": 10,
-         "scale": 0.1, "fan": (3, 2)}  # fmt: skip
+         "scale": 0.1, "fan": (3, 2), "sbom": 1_000}  # fmt: skip
 
 
 def row(fig: str, value: float, unit: str, target: str, ok: bool | None) -> dict[str, Any]:
@@ -47,6 +47,9 @@ async def run(p: dict[str, Any], root: Path) -> tuple[list[dict[str, Any]], dict
     raw["parse"] = parse.parse_throughput(world.load, p["scale"])
     raw["startup"] = startup.startup(world.load, root / "startup", p["n"], p["items"])
     raw["csaf_versions"] = csaf_versions.measure(top=10)
+    raw["inventory"] = inventory.inventory(
+        world.load, root / "inventory", p["n"], p["items"], p["sbom"]
+    )
     try:
         from bench import fanout
 
@@ -96,6 +99,14 @@ def table(raw: dict[str, Any], p: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append(row(f"CISA CSAF entries with unreadable version ({cv['entries']} entries, "
                         f"{cv['documents']} docs)", cv["share_pct"], "%", "<= 1",
                         cv["share_pct"] <= 1.0))  # fmt: skip
+    if iv := raw.get("inventory"):
+        rows.append(row(f"inventory import, {iv['components']}-component SBOM", iv["import_s"], "s",
+                        "<= 5", iv["import_s"] <= 5))  # fmt: skip
+        rows.append(row("  its peak Python memory (tracemalloc)", iv["import_peak_mb"], "MB",
+                        "<= 200", iv["import_peak_mb"] <= 200))  # fmt: skip
+        rows.append(row(f"matcher rebuild after the import ({iv['inventory_items']} items)",
+                        iv["matcher_rebuild_s"], "s", "<= 1", iv["matcher_rebuild_s"] <= 1))  # fmt: skip
+        rows.append(row("  load_config on reload", iv["reload_load_config_s"], "s", "", None))
     for name, f in raw.get("fanout", {}).items():
         rows.append(row(f"fan-out {name}: time / floor ({f['desc']}, {f['violations']} viol.)", f["ratio"] * 100,
                         "%", "<= 110", f["ratio"] <= 1.10))  # fmt: skip

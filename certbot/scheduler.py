@@ -116,7 +116,20 @@ def build_scheduler(
         next_run_time=now,
     )
 
-    # Configuration files changed on disk (e.g. by 'inventory import'): reload as on SIGHUP.
+    _add_config_watch(sched, app, config_check_every)
+
+    async def on_wake() -> None:
+        while True:
+            await wake.wait()
+            wake.clear()
+            await guarded("dispatch", dispatch)()
+
+    app.wake_task = asyncio.get_running_loop().create_task(on_wake())  # type: ignore[attr-defined]
+    return sched
+
+
+def _add_config_watch(sched: AsyncIOScheduler, app: App, every: float) -> None:
+    """Configuration files changed on disk (e.g. by 'inventory import'): reload as on SIGHUP."""
     stamp = [config_stamp(app.config)]
 
     async def watch_config() -> None:
@@ -127,21 +140,12 @@ def build_scheduler(
     sched.add_job(
         guarded("config-watch", watch_config),
         "interval",
-        seconds=config_check_every,
+        seconds=every,
         id="config-watch",
         coalesce=True,
         max_instances=1,
         misfire_grace_time=60,
     )
-
-    async def on_wake() -> None:
-        while True:
-            await wake.wait()
-            wake.clear()
-            await guarded("dispatch", dispatch)()
-
-    app.wake_task = asyncio.get_running_loop().create_task(on_wake())  # type: ignore[attr-defined]
-    return sched
 
 
 async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:

@@ -209,3 +209,26 @@ def test_template_round_trips(tmp_path, capsys):
     got = {i["product"]: i for i in items(root)}
     assert got["FortiOS"]["internet_facing"] is True and got["FortiOS"]["criticality"] == "critical"
     assert main(["--config-dir", str(root), "inventory", "template", str(dest)]) == 2  # exists
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "laravel-7.12.0.bom.1.4.json",
+        "laravel-7.12.0.bom.1.4.xml",
+        "valid-bom-1.6.json",
+        "valid-bom-1.6.xml",
+    ],
+)
+def test_the_direct_reader_for_big_boms_agrees_with_cyclonedx_python_lib(name, monkeypatch):
+    from certbot.inventory import sbom
+
+    path = SBOM / name
+    text = path.read_text("utf-8")
+
+    def fields(components):  # the library keeps components in a sorted set: order aside
+        return sorted((c.vendor, c.product, c.version, c.cpe, c.purl) for c in components)
+
+    by_library = fields(sbom.read_cyclonedx(path, text))
+    monkeypatch.setattr(sbom, "LIBRARY_LIMIT", 0)
+    assert fields(sbom.read_cyclonedx(path, text)) == by_library
