@@ -32,6 +32,8 @@ FIGURES = [
     "fan-out slack",
     "fan-out teams",
     "fan-out telegram",
+    "inventory import",
+    "matcher rebuild after the import",
 ]
 
 
