@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from certbot.cli import main
@@ -161,6 +161,8 @@ cells = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)
         ),
     )
 )
+@example(data=b"\x00")
+@example(data="A\u008cB,V\u0085,1\n".encode())  # C1 controls: YAML refuses them unescaped
 def test_csv_reader_never_crashes_and_never_writes_partially(root, tmp_path, data):
     f = tmp_path / "h.csv"
     f.write_bytes(b"Produkt,Leverand\xc3\xb8r,Versjon\n" + data if data[:1] != b"\xff" else data)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,11 @@ def render(kommunenummer: str, items: list[FileItem], record: ImportRecord) -> s
         "items:\n" if inv.items else "items: []\n",
     ]
     lines += [f"  - {json.dumps(_dump_item(i), ensure_ascii=False)}\n" for i in inv.items]
-    return "".join(lines)
+    return _NOT_YAML.sub(lambda m: f"\\u{ord(m.group()):04x}", "".join(lines))
+
+
+# Characters YAML refuses even in a quoted string (JSON leaves them unescaped): escape them.
+_NOT_YAML = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
 
 
 def write_atomic(path: Path, text: str) -> None:
