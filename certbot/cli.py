@@ -26,6 +26,8 @@ from certbot.explain import explain, format_explain
 from certbot.identity.check import unknown_items
 from certbot.inbound.listing import COMMANDS as _INBOUND_COMMANDS
 from certbot.inbound.listing import add_parsers  # acks, incidents, audit (issue 5)
+from certbot.inventory import commands as inventory_commands
+from certbot.inventory.check import coverage, summary_line
 from certbot.outbound.dispatch import DispatchSummary
 from certbot.redact import install_redaction
 from certbot.scheduler import serve
@@ -96,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     rj.add_argument("--feed", help="only this feed id")
     rj.add_argument("--json", action="store_true")
     add_parsers(sub)
+    inventory_commands.add_parsers(sub)
     return p
 
 
@@ -135,6 +138,8 @@ def _check_config(args: argparse.Namespace, config: Config, db: str) -> int:
     )
     for w in warnings + unknown:
         print(f"warning: {w}")
+    for s in config.subscribers:
+        print(f"coverage: {summary_line(coverage(s))}")
     return 1 if (args.strict and warnings) else 0
 
 
@@ -338,3 +343,4 @@ COMMANDS = {
     "rejected": _rejected,
 }
 COMMANDS.update(_INBOUND_COMMANDS)
+COMMANDS.update(inventory_commands.COMMANDS)

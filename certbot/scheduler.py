@@ -25,6 +25,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from certbot.app import App
+from certbot.config.loading import config_stamp
 from certbot.outbound.escalation import run_escalation
 from certbot.store import DatabaseGone, OperationalError
 
@@ -62,7 +63,9 @@ def guarded(name: str, fn: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitab
     return job
 
 
-def build_scheduler(app: App, *, dispatch_every: float = 10.0) -> AsyncIOScheduler:
+def build_scheduler(
+    app: App, *, dispatch_every: float = 10.0, config_check_every: float = 30.0
+) -> AsyncIOScheduler:
     sched = AsyncIOScheduler(timezone=UTC)
     wake = app.dispatcher.wake
 
@@ -135,6 +138,7 @@ def build_scheduler(app: App, *, dispatch_every: float = 10.0) -> AsyncIOSchedul
         coalesce=True,
         max_instances=1,
     )
+    _add_config_watch(sched, app, config_check_every)
 
     async def on_wake() -> None:
         while True:
@@ -144,6 +148,26 @@ def build_scheduler(app: App, *, dispatch_every: float = 10.0) -> AsyncIOSchedul
 
     app.wake_task = asyncio.get_running_loop().create_task(on_wake())  # type: ignore[attr-defined]
     return sched
+
+
+def _add_config_watch(sched: AsyncIOScheduler, app: App, every: float) -> None:
+    """Configuration files changed on disk (e.g. by 'inventory import'): reload as on SIGHUP."""
+    stamp = [config_stamp(app.config)]
+
+    async def watch_config() -> None:
+        if (now_stamp := config_stamp(app.config)) != stamp[0]:
+            stamp[0] = now_stamp
+            reload_config(app)
+
+    sched.add_job(
+        guarded("config-watch", watch_config),
+        "interval",
+        seconds=every,
+        id="config-watch",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=60,
+    )
 
 
 async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:

@@ -36,6 +36,8 @@ FIGURES = [
     "quality: precision, structured",
     "quality: precision, prose",
     "quality: alerts for versions a source calls fixed",
+    "inventory import",
+    "matcher rebuild after the import",
 ]
 
 

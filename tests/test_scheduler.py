@@ -46,6 +46,7 @@ async def test_jobs_have_the_promised_settings(tmp_path):
             "dispatch",
             "escalation",
             "database-check",
+            "config-watch",
         }
         for job_id in ("poll:nsm-varsler", "poll:cisa-kev"):
             job = jobs[job_id]

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from certbot.channels import channel_class, channel_classes
 from certbot.config.common import SecretRef, read_secret
 from certbot.config.feeds import FeedConfig, load_feeds
+from certbot.config.inventories import inventory_items, load_inventory_file
 from certbot.config.service import ServiceConfig
 from certbot.config.subscribers import SubscriberConfig, load_subscriber
 from certbot.config.targets import TargetConfig
@@ -111,7 +112,7 @@ def load_config(root: str | Path, *, only_subscribers: list[Path] | None = None)
             continue
         seen[sub.id] = label
         paths[label] = path
-        subscribers.append(sub)
+        subscribers.append(_with_inventory_file(root, sub, problems))
     config = Config(
         root=root,
         service=feeds_file.service,
@@ -123,6 +124,41 @@ def load_config(root: str | Path, *, only_subscribers: list[Path] | None = None)
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def config_stamp(config: Config) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime_ns, size) of every configuration file (feeds.yaml, subscribers/,
+    inventories/): a running service reloads when this changes."""
+    root = config.root
+    files = [root / "feeds.yaml"]
+    files += sorted((root / config.service.subscribers_dir).glob("*.y*ml"))
+    files += sorted((root / "inventories").glob("*.y*ml"))
+    files += [root / s.inventory_file for s in config.subscribers if s.inventory_file]
+    out = []
+    for f in dict.fromkeys(files):
+        try:
+            st = f.stat()
+        except OSError:
+            continue
+        out.append((str(f), st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+def _with_inventory_file(
+    root: Path, sub: SubscriberConfig, problems: list[str]
+) -> SubscriberConfig:
+    """The subscriber with the items of its ``inventory_file`` added (the file is checked)."""
+    if sub.inventory_file is None:
+        return sub
+    inv = load_inventory_file(root / sub.inventory_file, sub.inventory_file, problems)
+    if inv is None:
+        return sub
+    if inv.kommunenummer != sub.id:
+        problems.append(
+            f"{sub.inventory_file}: kommunenummer: '{inv.kommunenummer}' but the subscriber "
+            f"file referencing it is '{sub.id}'; fix one of them"
+        )
+    return sub.model_copy(update={"inventory": sub.inventory + inventory_items(inv)})
 
 
 def _target_problems(config: Config, feeds_node: object, paths: dict[str, Path]) -> list[str]:

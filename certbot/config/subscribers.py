@@ -173,6 +173,8 @@ class SubscriberConfig(Strict):
     language: Literal["nb", "en"] = "nb"
     targets: tuple[TargetConfig, ...] = Field(min_length=1)
     inventory: tuple[InventoryItem, ...] = ()
+    # inventories/<kommunenummer>.yaml (written by 'inventory import'); its items are added.
+    inventory_file: str | None = Field(default=None, pattern=r"^[\w-]+(/[\w-]+)*\.ya?ml$")
     people: tuple[Person, ...] = ()
     quiet_hours: QuietHours | None = None
     daily_cap: int = Field(default=20, ge=1)
