@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
 
 from aiolimiter import AsyncLimiter
 
@@ -190,20 +190,31 @@ def shared_limiter(api_key: str | None) -> AsyncLimiter:
     return _LIMITERS[key]
 
 
+class LookupOptions(TypedDict, total=False):
+    """The optional knobs of `lookup` (tests pass a clock and a fast limiter)."""
+
+    clock: Callable[[], float]
+    limiter: AsyncLimiter
+    timeout: float  # passed on to Http.get
+    api: str | None
+    allow_private: bool
+
+
 async def lookup(
     http: Http,
     cve_ids: Iterable[str],
     *,
     api_key: str | None,
     cache: AnswerCache,
-    clock: Callable[[], float] = time.time,
-    limiter: AsyncLimiter | None = None,
-    timeout: float = 30.0,  # noqa: ASYNC109 - passed on to Http.get
-    api: str | None = None,
-    allow_private: bool = False,
+    **opts: Unpack[LookupOptions],
 ) -> dict[str, NvdRecord]:
     """NVD records for ``cve_ids``: from the cache when fresh, else one rate-limited request
     per CVE. A CVE that cannot be fetched or read is logged and left out."""
+    clock = opts.get("clock", time.time)
+    timeout = opts.get("timeout", 30.0)
+    api = opts.get("api")
+    allow_private = opts.get("allow_private", False)
+    limiter = opts.get("limiter")
     limiter = limiter or shared_limiter(api_key)
     headers = {"apiKey": api_key} if api_key else None
     out: dict[str, NvdRecord] = {}
