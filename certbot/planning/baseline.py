@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from certbot.config import Config, InventoryItem
 from certbot.model import TLP, Case, Notification, Priority
 from certbot.planning.context import PlanContext
+from certbot.planning.digests import Fold, fold_rows
 from certbot.store import Delivery, Store, delivery_id
 
 TITLE = {
@@ -91,31 +92,8 @@ class Baseline:
             top = max(TLP(r.tlp) for r in rows)
             best = min(Priority(r.priority or 4) for r in rows)
             title = TITLE.get(sub.language, TITLE["en"]).format(n=len(children))
-            n = Notification(
-                delivery_id=did,
-                kind="digest",  # rendered as a list of items by every channel
-                language=sub.language,
-                subscriber_id=sub_id,
-                subscriber_name=sub.name,
-                target_id=target_id,
-                tlp=top,
-                priority=best,
-                title=title,
-                items=children,
-                extra={"onboarding": True},
-            )
-            row = Delivery(
-                id=did,
-                subscriber_id=sub_id,
-                target_id=target_id,
-                channel=target.kind,
-                kind="onboarding",
-                priority=int(best),
-                tlp=int(top),
-                status="pending",
-                notification=n,
-            )
-            store.fold_into_digest(row, [r.id for r in rows], now)
+            fold = Fold(sub, target, children, title, top, best, "onboarding", {"onboarding": True})
+            fold_rows(store, fold, did, [r.id for r in rows], now)
             made += 1
         self.held.clear()
         return made

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from certbot.config import Config
+from certbot.config import Config, SubscriberConfig, TargetConfig
 from certbot.model import TLP, Notification, Priority
 from certbot.routing import in_quiet_hours
 from certbot.store import Delivery, Store, delivery_id
@@ -39,29 +40,51 @@ def build_digests(store: Store, config: Config, now: datetime, *, force: bool = 
         title = (
             f"Sammendrag: {len(items)} varsler" if lang == "nb" else f"Digest: {len(items)} alerts"
         )
-        digest = Notification(
-            delivery_id=did,
-            kind="digest",
-            language=lang,
-            subscriber_id=sub_id,
-            subscriber_name=sub.name,
-            target_id=target_id,
-            tlp=top,
-            priority=best,
-            title=title,
-            items=children,
-        )
-        row = Delivery(
-            id=did,
-            subscriber_id=sub_id,
-            target_id=target_id,
-            channel=target.kind,
-            kind="digest",
-            priority=int(best),
-            tlp=int(top),
-            status="pending",
-            notification=digest,
-        )
-        store.fold_into_digest(row, [r["id"] for r in items], now)
+        fold = Fold(sub, target, children, title, top, best)
+        fold_rows(store, fold, did, [r["id"] for r in items], now)
         made += 1
     return made
+
+
+@dataclass
+class Fold:
+    """One list-of-items delivery for a target: a digest, or the start-up status message."""
+
+    sub: SubscriberConfig
+    target: TargetConfig
+    children: list[Notification]
+    title: str
+    tlp: TLP
+    priority: Priority
+    kind: str = "digest"  # the outbox row's kind ("digest" or "onboarding")
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def fold_rows(store: Store, fold: Fold, did: str, ids: list[str], now: datetime) -> None:
+    """Write the one delivery that lists ``fold.children`` and mark the rows ``ids`` as folded
+    into it (`Store.fold_into_digest`, one transaction). Every channel renders it as a list."""
+    n = Notification(
+        delivery_id=did,
+        kind="digest",
+        language=fold.sub.language,
+        subscriber_id=fold.sub.id,
+        subscriber_name=fold.sub.name,
+        target_id=fold.target.id,
+        tlp=fold.tlp,
+        priority=fold.priority,
+        title=fold.title,
+        items=fold.children,
+        extra=dict(fold.extra),
+    )
+    row = Delivery(
+        id=did,
+        subscriber_id=fold.sub.id,
+        target_id=fold.target.id,
+        channel=fold.target.kind,
+        kind=fold.kind,
+        priority=int(fold.priority),
+        tlp=int(fold.tlp),
+        status="pending",
+        notification=n,
+    )
+    store.fold_into_digest(row, ids, now)
