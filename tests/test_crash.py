@@ -149,6 +149,7 @@ def make_limited_config(root: Path, n: int) -> None:
     (root / "feeds.yaml").write_text(
         "feeds:\n  - {id: kev, kind: kev, path: kev.json}\n"
         f"service:\n  dispatch: {{concurrency: {CONCURRENCY}}}\n"
+        "  routing: {baseline_days: 100000}\n"  # not a first-run test: every case is sent
     )
     targets = "".join(
         f"  - {{id: t{i}, kind: teams, secret: {{env: TEAMS_T{i}}}, tlp_max: GREEN}}\n"
