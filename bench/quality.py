@@ -42,7 +42,12 @@ from certbot.sources import get_source
 from certbot.sources.cve_parse import parse_record
 
 ROOT = Path(__file__).resolve().parent.parent
-FIX = Path("/work/shared/fixtures")
+# The shared fixtures beside the checkout (CI lays shared/ next to the clone); optional:
+# bench/data holds every record the corpus needs.
+FIX = next(
+    (p for p in (ROOT.parent / "shared" / "fixtures", Path("/work/shared/fixtures")) if p.exists()),
+    ROOT.parent / "shared" / "fixtures",
+)
 KEV = ROOT / "bench" / "data" / "kev-corpus.json"
 CVE_DIRS = (ROOT / "bench" / "data" / "cve5", FIX / "cve5", FIX / "cve5" / "vulnrichment")
 
@@ -76,7 +81,7 @@ def in_spec(version: str, spec: str) -> bool:
 
 
 def truth_of(key: str, version: str | None, truth: dict[str, list[str]]) -> str:
-    """"affected", "not_affected" (named, version outside), "other" (product not named),
+    """ "affected", "not_affected" (named, version outside), "other" (product not named),
     or "unknown" (named, no version declared)."""
     if key not in truth:
         return "other"
@@ -145,7 +150,9 @@ def build_case(spec: dict[str, Any]) -> Case:
     if spec.get("kev"):
         advs += [kev_entries()[c] for c in cves if c in kev_entries()]
     if spec.get("csaf"):
-        advs += list(get_source("csaf").parse((ROOT / spec["csaf"]).read_bytes(), feed("csaf", "csaf")))
+        advs += list(
+            get_source("csaf").parse((ROOT / spec["csaf"]).read_bytes(), feed("csaf", "csaf"))
+        )
     if spec.get("text"):
         advs.append(prose_advisory(spec))
     case = Case(spec["id"], advs)
@@ -156,8 +163,13 @@ def build_case(spec: dict[str, Any]) -> Case:
 def subscribers(munis: list[dict[str, Any]]) -> list[SubscriberConfig]:
     return [
         SubscriberConfig.model_validate(
-            {"id": m["id"], "name": m["name"], "county": m["county"], "inventory": [i["item"] for i in m["items"]],
-             "targets": [{"id": "drift", "kind": "file", "address": f"out/{m['id']}.jsonl"}]}
+            {
+                "id": m["id"],
+                "name": m["name"],
+                "county": m["county"],
+                "inventory": [i["item"] for i in m["items"]],
+                "targets": [{"id": "drift", "kind": "file", "address": f"out/{m['id']}.jsonl"}],
+            }
         )
         for m in munis
     ]
@@ -239,7 +251,9 @@ def evaluate(specs: list[dict[str, Any]], munis: list[dict[str, Any]]) -> Report
                 rep.labels[label] += 1
                 if label == "unknown":
                     if idx in hits:
-                        rep.verdicts["possibly affected" if is_possible(hits[idx]) else "affected"] += 1
+                        rep.verdicts[
+                            "possibly affected" if is_possible(hits[idx]) else "affected"
+                        ] += 1
                         rep.rules[hits[idx].rule] += 1
                     continue
                 what = f"{spec['id']} / {m['name']}: {it['item']['vendor']} {it['item']['product']} {it['item'].get('version', '')}"
