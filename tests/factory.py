@@ -158,3 +158,20 @@ class RecordingChannel(Channel):
 
 
 __all__ = ["TLP"]
+
+
+def kev_entry(cve: str) -> dict[str, Any]:
+    """One synthetic KEV catalogue entry for FortiOS (the crash and second-process tests)."""
+    return {
+        "cveID": cve,
+        "vendorProject": "Fortinet",
+        "product": "FortiOS",
+        "vulnerabilityName": f"FortiOS flaw {cve}",
+        "dateAdded": "2026-01-01",
+        "shortDescription": "x",
+        "requiredAction": "Patch.",
+        "dueDate": "2026-01-22",
+        "knownRansomwareCampaignUse": "Unknown",
+        "notes": "",
+        "cwes": [],
+    }

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from certbot.demo.fakes import TeamsFake, start_fake
+from tests.factory import kev_entry
 
 CVES = [f"CVE-2026-{10000 + i}" for i in range(300)]
 
@@ -29,22 +30,7 @@ def make_config(root: Path, n: int) -> None:
         "catalogVersion": "2026.01.01",
         "dateReleased": "2026-01-01T00:00:00.000Z",
         "count": n,
-        "vulnerabilities": [
-            {
-                "cveID": cve,
-                "vendorProject": "Fortinet",
-                "product": "FortiOS",
-                "vulnerabilityName": f"FortiOS flaw {cve}",
-                "dateAdded": "2026-01-01",
-                "shortDescription": "x",
-                "requiredAction": "Patch.",
-                "dueDate": "2026-01-22",
-                "knownRansomwareCampaignUse": "Unknown",
-                "notes": "",
-                "cwes": [],
-            }
-            for cve in CVES[:n]
-        ],
+        "vulnerabilities": [kev_entry(cve) for cve in CVES[:n]],
     }
     (root / "kev.json").write_text(json.dumps(catalogue))
     (root / "feeds.yaml").write_text(

@@ -21,6 +21,7 @@ import pytest
 from aiohttp import web
 
 from certbot.demo.fakes import TeamsFake, start_fake
+from tests.factory import kev_entry
 
 pytestmark = pytest.mark.slow
 
@@ -40,22 +41,7 @@ class SlowTeams(TeamsFake):
 
 def make_config(root: Path) -> None:
     (root / "subscribers").mkdir(parents=True)
-    vulns = [
-        {
-            "cveID": cve,
-            "vendorProject": "Fortinet",
-            "product": "FortiOS",
-            "vulnerabilityName": f"FortiOS flaw {cve}",
-            "dateAdded": "2026-01-01",
-            "shortDescription": "x",
-            "requiredAction": "Patch.",
-            "dueDate": "2026-01-22",
-            "knownRansomwareCampaignUse": "Unknown",
-            "notes": "",
-            "cwes": [],
-        }
-        for cve in CVES
-    ]
+    vulns = [kev_entry(cve) for cve in CVES]
     catalogue = {
         "title": "test",
         "catalogVersion": "2026.01.01",
