@@ -21,6 +21,7 @@ from typing import Any, TypedDict, Unpack
 
 import aiohttp
 
+from certbot import httpd
 from certbot.channels import Channel, ChannelContext, Payload, Sent, channel_classes
 from certbot.config import Config, TargetConfig, read_secret
 from certbot.errors import ConfigError
@@ -145,6 +146,7 @@ class App:
         for ch in set(self.channels.values()):
             stack.push_async_callback(ch.aclose)
         self.inbound = await start_inbound(self, stack) if self.serve_inbound else None
+        self.sites = await httpd.start(self, stack) if self.serve_inbound else {}
         self.pipeline = Pipeline(self.config, self.store, self.http, clock=self.clock)
         self.dispatcher = Dispatcher(
             self.config, self.store, self.channels, clock=self.clock, rate_limits=self.rate_limits
