@@ -175,8 +175,14 @@ class App:
             await asyncio.sleep(self.lease / 3)  # a periodic renewal, not synchronisation
             try:
                 alive = await self.store.call(Store.renew_lease, inst.id, utcnow(), self.lease)
-            except Exception:  # a full disk, a locked file: try again next time
-                log.exception("could not renew the lease of instance %s", inst.id)
+            except Exception as exc:  # a full disk, a locked file: try again next time
+                log.error(
+                    "could not renew the lease of instance %s (%s: %s); trying again in %.0f s",
+                    inst.id,
+                    type(exc).__name__,
+                    exc,
+                    self.lease / 3,
+                )
                 continue
             if not alive:
                 log.critical("instance %s lost its lease row; registering again", inst.id)
