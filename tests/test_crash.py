@@ -6,67 +6,49 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import re
 import signal
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from certbot.demo.fakes import TeamsFake, start_fake
-from tests.factory import kev_entry
+from tests.process_helpers import (
+    EVERY_CASE,
+    FORTIOS_ITEM,
+    clean_env,
+    cli,
+    teams_env,
+    teams_world,
+    write_kev,
+)
 
 CVES = [f"CVE-2026-{10000 + i}" for i in range(300)]
 
 
 def make_config(root: Path, n: int) -> None:
     (root / "subscribers").mkdir(parents=True)
-    catalogue = {
-        "title": "test",
-        "catalogVersion": "2026.01.01",
-        "dateReleased": "2026-01-01T00:00:00.000Z",
-        "count": n,
-        "vulnerabilities": [kev_entry(cve) for cve in CVES[:n]],
-    }
-    (root / "kev.json").write_text(json.dumps(catalogue))
+    write_kev(root / "kev.json", CVES[:n])
     (root / "feeds.yaml").write_text(
         # old KEV entries alert as new here: this test is about crashes, not the first run
-        "service:\n  routing: {baseline_days: 100000}\n"
-        "feeds:\n  - {id: kev, kind: kev, path: kev.json}\n"
+        "service:\n" + EVERY_CASE + "feeds:\n  - {id: kev, kind: kev, path: kev.json}\n"
     )
     (root / "subscribers" / "0301-oslo.yaml").write_text(
         # KEV names no versions: "possibly affected", so P2 (issue 11's cap); the daily cap,
         # which holds P2 beyond it for the digest, is raised so all 300 go out one by one.
         "id: '0301'\nname: Oslo kommune\ncounty: Oslo\ndaily_cap: 1000\n"
         "targets:\n  - {id: siem, kind: file, address: out/alerts.jsonl, tlp_max: GREEN}\n"
-        "inventory:\n  - {vendor: Fortinet, product: FortiOS, version: '7.2.4', internet_facing: true}\n"
+        + FORTIOS_ITEM
     )
 
 
 def run(root: Path, crash: str | None) -> int:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CERTBOT_")}
-    if crash:
-        env["CERTBOT_CRASH_AT"] = crash
+    env = clean_env(**({"CERTBOT_CRASH_AT": crash} if crash else {}))
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "certbot",
-            "--config-dir",
-            str(root),
-            "--db",
-            str(root / "c.db"),
-            "poll",
-            "--once",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        cli(root, "poll", "--once"), env=env, capture_output=True, text=True, timeout=120
     )
     return proc.returncode
 
@@ -131,30 +113,13 @@ CONCURRENCY = 2
 
 def make_limited_config(root: Path, n: int) -> None:
     """n KEV cases to four Teams targets (4 posts/s each) through two concurrency slots."""
-    make_config(root, n)
-    (root / "feeds.yaml").write_text(
-        "feeds:\n  - {id: kev, kind: kev, path: kev.json}\n"
-        f"service:\n  dispatch: {{concurrency: {CONCURRENCY}}}\n"
-        "  routing: {baseline_days: 100000}\n"  # not a first-run test: every case is sent
-    )
-    targets = "".join(
-        f"  - {{id: t{i}, kind: teams, secret: {{env: TEAMS_T{i}}}, tlp_max: GREEN}}\n"
-        for i in range(LIMITED_TARGETS)
-    )
-    (root / "subscribers" / "0301-oslo.yaml").write_text(
-        "id: '0301'\nname: Oslo kommune\ncounty: Oslo\ndaily_cap: 1000\n"
-        f"targets:\n{targets}"
-        "inventory:\n  - {vendor: Fortinet, product: FortiOS, version: '7.2.4', internet_facing: true}\n"
-    )
+    teams_world(root, CVES[:n], LIMITED_TARGETS, CONCURRENCY)
 
 
 async def run_limited(root: Path, hooks: dict[str, str], crash: str | None) -> int:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CERTBOT_")} | hooks
-    if crash:
-        env["CERTBOT_CRASH_AT"] = crash
+    env = hooks | ({"CERTBOT_CRASH_AT": crash} if crash else {})
     proc = await asyncio.create_subprocess_exec(
-        *[sys.executable, "-m", "certbot", "--config-dir", str(root)],
-        *["--db", str(root / "c.db"), "poll", "--once"],
+        *cli(root, "poll", "--once"),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -166,10 +131,7 @@ async def run_limited(root: Path, hooks: dict[str, str], crash: str | None) -> i
 async def test_ambiguous_resends_only_for_sends_that_reached_the_network(tmp_path):
     teams = TeamsFake()
     runner, url = await start_fake(teams)
-    hooks = {
-        f"TEAMS_T{i}": f"{url}/webhook/t{i}?api-version=1&sig={teams.sig}"
-        for i in range(LIMITED_TARGETS)
-    }
+    hooks = teams_env(url, teams.sig, LIMITED_TARGETS)
     n = 20
     make_limited_config(tmp_path, n)
     rng = random.Random(27)

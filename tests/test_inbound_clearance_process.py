@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ import aiohttp
 import pytest
 
 from certbot.demo.fakes import FAKE_TELEGRAM_TOKEN, TelegramFake, start_fake
+from tests.process_helpers import clean_env, cli
 
 pytestmark = pytest.mark.slow
 
@@ -77,26 +76,7 @@ def make_config(root: Path, bot_url: str) -> None:
 
 
 def env() -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("CERTBOT_")}
-    return {
-        **base,
-        "PYTHONUNBUFFERED": "1",
-        "TELEGRAM_BOT_TOKEN": FAKE_TELEGRAM_TOKEN,
-        "TG_HOOK": HOOK,
-    }
-
-
-def cli(root: Path, *args: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "certbot",
-        "--config-dir",
-        str(root),
-        "--db",
-        str(root / "c.db"),
-        *args,
-    ]
+    return clean_env(TELEGRAM_BOT_TOKEN=FAKE_TELEGRAM_TOKEN, TG_HOOK=HOOK)
 
 
 async def listening(proc: asyncio.subprocess.Process) -> tuple[str, list[str]]:

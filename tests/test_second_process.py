@@ -7,13 +7,10 @@ running service and say so. Loopback only, bounded waits, no sleeps as synchroni
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import re
 import signal
 import sqlite3
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -21,7 +18,7 @@ import pytest
 from aiohttp import web
 
 from certbot.demo.fakes import TeamsFake, start_fake
-from tests.factory import kev_entry
+from tests.process_helpers import cli, teams_env, teams_world
 
 pytestmark = pytest.mark.slow
 
@@ -40,40 +37,11 @@ class SlowTeams(TeamsFake):
 
 
 def make_config(root: Path) -> None:
-    (root / "subscribers").mkdir(parents=True)
-    vulns = [kev_entry(cve) for cve in CVES]
-    catalogue = {
-        "title": "test",
-        "catalogVersion": "2026.01.01",
-        "dateReleased": "2026-01-01T00:00:00.000Z",
-        "count": len(vulns),
-        "vulnerabilities": vulns,
-    }
-    (root / "kev.json").write_text(json.dumps(catalogue))
-    (root / "feeds.yaml").write_text(
-        "feeds:\n  - {id: kev, kind: kev, path: kev.json}\nservice:\n  dispatch: {concurrency: 2}\n"
-        "  routing: {baseline_days: 100000}\n"  # not a first-run test: every case is sent
-    )
-    targets = "".join(
-        f"  - {{id: t{i}, kind: teams, secret: {{env: TEAMS_T{i}}}, tlp_max: GREEN}}\n"
-        for i in range(TARGETS)
-    )
-    (root / "subscribers" / "0301-oslo.yaml").write_text(
-        "id: '0301'\nname: Oslo kommune\ncounty: Oslo\ndaily_cap: 1000\n"
-        f"targets:\n{targets}"
-        "inventory:\n  - {vendor: Fortinet, product: FortiOS, version: '7.2.4', internet_facing: true}\n"
-    )
+    teams_world(root, CVES, TARGETS, concurrency=2)
 
 
 def env(url: str, sig: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("CERTBOT_")}
-    hooks = {f"TEAMS_T{i}": f"{url}/webhook/t{i}?api-version=1&sig={sig}" for i in range(TARGETS)}
-    return {**base, **hooks, "PYTHONUNBUFFERED": "1"}
-
-
-def cli(root: Path, *args: str) -> list[str]:
-    db = str(root / "c.db")
-    return [sys.executable, "-m", "certbot", "--config-dir", str(root), "--db", db, *args]
+    return teams_env(url, sig, TARGETS)
 
 
 def db_counts(root: Path) -> dict[str, int]:

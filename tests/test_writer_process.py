@@ -19,7 +19,6 @@ timed assertion). Loopback only, bounded waits, no sleeps as synchronisation.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import signal
 import time
@@ -30,8 +29,8 @@ import pytest
 
 from bench.bigfeed import big_rss
 from certbot.demo.fakes import TeamsFake, TelegramFake, start_fake
-from tests.factory import kev_entry
-from tests.test_inbound_clearance_process import HOOK, cli, env, listening
+from tests.process_helpers import EVERY_CASE, FORTIOS_ITEM, cli, write_kev
+from tests.test_inbound_clearance_process import HOOK, env, listening
 
 pytestmark = pytest.mark.slow
 
@@ -43,10 +42,7 @@ TX_ERRORS = ("within a transaction", "savepoint")
 
 def make_config(root: Path, bot_url: str) -> None:
     (root / "subscribers").mkdir(parents=True)
-    vulns = [kev_entry(f"CVE-2026-{30000 + i}") for i in range(8)]
-    catalogue = {"title": "t", "catalogVersion": "1", "dateReleased": "2026-01-01T00:00:00.000Z",
-                 "count": len(vulns), "vulnerabilities": vulns}  # fmt: skip
-    (root / "kev.json").write_text(json.dumps(catalogue))
+    write_kev(root / "kev.json", [f"CVE-2026-{30000 + i}" for i in range(8)])
     (root / "big.xml").write_bytes(big_rss(ITEMS))
     (root / "feeds.yaml").write_text(
         "feeds:\n"
@@ -56,13 +52,12 @@ def make_config(root: Path, bot_url: str) -> None:
         f"  telegram_base_url: {bot_url}/bot\n"
         "  telegram_webhook_secret: {env: TG_HOOK}\n"
         "  inbound: {listen: '127.0.0.1:0', telegram: webhook}\n"
-        "  routing: {baseline_days: 100000}\n"  # every case is sent: dispatch has work
+        + EVERY_CASE  # every case is sent: dispatch has work
     )
     (root / "subscribers" / "0301-oslo.yaml").write_text(
         "id: '0301'\nname: Oslo kommune\ncounty: Oslo\ndaily_cap: 1000\n"
         "targets:\n  - {id: t0, kind: teams, secret: {env: TEAMS_T0}, tlp_max: GREEN}\n"
-        f"people:\n  - {{platform: telegram, user_id: '{USER}', role: responder}}\n"
-        "inventory:\n  - {vendor: Fortinet, product: FortiOS, version: '7.2.4', internet_facing: true}\n"
+        f"people:\n  - {{platform: telegram, user_id: '{USER}', role: responder}}\n" + FORTIOS_ITEM
     )
 
 
