@@ -4,21 +4,19 @@ by name, every step audited; through the command layer and the fake Telegram and
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from certbot.demo.fakes import FAKE_TELEGRAM_TOKEN, TelegramFake, start_fake
 from certbot.inbound.commands import Command, handle
-from certbot.inbound.slack import SlackInbound, sign
-from certbot.inbound.telegram import TelegramInbound
-from certbot.inbound.web import InboundWeb
-from certbot.store import AsyncStore
+from certbot.inbound.slack import sign
 from tests.inbound_helpers import World, make_world
+from tests.test_inbound_bad_input import HOOK, SIGNING, app  # noqa: F401 - the fixture
+from tests.test_inbound_telegram import message
 
 FORM = (
     "tittel: Sårbarhet i FortiOS utnyttes\ntlp: {tlp}\n"
@@ -118,82 +116,43 @@ def test_nobody_runs_it(tmp_path: Path) -> None:
 
 
 # --- through the fake Telegram Bot API and a signed Slack request ---------------------------
-
-SECRET = "webhook-secret-for-tests"
-SIGNING = "slack-signing-secret-for-tests"
-
-
-@pytest.fixture
-async def chat(tmp_path: Path) -> AsyncIterator[tuple[World, TelegramFake, TestClient, Any]]:
-    tg = TelegramFake()
-    runner, url = await start_fake(tg)
-    world = make_world(
-        tmp_path,
-        telegram_base_url=f"{url}/bot",
-        telegram_webhook_secret={"env": "TG_WEBHOOK_SECRET"},
-        slack_signing_secret={"env": "SLACK_SIGNING_SECRET"},
-    )
-    env = {
-        "TELEGRAM_BOT_TOKEN": FAKE_TELEGRAM_TOKEN,
-        "TG_WEBHOOK_SECRET": SECRET,
-        "SLACK_SIGNING_SECRET": SIGNING,
-    }
-    astore = AsyncStore(world.store)
-    telegram = TelegramInbound(world.ctx, astore, mode="webhook", environ=env)
-    await telegram.start()
-    now = world.clock.now.timestamp()
-    slack = SlackInbound(world.ctx, astore, environ=env, clock=lambda: now)
-    client = TestClient(TestServer(InboundWeb(world.ctx, astore, telegram=telegram, slack=slack).app()))  # fmt: skip
-    await client.start_server()
-    yield world, tg, client, now
-    await client.close()
-    await telegram.stop()
-    astore._pool.shutdown(wait=True)
-    await runner.cleanup()
+# The app of the bad-input tests: the real aiohttp site with both platforms, fake Telegram.
 
 
 async def telegram_says(client: TestClient, update_id: int, text: str) -> None:
-    update = {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "date": 1773133200,
-            "chat": {"id": 999, "type": "private"},
-            "from": {"id": 999, "is_bot": False, "first_name": "Ola"},
-            "text": text,
-        },
-    }
-    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    update = message(update_id, 999, text)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": HOOK}
     resp = await client.post("/telegram/webhook", data=json.dumps(update), headers=headers)
     assert resp.status == 200
 
 
-async def slack_says(client: TestClient, now: float, text: str, trigger: str) -> str:
-    form = {"user_id": "U0OPS", "team_id": "T0FAKE", "command": "/certbot", "text": text,
-            "trigger_id": trigger, "channel_id": "D0OPS"}  # fmt: skip
+async def slack_says(client: TestClient, text: str, trigger: str) -> str:
+    form = {"user_id": "U0OPS", "command": "/certbot", "text": text, "trigger_id": trigger}
     raw = urlencode(form, quote_via=quote).encode()
-    ts = int(now)
-    headers = {
-        "X-Slack-Request-Timestamp": str(ts),
-        "X-Slack-Signature": sign(SIGNING, ts, raw),
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
-    resp = await client.post("/slack/commands", data=raw, headers=headers)
+    ts = int(time.time())  # the app's Slack checks request times against the wall clock
+    resp = await client.post("/slack/commands", data=raw, headers=slack_headers(ts, raw))
     assert resp.status == 200
     return str((await resp.json())["text"])
 
 
-async def test_publish_over_telegram_and_slack(chat: Any) -> None:
-    world, tg, client, now = chat
+def slack_headers(ts: int, raw: bytes) -> dict[str, str]:
+    return {
+        "X-Slack-Request-Timestamp": str(ts),
+        "X-Slack-Signature": sign(SIGNING, ts, raw),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+async def test_publish_over_telegram_and_slack(app: Any) -> None:
+    world, client = app
     await telegram_says(client, 900, "/publiser\n" + FORM.format(tlp="AMBER"))
-    assert "Forhåndsvisning, ingenting er sendt" in str(tg.sent[-1]["text"])
+    assert world.store.published_advisories() == []  # the preview published nothing
     await telegram_says(client, 901, "/publiser bekreft AMBER")
-    assert str(tg.sent[-1]["text"]).startswith("Publisert KCERT-2026-0001 (TLP:AMBER)")
-    text = await slack_says(client, now, "publiser\n" + FORM.format(tlp="CLEAR"), "s1")
-    assert "Forhåndsvisning, ingenting er sendt" in text
-    text = await slack_says(client, now, "publiser bekreft", "s2")
+    text = await slack_says(client, "publiser\n" + FORM.format(tlp="CLEAR"), "s1")
+    assert text.startswith("Forhåndsvisning, ingenting er sendt")
+    text = await slack_says(client, "publiser bekreft", "s2")
     assert text.startswith("Publisert KCERT-2026-0002 (TLP:CLEAR)")
-    ids = [a.id for a in world.store.published_advisories()]
-    assert ids == ["KCERT-2026-0001", "KCERT-2026-0002"]
+    ids = [(a.id, a.draft.tlp) for a in world.store.published_advisories()]
+    assert ids == [("KCERT-2026-0001", "AMBER"), ("KCERT-2026-0002", "CLEAR")]
     actors = {r["actor"] for r in world.store.audit_rows() if r["action"] == "publish"}
     assert actors == {"telegram:999", "slack:U0OPS"}
