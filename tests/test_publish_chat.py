@@ -15,7 +15,10 @@ from aiohttp.test_utils import TestClient
 from certbot.inbound.commands import Command, handle
 from certbot.inbound.slack import sign
 from tests.inbound_helpers import World, make_world
-from tests.test_inbound_bad_input import HOOK, SIGNING, app  # noqa: F401 - the fixture
+from tests.test_inbound_bad_input import HOOK, SIGNING
+from tests.test_inbound_bad_input import app as bad_input_app
+
+app = bad_input_app  # the fixture, under the name the test asks for
 from tests.test_inbound_telegram import message
 
 FORM = (
