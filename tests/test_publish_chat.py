@@ -17,9 +17,9 @@ from certbot.inbound.slack import sign
 from tests.inbound_helpers import World, make_world
 from tests.test_inbound_bad_input import HOOK, SIGNING
 from tests.test_inbound_bad_input import app as bad_input_app
+from tests.test_inbound_telegram import message
 
 app = bad_input_app  # the fixture, under the name the test asks for
-from tests.test_inbound_telegram import message
 
 FORM = (
     "tittel: Sårbarhet i FortiOS utnyttes\ntlp: {tlp}\n"
