@@ -194,6 +194,13 @@ def publish_draft(
     now: datetime,
     confirm_tlp: bool = False,
 ) -> Outcome:
+    _, unknown = recipient_ids(config, [draft])
+    if unknown:
+        raise PublishRefused(
+            f"recipients not configured: {', '.join(unknown)}; name a kommunenummer or "
+            "fylkesnummer of a municipality in subscribers/ (recipients.municipalities, "
+            "recipients.counties)"
+        )
     action, adv, changes, warnings = _next(store, config, draft, now, confirm_tlp)
     if adv is None:  # the same id with nothing changed: nothing is sent
         assert draft.id is not None
