@@ -38,10 +38,14 @@ def add_parsers(sub: Any) -> None:
         "file", nargs="?", type=Path, help="the draft (YAML, or Markdown with front matter)"
     )
     p.add_argument("--dry-run", action="store_true", help="show who would get it; write nothing")
-    p.add_argument("--as", dest="as_name", help="operator name (default: the OS user)")
+    p.add_argument(
+        "--as", dest="as_name", metavar="NAME", help="operator name (default: the OS user)"
+    )
     p.add_argument("--confirm-tlp", action="store_true", help="accept a revision to a stricter TLP")
     p.add_argument("--withdraw", metavar="ID", help="withdraw a published advisory")
-    p.add_argument("--reason", help="why it is withdrawn (shown to the municipalities)")
+    p.add_argument(
+        "--reason", metavar="TEXT", help="why it is withdrawn (shown to the municipalities)"
+    )
     p.add_argument("--list", action="store_true", help="list the published advisories")
 
 
