@@ -150,3 +150,12 @@ def test_a_bulletin_spanning_two_alerted_cases_gives_one_message(store):
     messages = [r for r in new if r["digest_id"] is None]
     assert len(messages) == 1, [(r["kind"], r["case_id"]) for r in new]
     assert messages[0]["kind"] == "update"
+
+
+def test_group_bursts_false_sends_each_case_on_its_own(store):
+    clock = Clock()
+    cfg = config([fortios_sub()], service={"routing": {"group_bursts": False}})
+    p = Pipeline(cfg, store, http=None, clock=clock)
+    poll(p, *burst(3))
+    assert rows(store, kind="group") == []
+    assert len(sendable(store, clock())) == 3

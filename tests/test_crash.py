@@ -35,7 +35,7 @@ def make_config(root: Path, n: int) -> None:
     (root / "kev.json").write_text(json.dumps(catalogue))
     (root / "feeds.yaml").write_text(
         # old KEV entries alert as new here: this test is about crashes, not the first run
-        "service:\n  routing: {baseline_days: 100000}\n"
+        "service:\n  routing: {baseline_days: 100000, group_bursts: false}\n"
         "feeds:\n  - {id: kev, kind: kev, path: kev.json}\n"
     )
     (root / "subscribers" / "0301-oslo.yaml").write_text(
@@ -135,7 +135,7 @@ def make_limited_config(root: Path, n: int) -> None:
     (root / "feeds.yaml").write_text(
         "feeds:\n  - {id: kev, kind: kev, path: kev.json}\n"
         f"service:\n  dispatch: {{concurrency: {CONCURRENCY}}}\n"
-        "  routing: {baseline_days: 100000}\n"  # not a first-run test: every case is sent
+        "  routing: {baseline_days: 100000, group_bursts: false}\n"  # every case sent alone
     )
     targets = "".join(
         f"  - {{id: t{i}, kind: teams, secret: {{env: TEAMS_T{i}}}, tlp_max: GREEN}}\n"

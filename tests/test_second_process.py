@@ -52,7 +52,7 @@ def make_config(root: Path) -> None:
     (root / "kev.json").write_text(json.dumps(catalogue))
     (root / "feeds.yaml").write_text(
         "feeds:\n  - {id: kev, kind: kev, path: kev.json}\nservice:\n  dispatch: {concurrency: 2}\n"
-        "  routing: {baseline_days: 100000}\n"  # not a first-run test: every case is sent
+        "  routing: {baseline_days: 100000, group_bursts: false}\n"  # every case sent alone
     )
     targets = "".join(
         f"  - {{id: t{i}, kind: teams, secret: {{env: TEAMS_T{i}}}, tlp_max: GREEN}}\n"

@@ -59,7 +59,7 @@ class Baseline:
             cutoff=now - timedelta(days=days),
             first_feeds=store.first_polls(feed_ids),
             new_items=store.note_inventory(pairs, now),
-            bursts=Bursts(now),
+            bursts=Bursts(now) if config.service.routing.group_bursts else None,
         )
 
     def is_backlog(self, ctx: PlanContext) -> bool:
