@@ -12,9 +12,12 @@ Replay: a first poll on 30 June 2025 (onboarding: not counted), then one poll a 
 weeks, each publishing the KEV entries whose ``dateAdded`` has passed, through the real `App`
 (poll, dispatch, the file channel). Counted from the JSON Lines the file channel writes:
 immediate = a P1/P2 ``alert``/``update`` sent at once (not a digest, not "Status ved
-oppstart"); P1 resting on "possibly affected" = every matched entry of the message has a
-confidence other than "high"; missed = a municipality with an item the oracle of
-`bench.quality` calls affected by a July KEV CVE that received no message naming it.
+oppstart"); a grouped burst (issue 11.3: one record per listed case, one ``group_id``) is ONE
+message; each poll's lines are the lines appended to each file since the last poll. P1 resting
+on "possibly affected" = every matched entry of the case has a confidence other than "high";
+missed = a municipality with an item the oracle of `bench.quality` calls affected by a July
+KEV CVE that received neither an immediate message nor the start-up status message naming it
+(a P3/P4 digest days later does not count; those are reported as ``missed_digest_only``).
 
 CVE records: the poll cycle does not enrich with CVE records yet, so the simulation serves
 them as a feed of its own (kind ``bench-cve-records``, registered here) unless the pipeline
@@ -66,14 +69,18 @@ def pipeline_has_cve_mirror(mirror: Path) -> FeedConfig | None:
     if "cve" not in source_kinds():
         return None
     try:
-        return FeedConfig.model_validate({"id": "cve", "kind": "cve", "options": {"mirror": str(mirror)}})
+        return FeedConfig.model_validate(
+            {"id": "cve", "kind": "cve", "options": {"mirror": str(mirror)}}
+        )
     except (ValidationError, ValueError):
         return None
 
 
 def kev_doc(upto: datetime) -> bytes:
     doc = json.loads(quality.KEV.read_bytes())
-    doc["vulnerabilities"] = [v for v in doc["vulnerabilities"] if date.fromisoformat(v["dateAdded"]) < upto.date()]
+    doc["vulnerabilities"] = [
+        v for v in doc["vulnerabilities"] if date.fromisoformat(v["dateAdded"]) < upto.date()
+    ]
     doc["count"] = len(doc["vulnerabilities"])
     return json.dumps(doc).encode()
 
@@ -104,7 +111,9 @@ def patch_tuesday(n: int = 80) -> bytes:
     t.update(id="msrc_2025-jul-synthetic", current_release_date=when, initial_release_date=when)
     t["generator"]["date"] = when
     t["revision_history"] = [{"date": when, "number": "1", "summary": "Information published."}]
-    doc["document"]["title"] = "SYNTHETIC bench document: July 2025 security updates (Windows Server)"
+    doc["document"]["title"] = (
+        "SYNTHETIC bench document: July 2025 security updates (Windows Server)"
+    )
     fam = doc["product_tree"]["branches"][0]["branches"][0]["branches"]
     fam[0]["branches"][0]["name"] = "<10.0.17763.7558"
     fam[0]["branches"][1]["name"] = "10.0.17763.7558"
@@ -127,20 +136,43 @@ def patch_tuesday(n: int = 80) -> bytes:
 def _subs(munis: list[dict[str, Any]]) -> list[SubscriberConfig]:
     return [
         SubscriberConfig.model_validate(
-            {"id": m["id"], "name": m["name"], "county": m["county"], "daily_cap": 10000,
-             "inventory": [i["item"] for i in m["items"]],
-             "targets": [{"id": "drift", "kind": "file", "address": f"out/{m['id']}.jsonl",
-                          "tlp_max": "AMBER"}]}
+            {
+                "id": m["id"],
+                "name": m["name"],
+                "county": m["county"],
+                "daily_cap": 10000,
+                "inventory": [i["item"] for i in m["items"]],
+                "targets": [
+                    {
+                        "id": "drift",
+                        "kind": "file",
+                        "address": f"out/{m['id']}.jsonl",
+                        "tlp_max": "AMBER",
+                    }
+                ],
+            }
         )
         for m in munis
     ]
 
 
-def _lines(root: Path) -> list[dict[str, Any]]:
+def _lines(root: Path, seen: dict[Path, int] | None = None) -> list[dict[str, Any]]:
+    """The records of every file; with ``seen`` (file -> lines already read, updated here)
+    only the lines appended since. Slicing the concatenation of all files instead counts
+    old lines of later files again whenever an earlier file grows."""
     out = []
     for f in sorted((root / "out").glob("*.jsonl")):
-        out += [json.loads(x) for x in f.read_text().splitlines() if x.strip()]
+        lines = [json.loads(x) for x in f.read_text().splitlines() if x.strip()]
+        start = 0 if seen is None else seen.get(f, 0)
+        if seen is not None:
+            seen[f] = len(lines)
+        out += lines[start:]
     return out
+
+
+def _message(rec: dict[str, Any]) -> str:
+    """One message: a grouped burst's records (one per case) are one message."""
+    return str(rec.get("group_id") or rec.get("delivery_id"))
 
 
 def _immediate(rec: dict[str, Any]) -> bool:
@@ -188,6 +220,7 @@ async def _run(n: int, root: Path) -> dict[str, Any]:
                     subscribers=tuple(_subs(munis)))  # fmt: skip
     now = [START]
     weekly: list[list[dict[str, Any]]] = []
+    seen: dict[Path, int] = {}
     try:
         async with App(config, root / "certbot.db", rate_limits=False, clock=lambda: now[0]) as app:
             for week in range(WEEKS + 1):
@@ -197,11 +230,11 @@ async def _run(n: int, root: Path) -> dict[str, Any]:
                 if week == 2:
                     docs["msrc"] = [("msrc_2025-jul-synthetic.json", patch_tuesday())]
                 server.publish({**server.docs, **docs})
-                before = len(_lines(root))
+                _lines(root, seen)
                 await app.poll()
                 while (await app.dispatch()).sent:
                     pass
-                weekly.append(_lines(root)[before:])
+                weekly.append(_lines(root, seen))
             now[0] += timedelta(days=1, hours=8)  # let digests due after the last poll go out
             while (await app.dispatch()).sent:
                 pass
@@ -219,30 +252,43 @@ def _figures(munis: list[dict[str, Any]], specs: list[dict[str, Any]], weeks: li
     p1 = p1_possible = 0
     for lines in weeks:
         counts = dict.fromkeys((m["id"] for m in munis), 0)
+        messages: set[str] = set()
         for rec in lines:
             if _immediate(rec) and rec.get("subscriber") in counts:
-                counts[rec["subscriber"]] += 1
+                if _message(rec) not in messages:
+                    messages.add(_message(rec))
+                    counts[rec["subscriber"]] += 1
                 by_case[f"{rec.get('advisory_id')} {rec.get('kind')} {rec.get('priority')}"] += 1
             if rec.get("priority") == "P1" and not rec.get("digest"):
                 p1 += 1
                 p1_possible += all(m.get("confidence") != "high" for m in rec.get("matched", []))
         per += counts.values()
         week_means.append(statistics.fmean(counts.values()) if counts else 0.0)
-    told = {(r.get("subscriber"), c) for r in everything for c in r.get("cves", [])}
-    told_now = {(r.get("subscriber"), c) for r in everything if _immediate(r) for c in r.get("cves", [])}
+    # Told = an immediate message or the start-up status message names the CVE; a digest
+    # (P3/P4, days later) does not count as telling an exploited-and-affected case.
+    told = {(r.get("subscriber"), c) for r in everything if _immediate(r) or r.get("onboarding")
+            for c in r.get("cves", [])}  # fmt: skip
+    told_any = {(r.get("subscriber"), c) for r in everything for c in r.get("cves", [])}
+    told_now = {
+        (r.get("subscriber"), c) for r in everything if _immediate(r) for c in r.get("cves", [])
+    }
     kev = json.loads(quality.KEV.read_bytes())["vulnerabilities"]
     july = {v["cveID"] for v in kev if v["dateAdded"].startswith("2025-07")}
     truth = {s["id"]: s["truth"] for s in specs if s["id"] in july}
     missed: list[str] = []
     by_cve: Counter[str] = Counter()
-    affected = not_now = 0
+    affected = not_now = digest_only = 0
     for m in munis:
         for cve, t in truth.items():
-            if any(quality.truth_of(i["truth"], i["item"].get("version"), t) == "affected" for i in m["items"]):
+            if any(
+                quality.truth_of(i["truth"], i["item"].get("version"), t) == "affected"
+                for i in m["items"]
+            ):
                 affected += 1
                 if (m["id"], cve) not in told:
                     missed.append(f"{m['name']}: {cve}")
                     by_cve[cve] += 1
+                    digest_only += (m["id"], cve) in told_any
                 elif (m["id"], cve) not in told_now:
                     not_now += 1
     per_sorted = sorted(per)
@@ -263,8 +309,12 @@ def _figures(munis: list[dict[str, Any]], specs: list[dict[str, Any]], weeks: li
         "immediate_by_case": dict(by_case.most_common(12)),
         "immediate_mean_by_week": [round(x, 2) for x in week_means],
         "told_not_immediately": not_now,
+        "missed_digest_only": digest_only,
+        "messages_immediate": len({_message(r) for r in everything if _immediate(r)}),
         "july_kev_with_truth": sorted(truth),
-        "cve_records_via": "pipeline kind: cve" if wired else "bench feed (not wired in the poll cycle)",
+        "cve_records_via": "pipeline kind: cve"
+        if wired
+        else "bench feed (not wired in the poll cycle)",
     }
 
 
@@ -298,7 +348,8 @@ def report(s: dict[str, Any]) -> str:
         f"July 2025 KEV cases with labels: {', '.join(s['july_kev_with_truth'])}",
         f"immediate per municipality, mean by week: {s['immediate_mean_by_week']}",
         f"immediate messages by case (top 12): {s['immediate_by_case']}",
-        f"exploited-and-affected pairs told, but not immediately: {s['told_not_immediately']}",
+        f"exploited-and-affected pairs told only in the start-up status message: {s['told_not_immediately']}",
+        f"missed pairs told only in a digest (P3/P4): {s['missed_digest_only']}",
         f"missed by CVE: {s['missed_by_cve']}",
         f"missed ({s['missed']}):", *(f"  {m}" for m in s["missed_list"]),
     ])  # fmt: skip

@@ -21,7 +21,8 @@ async def test_backup_while_writing_then_restore_resumes_without_resending(tmp_p
     db = tmp_path / "live.db"
     store = AsyncStore(Store(db))
     clock = Clock()
-    cfg = config([fortios_sub()])
+    # ten deliveries, one per case (not grouped: this test counts rows sent and owed)
+    cfg = config([fortios_sub()], service={"routing": {"group_bursts": False}})
     p = Pipeline(cfg, store, http=None, clock=clock)
     p._ingest_and_plan(
         FEED,

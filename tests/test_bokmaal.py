@@ -5,7 +5,8 @@ vendor advisory with a fixed version, a workaround and an unknown KEV sentence) 
 `Pipeline` for the shipped municipalities in bokmål; every planned alert is rendered with the
 console renderer (what the JSON Lines file channel writes) and scanned for common English
 function words. Allowed: labelled quotes (``(engelsk): «…»``), URLs, product names from the
-inventories, and the source's own title and summary (rendered under their own headings).
+inventories, and the source's own title (rendered under its own heading). The source's summary
+is scanned too: an English one (KEV) must be a labelled quote ("Kildens tekst (engelsk): «…»").
 Match details (English, for ``explain``) are shown as a localised evidence line
 (`certbot.planning.evidence`); nothing English is tolerated outside labelled quotes."""
 
@@ -157,9 +158,11 @@ def rendered(tmp_path_factory) -> list[tuple[Notification, str]]:
         n = Notification.from_json(json.loads(row["notification"]))
         if n.language != "nb" or n.kind not in ("alert", "update", "digest"):
             continue
-        n.title, n.summary = "", ""  # the source's own words, under their own heading
+        # The source's title stays under its own heading; its summary is scanned: in another
+        # language it must be a labelled quote (KEV's English summaries once were not).
+        n.title = ""
         for i in n.items:
-            i.title, i.summary = "", ""
+            i.title = ""
         if n.kind == "digest":  # the first run's "Status ved oppstart"
             n.title = "Status ved oppstart"
             text = renderer.render("email", "digest.txt", n, sender="cert@example.no", respond=[])

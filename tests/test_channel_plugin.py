@@ -78,7 +78,7 @@ def write_config(root: Path, address: str = "echo:drift") -> None:
         "service:\n"
         "  link_secret: {env: ECHO_LINK_SECRET}\n"
         # the demo's KEV entries are old: alert on them as new (this test is not the first run)
-        "  routing: {baseline_days: 100000}\n"
+        "  routing: {baseline_days: 100000, group_bursts: false}\n"
         "feeds:\n"
         "  - {id: cisa-kev, kind: kev, path: kev.json}\n",
         encoding="utf-8",

@@ -5,18 +5,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from certbot.cli import main
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: with the SSVC cap, CVE-2024-21762 no longer reaches Bergen (FortiOS 7.2.10 "
-    "is patched; the old P1 rested on 'possibly affected'), and no case in the demo truly "
-    "concerns 0301, 4601 and 5001 at Telegram's P1; the demo reshaping (issue 11 point 8) "
-    "must pick the case this walk-through acknowledges",
-)
 def test_demo_with_fakes_shows_one_advisory_in_three_formats(tmp_path, capsys):
     assert main(["demo", "--fakes", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out

@@ -7,7 +7,8 @@ database file: `path_problem` says why not, check-config refuses such a target a
 ``deliver`` refuses it again (a definite failure: the delivery goes dead and the operator is
 told). A file is readable by whoever can read the machine, so it is never personal (no RED). ``render`` is pure: ``Payload.body`` is the list of records to append, one per
 alert; a digest becomes one record per item, each with ``"digest": true``, the digest's
-delivery id as ``digest_id`` and the item's own ``delivery_id``. Each record carries the
+delivery id as ``digest_id`` and the item's own ``delivery_id``; a grouped burst (issue 11.3)
+likewise, with ``"digest": false`` and ``group_id`` / ``group_title`` (one message, sent at once). Each record carries the
 plain-text rendering of ``templates/console/<lang>/alert.txt`` under ``text``.
 
 ``deliver`` stamps ``delivered_at`` and appends all records with one write, a flush and an
@@ -94,13 +95,15 @@ class FileChannel(Channel):
     def render(self, n: Notification, target: TargetConfig) -> Payload:
         safe = clean_notification(n)
         if safe.kind == "digest":
+            group = bool(safe.extra.get("group"))  # a burst sent at once, not a digest
             records = [
                 {
                     **self._record(item),
-                    "digest": True,
+                    "digest": not group,
                     "digest_id": safe.delivery_id,
                     # the first run's backlog ("Status ved oppstart"), not a daily digest
                     "onboarding": bool(safe.extra.get("onboarding")),
+                    **({"group_id": safe.delivery_id, "group_title": safe.title} if group else {}),
                 }
                 for item in safe.items
             ]

@@ -87,6 +87,27 @@ def buttons(n: Notification) -> dict[str, Any] | None:
     return {"type": "actions", "block_id": "certbot_respond", "elements": elements}
 
 
+def group_buttons(n: Notification) -> list[dict[str, Any]]:
+    """A grouped burst (issue 11.3): one "Kvitter <case>" button per listed case, each in its
+    own actions block (a block's action ids must be unique), so every case keeps its ack."""
+    if n.kind != "digest" or not n.extra.get("group"):
+        return []
+    label = LABELS.get(n.language, LABELS["nb"])["ack"]
+    out = []
+    for k, item in enumerate(n.items):
+        value = f"{item.case_id}:ack"
+        if not item.case_id or len(value) > MAX_VALUE:
+            continue
+        button = {
+            "type": "button",
+            "action_id": "ack",
+            "text": {"type": "plain_text", "text": chat._cap(f"{label} {item.case_id}", 75)},
+            "value": value,
+        }
+        out.append({"type": "actions", "block_id": f"certbot_respond_{k}", "elements": [button]})
+    return out
+
+
 def _blocks(parts: list[chat.Section], room: int = MAX_BLOCKS) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     for s in parts:
@@ -138,11 +159,11 @@ class SlackChannel(Channel):
         safe = chat.sanitise(n)
         more = chat.MORE.get(safe.language, chat.MORE["en"])
         parts = [_refit(s, more) for s in chat.sections(self.ctx.renderer, "slack", safe)]
-        actions = buttons(safe)
-        room = MAX_BLOCKS - (actions is not None)
+        one = buttons(safe)
+        actions = [one] if one is not None else group_buttons(safe)
+        room = MAX_BLOCKS - len(actions)
         blocks = chat.fit(parts, lambda p: _blocks(p, room), _total, MAX_TOTAL, more)
-        if actions is not None:
-            blocks.append(actions)
+        blocks.extend(actions)
         head = " ".join(parts[0].lines) if parts and parts[0].kind == "head" else ""
         fallback = escape.slack(chat._cap(f"{head}: {safe.title}", 300))
         body: dict[str, Any] = {

@@ -115,7 +115,7 @@ def _top(head: str, title: str, priority: Priority | None) -> dict[str, Any]:
 
 def _respond(n: Notification) -> list[dict[str, Any]]:
     """The body elements offering the signed links, or [] when none were planned."""
-    buttons = respond_links(n)
+    buttons = respond_links(n) or _group_acks(n)
     if not buttons:
         return []
     heading = RESPOND.get(n.language, RESPOND["nb"])
@@ -124,6 +124,18 @@ def _respond(n: Notification) -> list[dict[str, Any]]:
         _ours(heading, weight="Bolder", spacing="Medium", separator=True),
         {"type": "ActionSet", "actions": actions},
     ]
+
+
+def _group_acks(n: Notification) -> list[tuple[str, str]]:
+    """A grouped burst (issue 11.3): each listed case's own signed "Kvitter" link."""
+    if n.kind != "digest" or not n.extra.get("group"):
+        return []
+    out = []
+    for item in n.items:
+        ack = respond_links(item)[:1]
+        if ack and item.case_id:
+            out.append((f"{ack[0][0]} {item.case_id}", ack[0][1]))
+    return out
 
 
 def _card(parts: list[chat.Section], n: Notification, links: list[str]) -> dict[str, Any]:

@@ -79,6 +79,9 @@ class RoutingConfig(Strict):
     # First poll of a feed, a new municipality or item: cases first published longer ago than
     # this go in one "Status ved oppstart" message per target, not as immediate alerts.
     baseline_days: int = Field(default=30, ge=0)
+    # Several cases from one vendor for one municipality in one poll: one message per target
+    # listing them (certbot.planning.bursts); false sends each case on its own.
+    group_bursts: bool = True
 
 
 class InboundConfig(Strict):

@@ -2,6 +2,10 @@
 municipalities sent through the REAL channels to the local protocol fakes (certbot.demo.fakes),
 started in-process on 127.0.0.1. E-mail and file targets still go to the JSON Lines file.
 
+After the start-up cycle (only "Status ved oppstart": the snapshots are old), one SYNTHETIC
+new case arrives (`certbot.demo.arrival`), so one alert reaches all three platforms and is
+acknowledged in the loop.
+
 Each chat channel is wrapped in a tap that remembers which request the fake received for
 which delivery, so the demo can show one advisory as Slack, Teams and Telegram received it.
 """
@@ -17,6 +21,7 @@ from typing import Any
 from certbot.app import App
 from certbot.channels import Channel, Payload, Sent, channel_classes
 from certbot.config import Config, TargetConfig
+from certbot.demo.arrival import arrive, fresh_feeds
 from certbot.demo.cycle import run_cycle
 from certbot.demo.fakes import FAKES, Fake, Fakes, serve_fakes
 from certbot.demo.loop import ack_round, with_inbound
@@ -76,6 +81,7 @@ async def cycle_with_fakes(config: Config, db: Path, alerts: Path) -> tuple[dict
         fakes = runner.app[FAKES]
         cfg, environ = point_at_fakes(config, urls, fakes)
         cfg = with_inbound(cfg, environ)
+        cfg, kev, mirror = fresh_feeds(cfg, db.parent)
         os.environ.update({k: environ[k] for k in environ if k.startswith("CERTBOT_DEMO_")})
         async with App(
             cfg, db, environ=environ, redirect_to=str(alerts), echo=False, rate_limits=False
@@ -86,6 +92,7 @@ async def cycle_with_fakes(config: Config, db: Path, alerts: Path) -> tuple[dict
             app.channels.update(taps)  # the dispatcher shares this dict
             try:
                 summary = await run_cycle(app, cfg)
+                await arrive(app, kev, mirror)  # a new case, inside the baseline window
                 rows = await app.store.deliveries(limit=1_000_000)
                 shown_case = _one_advisory(rows, taps).get("case_id")
                 loop = await ack_round(app, fakes, environ, shown_case) if shown_case else {}

@@ -39,7 +39,15 @@ BUTTONS = {
 
 
 def alert_buttons(n: Notification) -> list[tuple[str, str]]:
-    """(label, callback data) for the buttons under an alert; data stays within 64 bytes."""
+    """(label, callback data) for the buttons under an alert; data stays within 64 bytes. A
+    grouped burst (issue 11.3) gets one "Kvitter <case>" button per listed case."""
+    if n.kind == "digest" and n.extra.get("group"):
+        label = BUTTONS.get(n.language, BUTTONS["nb"])[0][0]
+        return [
+            (f"{label} {i.case_id}", f"ack:{i.case_id}")
+            for i in n.items
+            if i.case_id and len(f"ack:{i.case_id}".encode()) <= 64
+        ]
     if not n.case_id or n.kind not in ("alert", "update", "reminder"):
         return []
     out = []
@@ -53,9 +61,9 @@ def alert_buttons(n: Notification) -> list[tuple[str, str]]:
 def markup(buttons: list[tuple[str, str]]) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(lbl, callback_data=d) for lbl, d in buttons]]
-    )
+    keys = [InlineKeyboardButton(lbl, callback_data=d) for lbl, d in buttons]
+    # an alert's three buttons side by side; a group's one per case, one per row
+    return InlineKeyboardMarkup([keys] if len(keys) <= 3 else [[k] for k in keys])
 
 
 class TelegramInbound:

@@ -10,7 +10,8 @@ sending them; `flush` folds each (municipality, target)'s held rows into ONE del
 ``onboarding`` whose notification lists them, highest priority first (rendered like a digest,
 so every channel's size fitting applies). Nothing is dropped: the matches and alert state are
 written as for any alert (``explain``, ``sector``), and each held row stays in the outbox as
-``digested`` with the onboarding delivery's id.
+``digested`` with the onboarding delivery's id. The batch's other immediate rows are
+grouped per vendor by the `Bursts` it carries (`certbot.planning.bursts`), flushed here too.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 
 from certbot.config import Config, InventoryItem
 from certbot.model import TLP, Case, Notification, Priority
+from certbot.planning.bursts import Bursts
 from certbot.planning.context import PlanContext
 from certbot.planning.digests import Fold, fold_rows
 from certbot.store import Delivery, Store, delivery_id
@@ -47,6 +49,7 @@ class Baseline:
     first_feeds: set[str] = field(default_factory=set)
     new_items: set[tuple[str, str]] = field(default_factory=set)
     held: dict[tuple[str, str], list[Delivery]] = field(default_factory=lambda: defaultdict(list))
+    bursts: Bursts | None = None  # the batch's immediate rows, grouped at `flush` (11.3)
 
     @classmethod
     def start(cls, store: Store, config: Config, feed_ids: list[str], now: datetime) -> Baseline:
@@ -56,6 +59,7 @@ class Baseline:
             cutoff=now - timedelta(days=days),
             first_feeds=store.first_polls(feed_ids),
             new_items=store.note_inventory(pairs, now),
+            bursts=Bursts(now) if config.service.routing.group_bursts else None,
         )
 
     def is_backlog(self, ctx: PlanContext) -> bool:
@@ -79,7 +83,8 @@ class Baseline:
         self.held[(row.subscriber_id, row.target_id)].append(row)
 
     def flush(self, store: Store, config: Config, now: datetime) -> int:
-        """One onboarding delivery per (municipality, target) with held rows."""
+        """One onboarding delivery per (municipality, target) with held rows, then the
+        batch's bursts grouped (`certbot.planning.bursts`)."""
         made = 0
         subs = {s.id: s for s in config.subscribers}
         for (sub_id, target_id), rows in sorted(self.held.items()):
@@ -96,4 +101,6 @@ class Baseline:
             fold_rows(store, fold, did, [r.id for r in rows], now)
             made += 1
         self.held.clear()
+        if self.bursts is not None:
+            made += self.bursts.flush(store, config, now)
         return made

@@ -56,13 +56,15 @@ class Fold:
     title: str
     tlp: TLP
     priority: Priority
-    kind: str = "digest"  # the outbox row's kind ("digest" or "onboarding")
+    kind: str = "digest"  # the outbox row's kind ("digest", "onboarding" or "group")
     extra: dict[str, Any] = field(default_factory=dict)
+    next_attempt_at: str | None = None  # a group goes at its earliest item's time
 
 
-def fold_rows(store: Store, fold: Fold, did: str, ids: list[str], now: datetime) -> None:
+def fold_rows(store: Store, fold: Fold, did: str, ids: list[str], now: datetime) -> int:
     """Write the one delivery that lists ``fold.children`` and mark the rows ``ids`` as folded
-    into it (`Store.fold_into_digest`, one transaction). Every channel renders it as a list."""
+    into it (`Store.fold_into_digest`, or `Store.fold_into_group` for a group of immediate
+    rows; one transaction). Every channel renders it as a list. Returns 1 if it was new."""
     n = Notification(
         delivery_id=did,
         kind="digest",
@@ -86,5 +88,9 @@ def fold_rows(store: Store, fold: Fold, did: str, ids: list[str], now: datetime)
         tlp=int(fold.tlp),
         status="pending",
         notification=n,
+        next_attempt_at=fold.next_attempt_at,
     )
+    if fold.kind == "group":
+        return store.fold_into_group(row, ids, now)
     store.fold_into_digest(row, ids, now)
+    return 1

@@ -1,7 +1,8 @@
 """Building the `Notification` a municipality's target gets for a planned alert or update.
 
 Pure: reads the `PlanContext` and the target, returns the notification. Title and summary
-come in the municipality's own language where a source speaks it; change codes become
+come in the municipality's own language where a source speaks it; a summary in another
+language is shown as a labelled quote (`quoted_summary`); change codes become
 sentences in that language, as a diff against the last notification where the change is
 known (`certbot.planning.diff`).
 """
@@ -10,13 +11,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from certbot.actions import LANGUAGE_NAMES
 from certbot.config import TargetConfig
 from certbot.model import Case, Notification
 from certbot.planning.context import PlanContext
 from certbot.planning.diff import CHANGE_TEXT, change_lines, snapshot
 from certbot.planning.evidence import with_evidence
 
-__all__ = ["CHANGE_TEXT", "build_notification"]
+__all__ = ["CHANGE_TEXT", "build_notification", "quoted_summary"]
+
+SUMMARY_LABEL = {
+    "nb": "Kildens tekst ({language}): «{text}»",
+    "en": "Source text ({language}): “{text}”",
+}
+NORWEGIAN = {"nb", "nn", "no"}
+
+
+def quoted_summary(text: str, source: str, lang: str) -> str:
+    """The source's summary as it is where it speaks the municipality's language; otherwise
+    a labelled quote ("Kildens tekst (engelsk): «…»"), so no English stands unmarked in a
+    bokmål message (KEV's summaries are English). Bokmål and nynorsk need no label."""
+    text = text.strip()
+    if not text or source == lang or {source, lang} <= NORWEGIAN:
+        return text
+    names = LANGUAGE_NAMES.get(lang, LANGUAGE_NAMES["en"])
+    label = SUMMARY_LABEL.get(lang, SUMMARY_LABEL["en"])
+    clean = text.replace("»", "”").replace("“", '"').replace("”", '"') if lang == "nb" else text
+    return label.format(language=names.get(source, source), text=clean)
 
 
 def build_notification(ctx: PlanContext, target: TargetConfig, did: str) -> Notification:
@@ -44,7 +65,7 @@ def build_notification(ctx: PlanContext, target: TargetConfig, did: str) -> Noti
         reasons=list(decision.reasons) if decision else [],
         actions=list(decision.actions) if decision else [],
         links=case.urls[:5],
-        summary=primary.summary[:1500],
+        summary=quoted_summary(primary.summary[:1500], primary.language, lang),
         changes=change_lines(ctx, ctx.previous) if ctx.kind == "update" else [],
         extra={
             "sources": case.sources,

@@ -104,6 +104,8 @@ def _plan_subscriber(
             if backlog and row.status != "blocked":
                 assert baseline is not None
                 baseline.hold(row)  # written now, folded into the onboarding message
+            elif baseline is not None and baseline.bursts is not None:
+                baseline.bursts.hold(ctx, row)  # written now, grouped per vendor at the end
             deliveries.append(row)
             result.blocked += row.status == "blocked"
     plan = PlanRecord(
