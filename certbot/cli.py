@@ -30,6 +30,7 @@ from certbot.inventory import commands as inventory_commands
 from certbot.inventory.check import coverage, summary_line
 from certbot.outbound.dispatch import DispatchSummary
 from certbot.redact import install_redaction
+from certbot.report import commands as report_commands
 from certbot.scheduler import serve
 from certbot.sources import csaf_retry
 from certbot.store import Store
@@ -99,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     rj.add_argument("--json", action="store_true")
     add_parsers(sub)
     inventory_commands.add_parsers(sub)
+    report_commands.add_parsers(sub)
     return p
 
 
@@ -344,3 +346,4 @@ COMMANDS = {
 }
 COMMANDS.update(_INBOUND_COMMANDS)
 COMMANDS.update(inventory_commands.COMMANDS)
+COMMANDS.update(report_commands.COMMANDS)
