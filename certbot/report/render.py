@@ -61,6 +61,8 @@ def advice(report: Report) -> list[str]:
         keys.append("serious_overdue")
     elif report.overdue:
         keys.append("overdue")
+    elif report.due > report.on_time:
+        keys.append("late")  # all handled by now, but not all in time
     own, county = report.on_time_share.own, report.on_time_share.county
     if own is not None and county is not None and own < county:
         keys.append("behind_county")
