@@ -20,7 +20,7 @@ MONTHS = {
     "nb": "januar februar mars april mai juni juli august september oktober november desember",
     "en": "January February March April May June July August September October November December",
 }
-OVERDUE_SHOWN = 10  # the list is cut after this many, with "and N more"
+OVERDUE_SHOWN = 5  # the list is cut after this many (most urgent first), with "and N more"
 
 
 def data_uri(png: bytes) -> str:
