@@ -8,6 +8,7 @@ import asyncio
 import email
 import html as html_lib
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -19,14 +20,17 @@ from certbot.channels import ChannelContext
 from certbot.channels.chat import sections
 from certbot.channels.mail import MailChannel
 from certbot.cli import main
-from certbot.config import TargetConfig
+from certbot.config import FeedConfig, TargetConfig
 from certbot.model import TLP, Notification
+from certbot.pipeline import Pipeline
 from certbot.render import OSLO, Renderer
-from certbot.report.figures import compute
+from certbot.report.figures import Overdue, compute
 from certbot.report.render import advice, render_html, render_summary
 from certbot.report.weekly import build_report, plan_weekly_reports, reader_clearance
 from certbot.report.weeks import Week
-from certbot.store import iso
+from certbot.sources import SourceState
+from certbot.store import AsyncStore, Store, iso
+from tests.factory import Clock, config, confirmed, fortios_sub, kev
 from tests.report_helpers import HOSTILE, WEEK, build_sector
 
 MONDAY = datetime(2026, 3, 16, 7, 0, tzinfo=OSLO)  # the Monday after WEEK
@@ -228,3 +232,27 @@ def test_chat_channels_get_the_key_numbers(sector):
     assert "2 nye sårbarheter berørte Bergen kommune, 2 av dem alvorlige" in body
     assert "Forfalt ved ukeslutt: 2, 2 av dem alvorlige" in body
     assert "Bergen" in body and "Oslo" not in body and "Kinn" not in body
+
+
+def test_a_leadership_target_that_asks_for_alerts_gets_them(tmp_path):
+    lead = {"kind": "email", "role": "leadership"}
+    targets = [
+        {"id": "quiet", **lead, "address": "a@k.example"},
+        {"id": "curious", **lead, "address": "b@k.example", "alerts": True},
+    ]
+    cfg = config([fortios_sub("0301", targets=targets)], root=tmp_path)
+    store = AsyncStore(Store(tmp_path / "t.db"))
+    pipeline = Pipeline(cfg, store, http=None, clock=Clock())
+    feed = FeedConfig(id="test", kind="rss", path="x.xml")
+    advisories = [kev("CVE-2026-0009", "Fortinet", "FortiOS"), confirmed("CVE-2026-0009")]
+    pipeline._ingest_and_plan(feed, advisories, SourceState())
+    rows = store.store.deliveries()
+    store.close()
+    assert {(r["target_id"], r["kind"]) for r in rows} == {("curious", "alert")}
+
+
+def test_a_long_overdue_list_shows_the_most_urgent_and_says_how_many_more(sector):
+    base = report(sector)
+    many = [Overdue(f"CASE-{i}", 1 + i % 3, 10 - i, f"Sak {i}", TLP.CLEAR) for i in range(8)]
+    page = render_html(replace(base, overdue=many), "cid:x")
+    assert page.count("<li>") == 6 and "… og 3 til" in page
