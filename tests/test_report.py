@@ -16,9 +16,9 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.smtp import SMTP as SMTPServer
 
-from certbot.channels import ChannelContext
+from certbot.app import App
+from certbot.channels import ChannelContext, channel_class
 from certbot.channels.chat import sections
-from certbot.channels.mail import MailChannel
 from certbot.cli import main
 from certbot.config import FeedConfig, TargetConfig
 from certbot.model import TLP, Notification
@@ -178,29 +178,29 @@ class Inbox:
 
 
 async def test_email_is_multipart_related_with_the_chart_by_cid(sector):
-    plan_weekly_reports(sector.store, sector.config, MONDAY)
-    row = next(
-        r
-        for r in sector.store.deliveries()
-        if r["kind"] == "report" and r["subscriber_id"] == "0301"
-    )
-    n = Notification.from_json(json.loads(row["notification"]))
+    """The Monday job's row, sent by the dispatcher (send-time TLP check, claim, record) to
+    a real SMTP server on 127.0.0.1."""
     inbox = Inbox()
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: SMTPServer(inbox, loop=loop), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     smtp = sector.config.service.smtp.model_copy(update={"port": port})
-    config = sector.config.model_copy(
-        update={"service": sector.config.service.model_copy(update={"smtp": smtp})}
-    )
-    target = config.target("0301", "ledelse")
-    channel = MailChannel(ChannelContext(config=config, renderer=Renderer(), environ={}))
+    service = sector.config.service.model_copy(update={"smtp": smtp})
+    config = sector.config.model_copy(update={"service": service})
+    sector.store.close()
     try:
-        await channel.deliver(channel.render(n, target), target)
+        async with App(config, sector.db, clock=lambda: MONDAY, rate_limits=False) as app:
+            assert await app.store.call(plan_weekly_reports, config, MONDAY) == 3
+            summary = await app.dispatch()
+            rows = await app.store.call(Store.deliveries)
     finally:
         server.close()
         await server.wait_closed()
-    [raw] = inbox.messages
+    reports = [r for r in rows if r["kind"] == "report"]
+    assert {r["status"] for r in reports} == {"sent"} and summary.dead == 0
+    assert len(inbox.messages) == 3
+    raw = next(m for m in inbox.messages if b"Oslo kommune" in m)
+    sector.store = Store(sector.db)  # the fixture closes it
     msg = email.message_from_bytes(raw, policy=policy.default)
     assert isinstance(msg, EmailMessage)
     assert msg["Subject"] == "[TLP:GREEN] Ukerapport uke 11: Oslo kommune"
@@ -232,6 +232,32 @@ def test_chat_channels_get_the_key_numbers(sector):
     assert "2 nye sårbarheter berørte Bergen kommune, 2 av dem alvorlige" in body
     assert "Forfalt ved ukeslutt: 2, 2 av dem alvorlige" in body
     assert "Bergen" in body and "Oslo" not in body and "Kinn" not in body
+
+
+CHAT_TARGETS = {
+    "slack": {"address": "C0123"},
+    "telegram": {"address": "-100123"},
+    "teams": {"secret": {"env": "TEAMS_URL"}},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CHAT_TARGETS))
+def test_every_chat_channel_renders_the_summary(sector, kind):
+    plan_weekly_reports(sector.store, sector.config, MONDAY)
+    row = next(
+        r
+        for r in sector.store.deliveries()
+        if r["kind"] == "report" and r["subscriber_id"] == "0301"
+    )
+    n = Notification.from_json(json.loads(row["notification"]))
+    target = TargetConfig.model_validate({"id": "t", "kind": kind, **CHAT_TARGETS[kind]})
+    env = {"TEAMS_URL": "https://example.webhook.office.com/x"}
+    ctx = ChannelContext(config=sector.config, renderer=Renderer(), environ=env)
+    channel = channel_class(kind)
+    assert channel is not None
+    body = json.dumps(channel(ctx).render(n, target).body, ensure_ascii=False)
+    assert "Ukerapport" in body and "Håndtert innen fristen denne uka: 1 av 2" in body
+    assert "report_html" not in body and "base64" not in body
 
 
 def test_a_leadership_target_that_asks_for_alerts_gets_them(tmp_path):
