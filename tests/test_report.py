@@ -20,7 +20,8 @@ from certbot.app import App
 from certbot.channels import ChannelContext, channel_class
 from certbot.channels.chat import sections
 from certbot.cli import main
-from certbot.config import FeedConfig, TargetConfig
+from certbot.config import FeedConfig, TargetConfig, load_config
+from certbot.errors import ConfigError
 from certbot.model import TLP, Notification
 from certbot.pipeline import Pipeline
 from certbot.render import OSLO, Renderer
@@ -282,3 +283,19 @@ def test_a_long_overdue_list_shows_the_most_urgent_and_says_how_many_more(sector
     many = [Overdue(f"CASE-{i}", 1 + i % 3, 10 - i, f"Sak {i}", TLP.CLEAR) for i in range(8)]
     page = render_html(replace(base, overdue=many), "cid:x")
     assert page.count("<li>") == 6 and "… og 3 til" in page
+
+
+def test_check_config_refuses_escalation_on_a_target_without_alerts(tmp_path):
+    sub = tmp_path / "subscribers"
+    sub.mkdir()
+    (tmp_path / "feeds.yaml").write_text("feeds: []\n")
+    (sub / "0301-oslo.yaml").write_text(
+        'id: "0301"\nname: Oslo kommune\ncounty: Oslo\ntargets:\n'
+        "  - {id: leder, kind: email, address: a@oslo.example, role: leadership, "
+        "escalation: true}\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path)
+    problem = err.value.problems[0]
+    assert "targets[0].escalation" in problem and "set alerts: true" in problem
+    assert "0301-oslo.yaml" in problem

@@ -97,6 +97,12 @@ class TargetConfig(Strict):
                 "personal", channel.not_personal_help.format(address=self.address or "")
             )
         self._check_tlp()
+        if self.escalation and not self.takes_alerts:
+            raise FieldProblem(
+                "escalation",
+                "a leadership target gets no alerts, so nothing to escalate; "
+                "set alerts: true or remove escalation",
+            )
         return self
 
     def _check_tlp(self) -> None:

@@ -85,28 +85,30 @@ def report_notification(
 
 def plan_weekly_reports(store: Store, config: Config, now: datetime) -> int:
     """Plan last week's report to every leadership target; returns how many rows were new."""
+    readers = [(s, t) for s in config.subscribers for t in s.targets if t.role == LEADERSHIP]
+    if not readers:
+        return 0
     week = Week.last_complete(now)
     rows = store.report_alerts(iso(week.end) or "")
     renderer = Renderer()
     planned = 0
-    for sub in config.subscribers:
-        for target in (t for t in sub.targets if t.role == LEADERSHIP):
-            report = compute(config, rows, sub.id, week, clearance_of(target, sub.id))
-            n = report_notification(report, target, renderer)
-            planned += store.add_delivery(
-                {
-                    "id": n.delivery_id,
-                    "subscriber_id": sub.id,
-                    "target_id": target.id,
-                    "channel": target.kind,
-                    "kind": "report",
-                    "priority": 4,  # after every alert that is due at the same time
-                    "tlp": int(n.tlp),
-                    "status": "pending",
-                    "notification": n,
-                },
-                now=now,
-            )
+    for sub, target in readers:
+        report = compute(config, rows, sub.id, week, clearance_of(target, sub.id))
+        n = report_notification(report, target, renderer)
+        planned += store.add_delivery(
+            {
+                "id": n.delivery_id,
+                "subscriber_id": sub.id,
+                "target_id": target.id,
+                "channel": target.kind,
+                "kind": "report",
+                "priority": 4,  # after every alert that is due at the same time
+                "tlp": int(n.tlp),
+                "status": "pending",
+                "notification": n,
+            },
+            now=now,
+        )
     if planned:
         log.info("weekly report %s planned to %d leadership target(s)", week, planned)
     return planned
