@@ -31,6 +31,7 @@ from certbot.inventory.check import coverage, summary_line
 from certbot.outbound.dispatch import DispatchSummary
 from certbot.publish import commands as publish_commands
 from certbot.redact import install_redaction
+from certbot.report import commands as report_commands
 from certbot.scheduler import serve
 from certbot.sources import csaf_retry
 from certbot.store import Store
@@ -101,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     add_parsers(sub)
     inventory_commands.add_parsers(sub)
     publish_commands.add_parsers(sub)
+    report_commands.add_parsers(sub)
     return p
 
 
@@ -347,3 +349,4 @@ COMMANDS = {
 COMMANDS.update(_INBOUND_COMMANDS)
 COMMANDS.update(inventory_commands.COMMANDS)
 COMMANDS.update(publish_commands.COMMANDS)
+COMMANDS.update(report_commands.COMMANDS)

@@ -319,7 +319,7 @@ class Notification:
     """Everything a channel needs to render one alert (or one digest of alerts)."""
 
     delivery_id: str
-    kind: Literal["alert", "update", "digest", "operator", "test", "reminder"]
+    kind: Literal["alert", "update", "digest", "operator", "test", "reminder", "report"]
     language: str
     subscriber_id: str
     subscriber_name: str

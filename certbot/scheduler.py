@@ -6,7 +6,8 @@ APScheduler 3.x ``AsyncIOScheduler`` in UTC; every job has ``coalesce=True``,
 with one exception: the database file deleted or replaced under the service (`DatabaseGone`,
 checked before each poll cycle and every `DATABASE_CHECK_EVERY` seconds) is logged as critical
 and the process exits with `EXIT_DATABASE_GONE` at once, writing nothing more.
-After a poll that planned deliveries the dispatcher is woken at once (time to alert), and it
+The weekly leadership report is planned every Monday at 07:00 Oslo time
+(`add_weekly_report`). After a poll that planned deliveries the dispatcher is woken at once (time to alert), and it
 also runs on its own every few seconds for retries and digests. SIGTERM and SIGINT stop
 cleanly: the scheduler stops taking new jobs, running work finishes, resources close.
 """
@@ -23,10 +24,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from certbot.app import App
 from certbot.config.loading import config_stamp
 from certbot.outbound.escalation import run_escalation
+from certbot.render import OSLO
+from certbot.report.weekly import plan_weekly_reports
 from certbot.store import DatabaseGone, OperationalError
 
 log = logging.getLogger("certbot.scheduler")
@@ -139,6 +143,7 @@ def build_scheduler(
         max_instances=1,
     )
     _add_config_watch(sched, app, config_check_every)
+    add_weekly_report(sched, app)
 
     async def on_wake() -> None:
         while True:
@@ -167,6 +172,28 @@ def _add_config_watch(sched: AsyncIOScheduler, app: App, every: float) -> None:
         coalesce=True,
         max_instances=1,
         misfire_grace_time=60,
+    )
+
+
+#: When the weekly leadership report is planned: Monday 07:00 in Oslo (issue 14.4).
+WEEKLY_REPORT = {"day_of_week": "mon", "hour": 7, "minute": 0}
+
+
+def add_weekly_report(sched: AsyncIOScheduler, app: App) -> None:
+    """Monday morning: last week's report to every ``role: leadership`` target, through the
+    outbox (one row per municipality, week and target, so a second run plans nothing)."""
+
+    async def weekly_report() -> None:
+        if await app.store.call(plan_weekly_reports, app.config, app.clock()):
+            app.dispatcher.wake.set()
+
+    sched.add_job(
+        guarded("weekly-report", weekly_report),
+        CronTrigger(timezone=OSLO, **WEEKLY_REPORT),
+        id="weekly-report",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=6 * 3600,  # a loop stalled at 07:00 still sends that morning
     )
 
 

@@ -9,8 +9,10 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 from certbot import scheduler
+from certbot.render import OSLO
 from tests.conftest import ROOT
 
 
@@ -47,7 +49,12 @@ async def test_jobs_have_the_promised_settings(tmp_path):
             "escalation",
             "database-check",
             "config-watch",
+            "weekly-report",
         }
+        weekly = jobs["weekly-report"]  # Monday 07:00 in Oslo (issue 14.4)
+        assert weekly.coalesce is True and weekly.max_instances == 1
+        fire = weekly.trigger.get_next_fire_time(None, datetime(2026, 3, 11, 12, tzinfo=UTC))
+        assert fire.astimezone(OSLO).isoformat() == "2026-03-16T07:00:00+01:00"
         for job_id in ("poll:nsm-varsler", "poll:cisa-kev"):
             job = jobs[job_id]
             assert job.coalesce is True and job.max_instances == 1

@@ -5,7 +5,9 @@
 a deterministic ``Message-ID`` derived from the delivery id (invariant I2: a re-send after a
 crash carries the same id, so it can be spotted), ``List-Unsubscribe`` and
 ``Auto-Submitted``. Signed ack/status links planned for the recipient (``n.extra
-["action_links"]``, issue 5) are offered in a short "Svar oss" / "Respond" section. Both parts are quoted-printable, so any SMTP server takes them.
+["action_links"]``, issue 5) are offered in a short "Svar oss" / "Respond" section. The weekly
+leadership report (kind ``report``) is built by `certbot.channels.mail_report`: its HTML and
+chart PNG as ``multipart/related``, the chart referenced by ``cid:``. Both parts are quoted-printable, so any SMTP server takes them.
 
 ``deliver`` speaks SMTP through aiosmtplib, step by step, so it knows whether DATA had begun
 when something failed (then the outcome is *ambiguous*). Transport security comes from
@@ -33,6 +35,7 @@ from aiosmtplib.email import flatten_message
 
 from certbot.channels import Channel, ChannelContext, Payload, Sent, register
 from certbot.channels._clean import clean_notification, one_line, tidy
+from certbot.channels.mail_report import add_report_body
 from certbot.config import read_secret
 from certbot.errors import DeliveryError
 from certbot.outbound.links import respond_links
@@ -100,11 +103,6 @@ class MailChannel(Channel):
         sender = one_line(smtp.sender, 254)
         safe = clean_notification(n)
         r = self.ctx.renderer
-        respond = respond_links(n)
-        text = tidy(r.render("email", f"{n.kind}.txt", safe, sender=sender, respond=respond))
-        html = tidy(
-            r.render("email", f"{n.kind}.html", safe, html=True, sender=sender, respond=respond)
-        )
         subject = one_line(r.render("email", "subject.txt", safe), SUBJECT_MAX)
         mid = message_id(n.delivery_id, sender)
 
@@ -117,8 +115,16 @@ class MailChannel(Channel):
         msg["Auto-Submitted"] = "auto-generated"
         msg["X-Certbot-Delivery"] = mid.strip("<>").partition("@")[0]
         msg["X-Certbot-TLP"] = n.tlp.label
-        msg.set_content(text, cte="quoted-printable")
-        msg.add_alternative(html, subtype="html", cte="quoted-printable")
+        if n.kind == "report":  # the leadership report: HTML with its chart as a CID image
+            text, _html = add_report_body(msg, safe)
+        else:
+            respond = respond_links(n)
+            text = tidy(r.render("email", f"{n.kind}.txt", safe, sender=sender, respond=respond))
+            html = tidy(
+                r.render("email", f"{n.kind}.html", safe, html=True, sender=sender, respond=respond)
+            )
+            msg.set_content(text, cte="quoted-printable")
+            msg.add_alternative(html, subtype="html", cte="quoted-printable")
         meta = {"message_id": mid, "subject": subject, "delivery_id": n.delivery_id}
         return Payload(channel="email", body=msg, text=text, meta=meta)
 

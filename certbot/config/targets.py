@@ -6,11 +6,13 @@ address, its secret, and whether it can reach exactly one person comes from the 
 registered for that kind (`certbot.channels`), never from a list of kinds here. The TLP rules
 sit next to the fields: a public target is CLEAR only, a supplier-shared one never
 AMBER+STRICT, and RED needs ``personal: true`` on a kind that can be one person.
+``role: leadership`` marks a target for the weekly leadership report (`certbot.report`); it
+gets no technical alerts unless it sets ``alerts: true`` (`takes_alerts`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -50,6 +52,15 @@ class TargetConfig(Strict):
     suppliers: bool = False  # shared with suppliers/partners: never AMBER+STRICT
     escalation: bool = False  # receives escalations of unacknowledged P1 (issue 5)
     digest: bool = True  # P3/P4 go into daily/weekly digests rather than one message each
+    # Who reads it (issue 14.4): "leadership" gets the weekly report and, unless
+    # ``alerts: true``, no technical alerts; "technical" (the default) gets the alerts.
+    role: Literal["technical", "leadership"] = "technical"
+    alerts: bool | None = None  # default: True for technical targets, False for leadership
+
+    @property
+    def takes_alerts(self) -> bool:
+        """Whether planning sends this target technical alerts, updates and digests."""
+        return self.alerts if self.alerts is not None else self.role != "leadership"
 
     _t = field_validator("tlp_max", mode="before")(classmethod(lambda cls, v: parse_tlp(v)))
     _p = field_validator("min_priority", mode="before")(
@@ -86,6 +97,12 @@ class TargetConfig(Strict):
                 "personal", channel.not_personal_help.format(address=self.address or "")
             )
         self._check_tlp()
+        if self.escalation and not self.takes_alerts:
+            raise FieldProblem(
+                "escalation",
+                "a leadership target gets no alerts, so nothing to escalate; "
+                "set alerts: true or remove escalation",
+            )
         return self
 
     def _check_tlp(self) -> None:

@@ -171,6 +171,8 @@ def _what_changed(ctx: PlanContext, prev: dict[str, Any] | None) -> tuple[str | 
 
 def _plan_target(ctx: PlanContext, target: TargetConfig) -> Delivery | None:
     case, sub, priority = ctx.case, ctx.sub, ctx.priority
+    if not target.takes_alerts:  # a leadership target (issue 14.4): the weekly report only
+        return None
     if priority > target.min_priority and "withdrawn" not in ctx.changes:
         return None
     did = delivery_id(case.id, case.revision, sub.id, target.id)

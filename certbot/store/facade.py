@@ -1,6 +1,6 @@
 """`Store`: the synchronous domain API over one SQLite connection, one class per kind of
 state (`Feeds`, `Cases`, `Groups`, `Outbox`, `Enrichment`, `Instances`, `Onboarding`,
-`Published`; replies are functions in
+`Published`, `Reporting`; replies are functions in
 `certbot.store.replies`). The CLI and tests use it directly; the service reaches it only
 through `certbot.store.thread.StoreThread`, the single writer.
 """
@@ -15,7 +15,8 @@ from certbot.store.instances import Instances
 from certbot.store.onboarding import Onboarding
 from certbot.store.outbox import Outbox
 from certbot.store.published import Published
+from certbot.store.reporting import Reporting
 
 
-class Store(Feeds, Cases, Groups, Outbox, Enrichment, Instances, Onboarding, Published):
+class Store(Feeds, Cases, Groups, Outbox, Enrichment, Instances, Onboarding, Published, Reporting):
     """Everything durable: feed state, cases, the outbox, enrichment, the audit trail."""
