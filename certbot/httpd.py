@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("certbot.httpd")
 
 # Modules whose import registers a part (one line each).
-PART_MODULES: tuple[str, ...] = ()
+PART_MODULES: tuple[str, ...] = ("certbot.web.pages_part",)
 
 
 @dataclass(frozen=True)
