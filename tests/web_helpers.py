@@ -68,7 +68,7 @@ def signin_web(issuer: str, port: int, **extra: Any) -> WebConfig:
                 {
                     "role": "municipality",
                     "subjects": [OSLO["sub"]],
-                    "municipalities": ["0301"],
+                    "municipality": "0301",
                     "tlp_max": "AMBER",
                 },
             ],

@@ -7,7 +7,7 @@ Contract: `WebConfig` is `Strict`; its cross-field rules sit here:
 - otherwise ``sign_in`` (OpenID Connect: issuer, client id, the client secret as a
   `SecretRef`) is required, so `run` never serves the overview to anonymous people;
 - ``roles`` map people (IdP subject or e-mail, an ``@domain`` suffix matches a whole domain)
-  to ``operator``, ``viewer`` or ``municipality`` (a viewer of ``municipalities`` only). The
+  to ``operator``, ``viewer`` or ``municipality`` (a viewer of one ``municipality`` only). The
   first matching rule wins; nobody matched is refused after sign-in. ``tlp_max`` is the
   clearance the role grants (at most AMBER+STRICT: RED only ever goes to a personal target,
   see `certbot.web.auth`).
@@ -65,7 +65,7 @@ class RoleRule(Strict):
     role: Literal["operator", "viewer", "municipality"]
     subjects: tuple[str, ...] = ()
     emails: tuple[str, ...] = ()
-    municipalities: tuple[str, ...] = ()  # the kommunenummer a "municipality" viewer sees
+    municipality: str | None = Field(default=None, pattern=r"^\d{4}$")  # for "municipality"
     tlp_max: TLP = TLP.GREEN
 
     _tlp = field_validator("tlp_max", mode="before")(classmethod(lambda cls, v: parse_tlp(v)))
@@ -74,13 +74,14 @@ class RoleRule(Strict):
     def _rules(self) -> RoleRule:
         if not self.subjects and not self.emails:
             raise FieldProblem("emails", "name people: 'emails: [...]' and/or 'subjects: [...]'")
-        if self.role == "municipality" and not self.municipalities:
+        if self.role == "municipality" and not self.municipality:
             raise FieldProblem(
-                "municipalities", "a 'municipality' viewer needs 'municipalities: [\"0301\"]'"
+                "municipality",
+                "a 'municipality' viewer needs its kommunenummer: 'municipality: \"0301\"'",
             )
-        if self.role != "municipality" and self.municipalities:
+        if self.role != "municipality" and self.municipality:
             raise FieldProblem(
-                "municipalities", f"only role 'municipality' takes this, not {self.role!r}"
+                "municipality", f"only role 'municipality' takes this, not {self.role!r}"
             )
         if self.tlp_max > TLP.AMBER_STRICT:
             raise FieldProblem(

@@ -1,6 +1,6 @@
 """Who is signed in to the web overview, and what they may see and do.
 
-- `Viewer`: a signed-in person (IdP subject, e-mail, role from `service.web.roles`), or the
+- `Person`: who is signed in (IdP subject, e-mail, role from `service.web.roles`), or the
   demo operator under ``insecure_local_demo``.
 - `Sessions`: server-side sessions in memory, keyed by a random id that is the only thing in
   the cookie (``certbot_session``: Secure, HttpOnly, SameSite=Lax, Max-Age = the TTL). A
@@ -8,11 +8,12 @@
   CSRF token, which every form carries and every POST must return (`csrf_ok`). Pending
   sign-ins (state, nonce, PKCE verifier) live here too, for ten minutes, keyed by ``state``.
 - `RateLimit`: sign-in attempts per client address in a sliding minute.
-- TLP: `clearance` is the most restricted label a viewer may see of an item concerning one
-  municipality (or `OPERATOR`): the role's ``tlp_max`` within its scope, or more where the
-  person's e-mail is a configured target (the chat rules of `certbot.inbound.clearance`,
-  as a private chat, so RED only on a personal target with ``tlp_max: RED``). `title_or_withheld`
-  words a withheld title exactly as chat replies do.
+- TLP: `clearance` is the most restricted label a person may read: the role's ``tlp_max``
+  (at most AMBER+STRICT), or more where their e-mail is a configured target (the chat rules
+  of `certbot.inbound.clearance`, as a private chat, so RED only on a personal target with
+  ``tlp_max: RED``). `reader_viewer` turns it into the `certbot.web.models.Viewer` that bounds
+  every read (`certbot.web.api_read.Reader`); `withheld_title` words a withheld title
+  exactly as chat replies do.
 """
 
 from __future__ import annotations
@@ -21,42 +22,49 @@ import hmac
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from certbot.config import OPERATOR, Config
 from certbot.inbound import clearance as chat_clearance
 from certbot.inbound.texts import t
 from certbot.model import TLP
+from certbot.web.models import Viewer
 
 COOKIE = "certbot_session"
 PENDING_TTL = 600.0  # seconds a started sign-in may take
 
 
 @dataclass(frozen=True)
-class Viewer:
+class Person:
+    """Who is signed in (or the demo operator)."""
+
     subject: str
     email: str | None
     name: str
     role: str  # operator | viewer | municipality
-    municipalities: tuple[str, ...] = ()  # empty: every municipality
+    municipality: str | None = None  # a municipality-scoped viewer's kommunenummer
     tlp_max: TLP = TLP.GREEN
 
     @property
     def operator(self) -> bool:
         return self.role == "operator"
 
+    @property
+    def municipalities(self) -> tuple[str, ...]:
+        return (self.municipality,) if self.municipality else ()
+
     def may_see(self, sub_id: str) -> bool:
-        return not self.municipalities or sub_id in self.municipalities
+        return self.municipality is None or sub_id == self.municipality
 
 
-DEMO_VIEWER = Viewer("demo", None, "demo", "operator", (), TLP.AMBER_STRICT)
+DEMO_PERSON = Person("demo", None, "demo", "operator", None, TLP.AMBER_STRICT)
 
 
 @dataclass
 class Session:
     id: str
-    viewer: Viewer
+    person: Person
     expires: float
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     lang: str = "nb"
@@ -81,10 +89,10 @@ class Sessions:
         self._by_id: dict[str, Session] = {}
         self._pending: dict[str, Pending] = {}
 
-    def new(self, viewer: Viewer, lang: str = "nb") -> Session:
+    def new(self, person: Person, lang: str = "nb") -> Session:
         self._sweep()
         sid = secrets.token_urlsafe(32)
-        session = Session(sid, viewer, self.clock() + self.ttl, lang=lang)
+        session = Session(sid, person, self.clock() + self.ttl, lang=lang)
         self._by_id[sid] = session
         return session
 
@@ -145,49 +153,42 @@ class RateLimit:
         return True
 
 
-def clearance(config: Config, viewer: Viewer, concerned: str) -> TLP:
-    """The most restricted label ``viewer`` may see of an item concerning ``concerned``."""
-    granted = TLP.CLEAR
-    if concerned == OPERATOR or viewer.may_see(concerned):
-        granted = viewer.tlp_max
-    if viewer.email:
-        chat = chat_clearance.Chat("email", viewer.email, chat_clearance.PRIVATE)
-        granted = max(granted, chat_clearance.clearance(config, chat, concerned))
+def clearance(config: Config, person: Person) -> TLP:
+    """The most restricted label ``person`` may read of what concerns their scope (their
+    municipality, or the sector): the role's grant, or more where their e-mail address is a
+    configured target (the chat rules of `certbot.inbound.clearance`, as a private chat)."""
+    granted = person.tlp_max
+    if person.email:
+        chat = chat_clearance.Chat("email", person.email, chat_clearance.PRIVATE)
+        granted = max(
+            granted, chat_clearance.clearance(config, chat, person.municipality or OPERATOR)
+        )
     return granted
 
 
-def may_show(config: Config, viewer: Viewer, concerned: Iterable[str], label: TLP | None) -> bool:
-    """True if an item with ``label`` (None: unknown, as RED) concerning any of ``concerned``
-    may be shown to ``viewer``."""
-    need = TLP.RED if label is None else label
-    return any(need <= clearance(config, viewer, c) for c in (*concerned, OPERATOR))
+def reader_viewer(config: Config, person: Person) -> Viewer:
+    """The `certbot.web.models.Viewer` the overview's reads are bounded by."""
+    return Viewer(
+        tlp_max=clearance(config, person), municipality=person.municipality, personal=True
+    )
 
 
-def title_or_withheld(
-    config: Config,
-    viewer: Viewer,
-    title: str,
-    label: TLP | None,
-    concerned: Iterable[str],
-    lang: str,
-) -> tuple[str, bool]:
-    """(what to show as a case's title, whether it is withheld): worded as in chat replies."""
-    if may_show(config, viewer, concerned, label):
-        return title, False
-    return t(lang, "withheld_title", label=(TLP.RED if label is None else label).label), True
+def withheld_title(lang: str, label: str) -> str:
+    """A withheld title, worded exactly as chat replies word it (``TLP:AMBER`` -> AMBER)."""
+    return t(lang, "withheld_title", label=label.removeprefix("TLP:"))
 
 
 __all__ = [
     "COOKIE",
-    "DEMO_VIEWER",
+    "DEMO_PERSON",
     "PENDING_TTL",
     "Pending",
+    "Person",
     "RateLimit",
     "Session",
     "Sessions",
-    "Viewer",
     "clearance",
     "csrf_ok",
-    "may_show",
-    "title_or_withheld",
+    "reader_viewer",
+    "withheld_title",
 ]

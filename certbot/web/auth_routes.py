@@ -18,7 +18,7 @@ import secrets
 
 from aiohttp import web
 
-from certbot.web.auth import COOKIE, PENDING_TTL, Pending, Viewer
+from certbot.web.auth import COOKIE, PENDING_TTL, Pending, Person
 from certbot.web.auth_oidc import SignInRefused
 from certbot.web.pages import SITE, render, session_of, set_session_cookie
 
@@ -92,16 +92,16 @@ async def callback(request: web.Request) -> web.StreamResponse:
     rule = site.cfg.role_of(str(claims["sub"]), str(email) if email else None)
     if rule is None:
         return _refuse(request, "no role for this person")
-    viewer = Viewer(
+    person = Person(
         subject=str(claims["sub"]),
         email=str(email) if email else None,
         name=str(claims.get("name") or email or claims["sub"]),
         role=rule.role,
-        municipalities=rule.municipalities,
+        municipality=rule.municipality,
         tlp_max=rule.tlp_max,
     )
-    session = site.sessions.new(viewer)
-    log.info("signed in: %s as %s", viewer.subject, viewer.role)
+    session = site.sessions.new(person)
+    log.info("signed in: %s as %s", person.subject, person.role)
     resp = see_other(pending.next)
     set_session_cookie(resp, session, site.ttl)
     resp.del_cookie(STATE_COOKIE, path="/auth/")

@@ -29,7 +29,7 @@ from aiohttp import web
 
 from certbot.config.web import WebConfig
 from certbot.render import templates_dir
-from certbot.web.auth import COOKIE, DEMO_VIEWER, RateLimit, Session, Sessions, csrf_ok
+from certbot.web.auth import COOKIE, DEMO_PERSON, RateLimit, Session, Sessions, csrf_ok
 from certbot.web.auth_oidc import Oidc
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ async def _admit(request: web.Request, site: Site) -> web.StreamResponse | None:
     """None if the request may go on (``request['session']`` set), else the refusal."""
     session = site.sessions.get(request.cookies.get(COOKIE))
     if session is None and site.demo:
-        session = site.sessions.new(DEMO_VIEWER)
+        session = site.sessions.new(DEMO_PERSON)
         request[NEW_SESSION] = session
     if session is None:
         if request.method == "GET":
@@ -137,7 +137,7 @@ def render(request: web.Request, name: str, **values: Any) -> web.Response:
     values.update(
         lang=lang,
         csp_nonce=request[NONCE],
-        viewer=session.viewer if session else None,
+        person=session.person if session else None,
         csrf=session.csrf if session else "",
         demo=site.demo,
         path=request.rel_url.path,
