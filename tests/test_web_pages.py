@@ -113,7 +113,7 @@ async def test_titles_above_the_readers_clearance_are_withheld(
 async def test_run_refuses_without_the_client_secret(
     demo: tuple[Config, Path], tmp_path: Path
 ) -> None:
-    config, db = demo
+    config, _db = demo
     web = signin_web("https://login.example.no/realms/kommune", free_port())
     config = config.model_copy(update={"service": config.service.model_copy(update={"web": web})})
     with pytest.raises(ConfigError) as info:
