@@ -91,7 +91,9 @@ async def callback(request: web.Request) -> web.StreamResponse:
     email = claims.get("email") if claims.get("email_verified", True) is not False else None
     rule = site.cfg.role_of(str(claims["sub"]), str(email) if email else None)
     if rule is None:
-        return _refuse(request, "no role for this person")
+        return _refuse(
+            request, f"no role for subject {claims['sub']!r} (map it in service.web.roles)"
+        )
     person = Person(
         subject=str(claims["sub"]),
         email=str(email) if email else None,
