@@ -70,6 +70,9 @@ async def test_advisory_text_is_escaped_and_headers_are_set(
                 csp = resp.headers["Content-Security-Policy"]
                 assert "frame-ancestors 'none'" in csp and "script-src" not in csp
                 assert resp.headers["Cache-Control"] == "no-store"
+        async with c.get(served.base + "/municipality/0301") as resp:
+            html = await resp.text()
+            assert 'id="coverage"' in html and "Tietoevry Public 360" in html  # no source names it
         async with c.get(served.base + "/case/NO-SUCH-CASE") as resp:
             assert resp.status == 404
             assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]

@@ -6,7 +6,8 @@ clearance and scope (`certbot.web.auth.reader_viewer`).
 - ``/`` sector overview: open cases with their counts, the county and municipality roll-ups,
   the medians and filters; ``/chart/p1p2.svg`` its chart (same county filter).
 - ``/case/{id}``: the `explain` content as HTML.
-- ``/municipality/{id}``: open alerts with deadlines and status, and the history.
+- ``/municipality/{id}``: open alerts with deadlines and status, the history, and the
+  inventory's coverage (`certbot.inventory.check.coverage`: items no source can match).
 - ``/feeds``, ``/outbox`` (with ``POST /outbox/{id}/retry``, audited) and ``/incidents``:
   operators only.
 
@@ -25,6 +26,7 @@ from aiohttp import web
 from certbot.config import COUNTIES, Config
 from certbot.explain import explain
 from certbot.inbound.texts import status_label
+from certbot.inventory.check import coverage
 from certbot.model import TLP
 from certbot.render import PRIORITY_NAMES, fmt_time
 from certbot.sources import csaf_retry
@@ -177,7 +179,7 @@ async def municipality(request: web.Request) -> web.Response:
         open_rows=[(c, a) for c, a in rows if _open(c)],
         history=[(c, a) for c, a in rows if not _open(c)],
         s=summary,
-        items=len(sub.inventory),
+        cover=coverage(sub),
         **_helpers(request),
     )
 
