@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from openapi_spec_validator import validate
 
-from certbot.config import ServiceConfig
+from certbot.config import ServiceConfig, load_config, missing_secrets
 from certbot.errors import ConfigError
 from certbot.web.api_auth import Clients
 from certbot.web.api_spec import ROUTES, openapi
@@ -137,3 +137,22 @@ def test_config_refuses_missing_short_shared_tokens_and_unknown_municipality():
         cfg([{"id": "a", "token": {"env": "A_TOKEN"}, "tlp_max": "RED"}])
     with pytest.raises(ValueError, match="same token"):
         cfg([{"id": "a", "token": {"env": "T"}}, {"id": "b", "token": {"env": "T"}}])
+
+
+def test_check_config_names_api_secrets_and_municipalities(tmp_path):
+    (tmp_path / "subscribers").mkdir()
+    (tmp_path / "feeds.yaml").write_text(
+        "service:\n  api:\n    metrics_token: {env: M_TOKEN}\n    clients:\n"
+        "      - {id: a, token: {env: A_TOKEN}, municipality: '0301'}\n"
+        "feeds: []\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as unknown:
+        load_config(tmp_path)
+    assert "service.api.clients[0].municipality: 0301" in str(unknown.value)
+    (tmp_path / "feeds.yaml").write_text(
+        (tmp_path / "feeds.yaml").read_text().replace(", municipality: '0301'", "")
+    )
+    warnings = missing_secrets(load_config(tmp_path), {})
+    assert any("service.api.clients[0].token.env" in w and "A_TOKEN" in w for w in warnings)
+    assert any("service.api.metrics_token.env" in w for w in warnings)

@@ -4,6 +4,10 @@ the outbox. Answers are validated against the OpenAPI document like the API's.""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import sys
 from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -12,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from certbot.config import FeedConfig
 from certbot.store import Store
 from tests.api_helpers import TOKENS, running_api
+from tests.conftest import ROOT
 
 FAMILIES = {
     "certbot_feed_polls",
@@ -116,3 +121,25 @@ async def test_readyz_follows_scheduler_feeds_and_outbox(tmp_path):
             assert status == 503 and not feeds["ok"] and feeds["detail"] == "kev"
         finally:
             sched.shutdown(wait=False)
+
+
+def _healthcheck_command() -> list[str]:
+    """The Dockerfile's HEALTHCHECK CMD (exec form)."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    line = next(x for x in text.splitlines() if x.startswith("HEALTHCHECK"))
+    command: list[str] = json.loads(line.split(" CMD ", 1)[1])
+    return command
+
+
+async def test_dockerfile_healthcheck_runs_against_healthz(tmp_path):
+    command = _healthcheck_command()
+    assert command[0] == "python"  # the slim image has python, not curl
+    async with running_api(tmp_path) as api:
+        env = {**os.environ, "CERTBOT_HEALTH_URL": api.base + "/healthz"}
+        ok = await asyncio.create_subprocess_exec(sys.executable, *command[1:], env=env)
+        assert await ok.wait() == 0
+        env["CERTBOT_HEALTH_URL"] = api.base + "/api/v1/cases"  # 401: unhealthy
+        bad = await asyncio.create_subprocess_exec(
+            sys.executable, *command[1:], env=env, stderr=asyncio.subprocess.DEVNULL
+        )
+        assert await bad.wait() != 0

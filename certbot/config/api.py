@@ -79,4 +79,27 @@ class ApiConfig(Strict):
         return self
 
 
-__all__ = ["ApiClientConfig", "ApiConfig", "Scope"]
+def api_problems(api: ApiConfig | None, municipalities: set[str]) -> list[str]:
+    """Cross-file rules (check-config and start-up): a scoped client's municipality exists."""
+    return [
+        f"feeds.yaml: service.api.clients[{i}].municipality: {c.municipality} is no configured "
+        "municipality (subscribers/*.yaml); fix the kommunenummer or remove the key"
+        for i, c in enumerate(api.clients if api else ())
+        if c.municipality is not None and c.municipality not in municipalities
+    ]
+
+
+def api_secrets(api: ApiConfig | None) -> list[tuple[str, SecretRef]]:
+    """(key path, reference) of every secret ``service.api`` names, for check-config."""
+    if api is None:
+        return []
+    out = [
+        (f"feeds.yaml: service.api.clients[{i}].token.env", c.token)
+        for i, c in enumerate(api.clients)
+    ]
+    if api.metrics_token is not None:
+        out.append(("feeds.yaml: service.api.metrics_token.env", api.metrics_token))
+    return out
+
+
+__all__ = ["ApiClientConfig", "ApiConfig", "Scope", "api_problems", "api_secrets"]

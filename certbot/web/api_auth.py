@@ -25,7 +25,7 @@ from aiohttp import web
 from aiolimiter import AsyncLimiter
 
 from certbot.config import read_secret
-from certbot.config.api import ApiConfig
+from certbot.config.api import ApiConfig, api_problems
 from certbot.errors import ConfigError
 from certbot.redact import register_secret
 from certbot.web.api_spec import PROBLEM_JSON, Problem
@@ -87,7 +87,7 @@ class Clients:
     def load(
         cls, cfg: ApiConfig, environ: Mapping[str, str] | None, municipalities: set[str]
     ) -> Clients:
-        problems: list[str] = []
+        problems = api_problems(cfg, municipalities)
         out: list[Client] = []
         seen: set[bytes] = set()
         for i, c in enumerate(cfg.clients):
@@ -103,11 +103,6 @@ class Clients:
                 problems.append(
                     f"{where}.token: the token in ${c.token.env} is shorter than {MIN_TOKEN} "
                     "characters; use a random one (e.g. `openssl rand -hex 32`)"
-                )
-            if c.municipality is not None and c.municipality not in municipalities:
-                problems.append(
-                    f"{where}.municipality: {c.municipality} is no configured municipality "
-                    "(subscribers/*.yaml); fix the kommunenummer or remove the key"
                 )
             register_secret(token)
             digest = _digest(token)
