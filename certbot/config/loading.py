@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from certbot.channels import channel_class, channel_classes
+from certbot.config.api import api_problems, api_secrets
 from certbot.config.common import SecretRef, read_secret
 from certbot.config.feeds import FeedConfig, load_feeds
 from certbot.config.inventories import inventory_items, load_inventory_file
@@ -121,6 +122,7 @@ def load_config(root: str | Path, *, only_subscribers: list[Path] | None = None)
         files=seen,
     )
     problems += _target_problems(config, feeds_node, paths)
+    problems += api_problems(config.service.api, {s.id for s in config.subscribers})
     if problems:
         raise ConfigError(problems)
     return config
@@ -220,6 +222,7 @@ def missing_secrets(config: Config, environ: Mapping[str, str] | None = None) ->
         for name, value in f.options:
             if isinstance(value, SecretRef) and f.enabled:
                 checks.append((f"feeds.yaml: feeds[{i}].{name}.env", value))
+    checks += api_secrets(config.service.api)
     warnings = (_secret_warning(where, ref, environ) for where, ref in checks)
     return [w for w in warnings if w]
 

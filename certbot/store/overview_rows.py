@@ -121,10 +121,10 @@ class OverviewRows(StoreBase):
                 "SELECT channel, status, count(*) FROM deliveries GROUP BY channel, status"
             )
         ]
-        oldest = db.execute(
-            "SELECT min(created_at) FROM deliveries WHERE status IN ('pending', 'sending') "
-            "AND coalesce(next_attempt_at, created_at) <= ?",
-            [now],
+        # Owed: planned for sending now or later, not yet sent. Due: its time has come (a
+        # pending row past next_attempt_at, or a row being sent since updated_at).
+        owed = db.execute(
+            "SELECT min(created_at) FROM deliveries WHERE status IN ('pending', 'sending')"
         ).fetchone()[0]
         commands = [
             (r[0], r[1] or "", r[2])
@@ -145,11 +145,23 @@ class OverviewRows(StoreBase):
             "matches": db.execute("SELECT count(*) FROM matches").fetchone()[0],
             "alerts": db.execute("SELECT count(*) FROM alerts").fetchone()[0],
             "deliveries": deliveries,
-            "oldest_owed": oldest,
+            "oldest_owed": owed,
+            **self.ready_snapshot(now),
             "commands": commands,
             "tlp_blocks": blocks,
             "counters": self.counters(),
         }
+
+    def ready_snapshot(self, now: str) -> dict[str, Any]:
+        """What /readyz reads: consecutive failures per feed and the oldest due delivery."""
+        failures = dict(self.db.execute("SELECT feed_id, failures FROM feed_state").fetchall())
+        due = self.db.execute(
+            "SELECT min(CASE WHEN status = 'sending' THEN updated_at "
+            "WHEN next_attempt_at <= ? THEN next_attempt_at END) FROM deliveries "
+            "WHERE status IN ('pending', 'sending')",
+            [now],
+        ).fetchone()[0]
+        return {"failures": failures, "oldest_due": due}
 
     def probe_write(self) -> None:
         """A small committed write (a counter bumped by 0): /readyz asks whether the database
