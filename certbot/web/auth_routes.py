@@ -1,7 +1,7 @@
 """Sign-in, sign-out and the language switch of the web overview.
 
-- ``GET /signin`` (rate-limited per client address: 429 beyond ``attempts_per_minute``)
-  starts the authorization code flow: a fresh ``state``, ``nonce`` and PKCE verifier are kept
+- ``GET /signin`` shows the sign-in link; ``GET /signin?go=1`` (rate-limited per client
+  address with the callback: 429 beyond ``attempts_per_minute``) starts the code flow: a fresh ``state``, ``nonce`` and PKCE verifier are kept
   server-side for ten minutes, ``state`` is also bound to this browser by a short-lived
   cookie, and the browser is sent to the IdP. Under ``insecure_local_demo`` it goes home.
 - ``GET /auth/callback`` (rate-limited too) takes the pending sign-in by ``state`` (unknown,
@@ -44,10 +44,10 @@ async def signin(request: web.Request) -> web.StreamResponse:
     site = request.app[SITE]
     if site.demo or site.oidc is None:
         raise web.HTTPSeeOther("/")
-    if not site.limit.allow(request.remote or "?"):
-        return _refuse(request, "rate limit", 429)
     if "go" not in request.query:
         return render(request, "signin", problem=False, next=_local(request.query.get("next")))
+    if not site.limit.allow(request.remote or "?"):
+        return _refuse(request, "rate limit", 429)
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     verifier = secrets.token_urlsafe(48)
     now = site.sessions.clock()

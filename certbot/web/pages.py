@@ -22,6 +22,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import aiohttp_jinja2
 import jinja2
@@ -95,7 +96,7 @@ async def _admit(request: web.Request, site: Site) -> web.StreamResponse | None:
         request[NEW_SESSION] = session
     if session is None:
         if request.method == "GET":
-            raise web.HTTPSeeOther(f"/signin?next={request.rel_url.raw_path}")
+            raise web.HTTPSeeOther(f"/signin?next={quote(request.rel_url.path_qs, safe='/')}")
         raise web.HTTPUnauthorized(text="sign in first")
     request[SESSION] = session
     if request.method == "POST":
