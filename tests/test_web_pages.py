@@ -13,12 +13,13 @@ import aiohttp
 import pytest
 
 from certbot.app import App
-from certbot.config import Config
+from certbot.config import Config, missing_secrets
 from certbot.demo.web import serve_web
 from certbot.errors import ConfigError
 from certbot.store import Store
 from tests.oidc_provider import running_provider
 from tests.web_helpers import (
+    ENV,
     VIEWER,
     browser_client,
     csrf_of,
@@ -144,3 +145,13 @@ async def test_demo_web_serves_the_overview_and_prints_the_url(
         stop.set()
         await task
     assert f"Web overview: {url}" in capsys.readouterr().out
+
+
+def test_check_config_names_the_missing_client_secret(demo: tuple[Config, Path]) -> None:
+    config, _db = demo
+    web = signin_web("https://login.example.no/realms/kommune", free_port())
+    config = config.model_copy(update={"service": config.service.model_copy(update={"web": web})})
+    [warning] = [w for w in missing_secrets(config, {}) if "service.web" in w]
+    assert warning.startswith("feeds.yaml: service.web.sign_in.client_secret.env: ")
+    assert "CERTBOT_OIDC_CLIENT_SECRET" in warning
+    assert not [w for w in missing_secrets(config, ENV) if "service.web" in w]

@@ -24,6 +24,7 @@ from certbot.config.inventories import inventory_items, load_inventory_file
 from certbot.config.service import ServiceConfig
 from certbot.config.subscribers import SubscriberConfig, load_subscriber
 from certbot.config.targets import TargetConfig
+from certbot.config.web import web_secrets
 from certbot.config.yaml_lines import at, read_yaml
 from certbot.errors import ConfigError
 
@@ -223,6 +224,7 @@ def missing_secrets(config: Config, environ: Mapping[str, str] | None = None) ->
             if isinstance(value, SecretRef) and f.enabled:
                 checks.append((f"feeds.yaml: feeds[{i}].{name}.env", value))
     checks += api_secrets(config.service.api)
+    checks += web_secrets(config.service.web)
     warnings = (_secret_warning(where, ref, environ) for where, ref in checks)
     return [w for w in warnings if w]
 

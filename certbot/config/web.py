@@ -139,6 +139,13 @@ class WebConfig(Strict):
         return next((r for r in self.roles if r.matches(subject, email)), None)
 
 
+def web_secrets(cfg: WebConfig | None) -> list[tuple[str, SecretRef]]:
+    """The secrets ``service.web`` needs (for `missing_secrets`, i.e. ``check-config``)."""
+    if cfg is None or cfg.sign_in is None or cfg.insecure_local_demo:
+        return []
+    return [("feeds.yaml: service.web.sign_in.client_secret.env", cfg.sign_in.client_secret)]
+
+
 def demo_web(listen: str = "127.0.0.1:8090") -> dict[str, Any]:
     """The ``service.web`` settings `demo --web` uses (validated like any config)."""
     return {"listen": listen, "public_url": f"http://{listen}", "insecure_local_demo": True}
