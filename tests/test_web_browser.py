@@ -5,7 +5,8 @@ chromium binary the tests skip and say so). One browser for the module, pages re
 - The demo's data (no sign-in, ``insecure_local_demo``): the overview, a municipality page,
   a case page and the feeds page at 390 px and 1280 px: each answers 200 in bokmål
   (``lang="nb"``), nothing is wider than the screen, the chart's SVG loads under the CSP,
-  and axe-core finds no serious or critical violation.
+  axe-core finds no serious or critical violation, and the first Tab reaches the visible
+  skip link.
 - Sign-in through the local OpenID Connect provider (tests/oidc_provider.py): the browser
   follows the code flow, sees the demo's cases and retries a dead delivery on the outbox page
   (the POST carries the CSRF token of the form; the delivery is pending again).
@@ -122,6 +123,12 @@ async def test_demo_pages_at_phone_and_desktop_width(
                 assert await serious(page) == [], (name, width)
                 await shot(page, f"{name}-{width}")
             await page.goto(served.base + "/")
+            await page.keyboard.press("Tab")  # keyboard: the skip link comes first, visible
+            assert await page.evaluate("document.activeElement.className") == "skip"
+            skip = await page.locator("a.skip").bounding_box()
+            assert skip is not None and skip["x"] >= 0
+            await page.keyboard.press("Enter")
+            assert page.url.endswith("#main")
             link = page.locator("#cases a.case-id", has_text="CVE-2024-21762")
             assert await link.get_attribute("href") == "/case/CVE-2024-21762"
             chart = page.locator(".chart img")

@@ -108,7 +108,7 @@ async def test_titles_above_the_readers_clearance_are_withheld(
                     html = await resp.text()
                     assert resp.status == 200, path
                     assert title not in html, path
-                    assert "[tittel holdt tilbake: AMBER]" in html, path
+                    assert "[tittel holdt tilbake: TLP:AMBER]" in html, path
                     assert FORTI in html  # the row keeps its place
             async with c.get(served.base + "/case/CVE-2025-5777") as resp:
                 assert "Citrix NetScaler ADC" in await resp.text()  # CLEAR: shown

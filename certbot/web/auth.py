@@ -174,8 +174,9 @@ def reader_viewer(config: Config, person: Person) -> Viewer:
 
 
 def withheld_title(lang: str, label: str) -> str:
-    """A withheld title, worded exactly as chat replies word it (``TLP:AMBER`` -> AMBER)."""
-    return t(lang, "withheld_title", label=label.removeprefix("TLP:"))
+    """A withheld title, worded exactly as chat replies word it (``[tittel holdt tilbake:
+    TLP:AMBER]``); ``label`` is a label such as ``TLP:AMBER``."""
+    return t(lang, "withheld_title", label=label)
 
 
 __all__ = [

@@ -7,10 +7,17 @@ numbers are in a table beside it for screen readers. Colours meet WCAG AA agains
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 
 import pygal
 from pygal.style import Style
+
+# Importing pygal appends its legacy ``PluginImportFixer`` (for the old pygal.maps plugins) to
+# ``sys.meta_path``. It has no ``find_spec``, so every later import that fails anywhere in
+# the process (feedparser trying ``cchardet``) raises an ImportWarning. Nothing here uses
+# pygal.maps: take the hook out again.
+sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, pygal.PluginImportFixer)]
 
 WORDS = {
     "nb": {"title": "Åpne P1/P2 per dag, siste 90 dager", "p1": "P1 Handle nå", "p2": "P2 Snarlig"},
