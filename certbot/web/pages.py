@@ -6,8 +6,9 @@ OpenID Connect client and the sign-in rate limit. `mount` adds the routes of
 `certbot.web.auth_routes` and `certbot.web.pages_views` and one middleware that acts only on
 those routes (another part on the same listener is left alone):
 
-- a request without a live session is sent to sign-in (GET: 303 to ``/signin``; other
-  methods: 401). Under ``insecure_local_demo`` a visitor gets a demo-operator session instead;
+- a request without a live session is sent to sign-in (GET and HEAD: 303 to ``/signin``;
+  other methods: 401). Under ``insecure_local_demo`` a visitor gets a demo-operator
+  session instead;
 - every POST must carry the session's CSRF token (form field ``csrf``), else 403;
 - every response (errors too) gets the CSP (no script source at all; the page's one
   ``<style>`` by nonce; images from self), ``frame-ancestors 'none'``, nosniff, no referrer,
@@ -95,7 +96,7 @@ async def _admit(request: web.Request, site: Site) -> web.StreamResponse | None:
         session = site.sessions.new(DEMO_PERSON)
         request[NEW_SESSION] = session
     if session is None:
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             raise web.HTTPSeeOther(f"/signin?next={quote(request.rel_url.path_qs, safe='/')}")
         raise web.HTTPUnauthorized(text="sign in first")
     request[SESSION] = session
