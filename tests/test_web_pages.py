@@ -14,6 +14,7 @@ import pytest
 
 from certbot.app import App
 from certbot.config import Config, missing_secrets
+from certbot.config.api import ApiConfig
 from certbot.demo.web import serve_web
 from certbot.errors import ConfigError
 from certbot.store import Store
@@ -155,3 +156,22 @@ def test_check_config_names_the_missing_client_secret(demo: tuple[Config, Path])
     assert warning.startswith("feeds.yaml: service.web.sign_in.client_secret.env: ")
     assert "CERTBOT_OIDC_CLIENT_SECRET" in warning
     assert not [w for w in missing_secrets(config, ENV) if "service.web" in w]
+
+
+async def test_web_and_api_share_one_listener(demo: tuple[Config, Path], tmp_path: Path) -> None:
+    """Both parts on one address: the web part's sign-in guard leaves the API's paths alone
+    and the API's answers keep their own headers."""
+    config, db = demo
+    port = free_port()
+    api = ApiConfig.model_validate({"listen": f"127.0.0.1:{port}"})
+    config = config.model_copy(update={"service": config.service.model_copy(update={"api": api})})
+    web = signin_web("https://login.example.no/realms/kommune", port)
+    async with serve(config, db, tmp_path, web) as served, browser_client(served.base) as c:
+        assert served.app.sites["api"] == served.base
+        async with c.get(served.base + "/healthz", allow_redirects=False) as resp:
+            assert resp.status == 200
+            assert "Content-Security-Policy" not in resp.headers  # not the web part's
+        async with c.get(served.base + "/api/v1/cases", allow_redirects=False) as resp:
+            assert resp.status == 401 and "Location" not in resp.headers
+        async with c.get(served.base + "/", allow_redirects=False) as resp:
+            assert resp.status == 303 and resp.headers["Location"].startswith("/signin")
