@@ -175,3 +175,22 @@ async def test_web_and_api_share_one_listener(demo: tuple[Config, Path], tmp_pat
             assert resp.status == 401 and "Location" not in resp.headers
         async with c.get(served.base + "/", allow_redirects=False) as resp:
             assert resp.status == 303 and resp.headers["Location"].startswith("/signin")
+
+
+async def test_overview_filters(demo: tuple[Config, Path], tmp_path: Path) -> None:
+    config, db = demo
+    async with serve(config, db, tmp_path) as served, browser_client(served.base) as c:
+
+        async def open_cases(query: str) -> str:
+            async with c.get(f"{served.base}/?{query}") as resp:
+                html = await resp.text()
+            start = html.index('id="open-cases">') + len('id="open-cases">')
+            return html[start : html.index("<", start)]
+
+        everything = int(await open_cases(""))
+        assert everything > 3
+        assert await open_cases("priority=P1") == "3"  # the demo's three P1 cases
+        assert await open_cases("tlp=TLP%3ARED") == "0"
+        assert 0 < int(await open_cases("source=nsm-varsler")) < everything
+        assert 0 < int(await open_cases("county=46")) < everything  # Vestland: Bergen only
+        assert int(await open_cases("county=99&priority=P9")) == everything  # unknown: ignored
