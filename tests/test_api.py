@@ -30,6 +30,7 @@ async def test_operator_reads_cases_pages_and_filters(tmp_path):
         assert status == 200 and served == openapi()
         status, page, headers = await api.get("/api/v1/cases", OPS)
         assert status == 200 and page["total"] == 2 and headers["Cache-Control"] == "no-store"
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
         assert {c["id"] for c in page["items"]} == set(api.cases.values())
         amber = next(c for c in page["items"] if c["id"] == api.cases["amber"])
         assert amber["title"] == "<b>Hemmelig</b>" and not amber["withheld"]  # JSON, not HTML

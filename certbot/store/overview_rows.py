@@ -95,15 +95,16 @@ class OverviewRows(StoreBase):
             r["related_advisories"] = json.loads(r["related_advisories"] or "[]")
         return rows, total
 
-    def feed_rows(self) -> dict[str, dict[str, Any]]:
+    def feed_rows(self, *, cursors: bool = True) -> dict[str, dict[str, Any]]:
         """Per recorded feed: last poll, last success, last error, consecutive failures,
-        polls, failures in all, items stored and the cursor (parsed)."""
+        polls, failures in all, items stored and (``cursors``) the cursor, parsed."""
         items = {
             r["feed_id"]: r["n"]
             for r in self.db.query("SELECT feed_id, count(*) AS n FROM advisories GROUP BY feed_id")
         }
         out: dict[str, dict[str, Any]] = {}
-        for r in self.db.query("SELECT * FROM feed_state"):
+        columns = "*" if cursors else "feed_id, last_ok, failures, failures_total, polls"
+        for r in self.db.query(f"SELECT {columns} FROM feed_state"):  # noqa: S608
             row = dict(r)
             row["cursor"] = json.loads(row.get("cursor") or "{}")
             row["items"] = items.get(row["feed_id"], 0)
@@ -140,7 +141,7 @@ class OverviewRows(StoreBase):
             ).fetchall()
         )
         return {
-            "feeds": self.feed_rows(),
+            "feeds": self.feed_rows(cursors=False),
             "cases": db.execute("SELECT count(*) FROM cases").fetchone()[0],
             "matches": db.execute("SELECT count(*) FROM matches").fetchone()[0],
             "alerts": db.execute("SELECT count(*) FROM alerts").fetchone()[0],

@@ -26,7 +26,7 @@ from certbot.model import TLP
 from certbot.redact import register_secret
 from certbot.store.overview import CaseFilter, RowFilter
 from certbot.web import metrics
-from certbot.web.api_auth import Client, Clients, problem
+from certbot.web.api_auth import SAFE_HEADERS, Client, Clients, problem
 from certbot.web.api_read import OutOfScope, Reader
 from certbot.web.api_spec import (
     PREFIX,
@@ -172,7 +172,7 @@ class Api:
         return web.Response(
             body=body.model_dump_json().encode(),
             content_type="application/json",
-            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+            headers=SAFE_HEADERS,
         )
 
 

@@ -31,6 +31,12 @@ from certbot.redact import register_secret
 from certbot.web.api_spec import PROBLEM_JSON, Problem
 from certbot.web.models import Viewer
 
+# On every API answer: JSON only, never cached, never framed, never sniffed as something else.
+SAFE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
 MIN_TOKEN = 24  # characters: a bearer token is a random secret, not a password
 MAX_REMOTES = 10_000  # unauthenticated addresses remembered for their rate limit
 TITLES = {
@@ -52,7 +58,7 @@ def problem(
         status=status,
         body=body.model_dump_json(exclude_none=False).encode(),
         content_type=PROBLEM_JSON,
-        headers={"Cache-Control": "no-store", **(headers or {})},
+        headers={**SAFE_HEADERS, **(headers or {})},
     )
 
 
