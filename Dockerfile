@@ -20,6 +20,10 @@ RUN python -m pip install --no-cache-dir . \
 
 USER certbot
 VOLUME ["/config", "/data"]
-EXPOSE 8080
+EXPOSE 8080 8081
+# /healthz is served by service.api (feeds.yaml); python is what the slim image has (no curl).
+# CERTBOT_HEALTH_URL overrides the address when service.api.listen names another port.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["python", "-c", "import os, sys, urllib.request as u; o = u.build_opener(u.ProxyHandler({})); sys.exit(0 if o.open(os.environ.get('CERTBOT_HEALTH_URL', 'http://127.0.0.1:8081/healthz'), timeout=4).status == 200 else 1)"]
 ENTRYPOINT ["kommune-certbot"]
 CMD ["run"]

@@ -101,6 +101,7 @@ class App:
         self.instance = Instance(kind) if (kind := options.get("instance")) else None
         self.lease = options.get("lease", LEASE_SECONDS)
         self.defer_to: dict[str, Any] | None = None  # the live `run` poll/send-test leave to
+        self.scheduler: Any = None  # the running scheduler, set by `scheduler.serve` (/readyz)
         self._stack = AsyncExitStack()
 
     async def __aenter__(self) -> App:

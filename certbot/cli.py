@@ -90,6 +90,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="send Slack, Teams and Telegram targets to local protocol fakes started in-process",
     )
+    demo.add_argument(
+        "--web",
+        action="store_true",
+        help="then serve the web overview of the demo data on 127.0.0.1 until Ctrl-C",
+    )
+    demo.add_argument("--listen", default="127.0.0.1:8090", help="with --web (default %(default)s)")
     st = sub.add_parser(
         "send-test", help="send a marked test message to each target of a municipality"
     )
@@ -119,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _redaction_installed = True
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if args.command == "demo":
-        return run_demo(Path(args.out), fakes=args.fakes)
+        return run_demo(Path(args.out), fakes=args.fakes, web=args.listen if args.web else None)
     try:
         config = load_config(args.config_dir)
     except ConfigError as exc:

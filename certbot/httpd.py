@@ -28,7 +28,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("certbot.httpd")
 
 # Modules whose import registers a part (one line each).
-PART_MODULES: tuple[str, ...] = ()
+PART_MODULES: tuple[str, ...] = (
+    "certbot.web.api",  # the JSON API, /metrics, /healthz, /readyz (service.api)
+    "certbot.web.pages_part",  # the web overview and its sign-in (service.web)
+)
 
 
 @dataclass(frozen=True)

@@ -212,6 +212,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
         pass
     sched = build_scheduler(app)
     sched.start()
+    app.scheduler = sched
     log.info(
         "certbot running: %d feeds, %d municipalities",
         len([f for f in app.config.feeds if f.enabled]),

@@ -17,12 +17,14 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from certbot.channels import channel_class, channel_classes
+from certbot.config.api import api_problems, api_secrets
 from certbot.config.common import SecretRef, read_secret
 from certbot.config.feeds import FeedConfig, load_feeds
 from certbot.config.inventories import inventory_items, load_inventory_file
 from certbot.config.service import ServiceConfig
 from certbot.config.subscribers import SubscriberConfig, load_subscriber
 from certbot.config.targets import TargetConfig
+from certbot.config.web import web_secrets
 from certbot.config.yaml_lines import at, read_yaml
 from certbot.errors import ConfigError
 
@@ -121,6 +123,7 @@ def load_config(root: str | Path, *, only_subscribers: list[Path] | None = None)
         files=seen,
     )
     problems += _target_problems(config, feeds_node, paths)
+    problems += api_problems(config.service.api, {s.id for s in config.subscribers})
     if problems:
         raise ConfigError(problems)
     return config
@@ -220,6 +223,8 @@ def missing_secrets(config: Config, environ: Mapping[str, str] | None = None) ->
         for name, value in f.options:
             if isinstance(value, SecretRef) and f.enabled:
                 checks.append((f"feeds.yaml: feeds[{i}].{name}.env", value))
+    checks += api_secrets(config.service.api)
+    checks += web_secrets(config.service.web)
     warnings = (_secret_warning(where, ref, environ) for where, ref in checks)
     return [w for w in warnings if w]
 

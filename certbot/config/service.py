@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 
+from certbot.config.api import ApiConfig
 from certbot.config.common import Person, SecretRef, Strict, parse_duration, unique_ids
 from certbot.config.publish import PublishConfig
 from certbot.config.targets import TargetConfig
+from certbot.config.web import WebConfig
 from certbot.config.yaml_lines import FieldProblem
 
 
@@ -114,6 +116,8 @@ class ServiceConfig(Strict):
     escalation_after: int = Field(default=7200, ge=60)  # seconds before an unacked P1 escalates
     inbound: InboundConfig | None = None  # acks, status and incident reports back from chat
     publish: PublishConfig = PublishConfig()  # the team's own advisories (issue 13)
+    web: WebConfig | None = None  # the web overview and its sign-in (certbot.web)
+    api: ApiConfig | None = None  # the JSON API, /metrics, /healthz, /readyz (issue 14)
 
     _durs = field_validator("link_ttl", "escalation_after", mode="before")(
         classmethod(lambda cls, v: parse_duration(v))

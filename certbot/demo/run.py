@@ -18,14 +18,16 @@ from typing import Any
 
 from certbot.config import ConfigError, load_config
 from certbot.demo.cycle import DEMO_DIR, offline_cycle
+from certbot.demo.web import serve_web
 from certbot.demo.with_fakes import cycle_with_fakes, print_payloads
 
 POSSIBLE = ("product_no_version", "text")  # rules that leave an item "possibly affected"
 
 
-def run_demo(out: Path, *, fakes: bool = False) -> int:
+def run_demo(out: Path, *, fakes: bool = False, web: str | None = None) -> int:
     """The demo; with ``fakes``, Slack, Teams and Telegram targets go to the local protocol
-    fakes (certbot.demo.with_fakes) instead of the JSON Lines file."""
+    fakes (certbot.demo.with_fakes) instead of the JSON Lines file; with ``web`` (a listen
+    address on 127.0.0.1) the web overview then serves the demo's database until Ctrl-C."""
     try:
         config = load_config(DEMO_DIR)
     except ConfigError as exc:
@@ -79,6 +81,11 @@ def run_demo(out: Path, *, fakes: bool = False) -> int:
             "demo did not produce both an immediate (P1/P2) alert and a digest-level alert",
             file=sys.stderr,
         )
+    if ok and web is not None:
+        try:
+            asyncio.run(serve_web(config, db, web))
+        except KeyboardInterrupt:
+            print("\n  stopped")
     return 0 if ok else 1
 
 

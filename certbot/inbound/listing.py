@@ -113,7 +113,7 @@ def sector(args: argparse.Namespace, config: Config, db: str) -> int:
     for r in rows:
         r["priority"] = f"P{r['priority']}"
     cols = [
-        ("case_id", 20),
+        ("case_id", max((len(r["case_id"]) for r in rows), default=7)),  # full ids, for explain
         ("priority", 4),
         ("municipalities", 5),
         ("acknowledged", 5),

@@ -38,6 +38,7 @@ from certbot.model import TLP, Notification
 from certbot.outbound.notices import OperatorNotice, plan_operator
 from certbot.planning import build_digests
 from certbot.store import Delivery, Store, StoreThread, utcnow
+from certbot.web.metrics import SEND_SECONDS
 
 log = logging.getLogger("certbot.dispatch")
 
@@ -208,7 +209,8 @@ class Dispatcher:
                     )
                     summary.sent += 1
                     return
-            sent = await channel.deliver(channel.render(n, target), target)
+            with SEND_SECONDS.labels(target.kind).time():
+                sent = await channel.deliver(channel.render(n, target), target)
         except DeliveryError as exc:
             await self._failed(row, key, exc, summary)
             return

@@ -42,6 +42,7 @@ class Feeds(StoreBase):
             else:
                 row["last_error"] = error[:500]
                 row["failures"] = (row.get("failures") or 0) + 1
+                row["failures_total"] = (row.get("failures_total") or 0) + 1
                 if state is not None:  # an expert's partial failure keeps its retry list
                     row["cursor"] = json.dumps(state.cursor, sort_keys=True)
             self.db.table("feed_state").upsert(row, pk="feed_id")

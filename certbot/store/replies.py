@@ -134,24 +134,9 @@ def affected(store: Store, case_id: str) -> list[dict[str, Any]]:
 def sector(store: Store, now: str, limit: int = 100) -> list[dict[str, Any]]:
     """The whole sector at a glance: per alerted case, how many municipalities it concerns,
     how many acknowledged, patched or are not affected, and how many are past the deadline
-    without a fix. Most urgent first."""
-    return list(
-        store.db.query(
-            "SELECT l.case_id, c.title, min(l.priority) AS priority, count(*) AS municipalities, "
-            "sum(k.status IS NOT NULL) AS acknowledged, "
-            "sum(coalesce(k.status, '') = 'remediation_done') AS patched, "
-            "sum(coalesce(k.status, '') = 'not_affected') AS not_affected, "
-            "sum(coalesce(k.status, '') NOT IN ('remediation_done', 'not_affected') AND "
-            "    (SELECT min(m.deadline) FROM matches m WHERE m.case_id = l.case_id "
-            "     AND m.subscriber_id = l.subscriber_id) < ?) AS overdue, "
-            "min((SELECT min(m.deadline) FROM matches m WHERE m.case_id = l.case_id "
-            "     AND m.subscriber_id = l.subscriber_id)) AS first_deadline "
-            "FROM alerts l JOIN cases c ON c.id = l.case_id "
-            "LEFT JOIN acks k ON k.case_id = l.case_id AND k.subscriber_id = l.subscriber_id "
-            "GROUP BY l.case_id ORDER BY priority, overdue DESC, first_deadline, l.case_id LIMIT ?",
-            [now, limit],
-        )
-    )
+    without a fix. Most urgent first (`certbot.store.overview.Overview.case_summaries`, the
+    query the web overview and the API read too)."""
+    return store.case_summaries(now, limit=limit)[0]
 
 
 def acks(store: Store, limit: int = 200) -> list[dict[str, Any]]:

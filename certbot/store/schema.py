@@ -207,3 +207,13 @@ def pub_published_1(db: sqlite_utils.Database) -> None:
             id TEXT NOT NULL, revision INTEGER NOT NULL, status TEXT NOT NULL,
             data TEXT NOT NULL, PRIMARY KEY (id, revision)
         )""")
+
+
+@MIGRATIONS()
+def api_overview_1(db: sqlite_utils.Database) -> None:
+    """Issue 14 (overview, API, /metrics): failures of a feed in all (a Prometheus counter;
+    ``failures`` stays the consecutive count), and indexes for the scrape-time counts of items
+    per feed and of commands and TLP blocks in the audit trail."""
+    db.execute("ALTER TABLE feed_state ADD COLUMN failures_total INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE INDEX IF NOT EXISTS advisories_feed ON advisories(feed_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS audit_action ON audit(action, decision)")
