@@ -4,13 +4,20 @@ problem+json errors, rate limits. Every answer is validated against the OpenAPI 
 
 from __future__ import annotations
 
+import logging
+from urllib.parse import urlencode
+
 import pytest
+from aiohttp.test_utils import make_mocked_request
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openapi_spec_validator import validate
 
 from certbot.config import ServiceConfig, load_config, missing_secrets
 from certbot.errors import ConfigError
+from certbot.web.api import _query
 from certbot.web.api_auth import Clients
-from certbot.web.api_spec import ROUTES, openapi
+from certbot.web.api_spec import ROUTES, CaseQuery, openapi
 from tests.api_helpers import TOKENS, running_api
 
 OPS, BERGEN, PUB = TOKENS["OPS_TOKEN"], TOKENS["BERGEN_TOKEN"], TOKENS["PUBLISH_TOKEN"]
@@ -157,3 +164,24 @@ def test_check_config_names_api_secrets_and_municipalities(tmp_path):
     warnings = missing_secrets(load_config(tmp_path), {})
     assert any("service.api.clients[0].token.env" in w and "A_TOKEN" in w for w in warnings)
     assert any("service.api.metrics_token.env" in w for w in warnings)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from([*CaseQuery.model_fields, "x"]), st.text(max_size=12)))
+def test_any_query_string_is_a_model_or_a_400(params):
+    request = make_mocked_request("GET", "/api/v1/cases?" + urlencode(params))
+    route = next(r for r in ROUTES if r.op == "listCases")
+    try:
+        q = _query(route, request)
+    except ValueError:  # pydantic's ValidationError is one: the handler answers 400
+        return
+    assert 1 <= q.limit <= 500 and q.offset >= 0
+
+
+async def test_tokens_never_reach_the_log(tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    async with running_api(tmp_path) as api:
+        await api.get("/api/v1/cases", OPS)
+        await api.get("/api/v1/cases", OPS + "x")
+        await api.get("/api/v1/cases", BERGEN, municipality="0301")
+    assert caplog.records and not any(t in caplog.text for t in TOKENS.values())

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from certbot.inbound import records
 from certbot.match import Matcher
 from certbot.model import TLP
 from certbot.planning import plan_case
-from certbot.store import AsyncStore, iso
+from certbot.store import AsyncStore, Store, iso
 from certbot.store.overview import CaseFilter, RowFilter
+from certbot.web import api_read
 from certbot.web.api_read import OutOfScope, Reader
 from certbot.web.models import Viewer
 from tests.factory import T0, confirmed, kev
@@ -108,3 +113,76 @@ async def test_reader_withholds_and_scopes(tmp_path):
     assert summary.open_cases == 2 and summary.affected_municipalities == 2
     assert {c.id for c in summary.counties} == {"03", "46"}
     assert summary.open_by_priority[0].priority == 1 and len(summary.trend) == 90
+
+
+def _naive_trend(spans, today, days):
+    """The definition, day by day: a case counts at its most urgent open priority."""
+    out = []
+    for n in range(days - 1, -1, -1):
+        day = today - timedelta(days=n)
+        end = iso(datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1))
+        best: dict[str, int] = {}
+        for case, prio, start, closed in spans:
+            if start < end and (closed is None or closed >= end):
+                best[case] = min(prio, best.get(case, 9))
+        out.append(
+            {
+                "date": day.isoformat(),
+                "p1": [*best.values()].count(1),
+                "p2": [*best.values()].count(2),
+            }
+        )
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 4),  # case
+            st.integers(1, 4),  # priority
+            st.integers(-50, 20),  # hours from T0 it was alerted
+            st.none() | st.integers(0, 200),  # hours after that it was closed
+        ),
+        max_size=12,
+    )
+)
+def test_open_trend_matches_its_definition(tmp_path_factory, rows):
+    store = Store(tmp_path_factory.mktemp("trend") / "t.db")
+    spans = []
+    with store.tx():
+        for n, (case, prio, start_h, closed_h) in enumerate(rows):
+            case_id, sub = f"C{case}", f"{n:04d}"
+            start = T0 + timedelta(hours=start_h)
+            store.db.execute(
+                "INSERT INTO alerts VALUES (?, ?, 1, ?, 'open', ?, ?)",
+                [case_id, sub, prio, iso(start), iso(start)],
+            )
+            closed = None if closed_h is None else iso(start + timedelta(hours=closed_h))
+            if closed is not None:
+                history = json.dumps([{"status": "remediation_done", "at": closed}])
+                store.db.execute(
+                    "INSERT INTO acks VALUES (?, ?, 'remediation_done', 'x', ?, '', ?)",
+                    [case_id, sub, closed, history],
+                )
+            if prio <= 2:
+                spans.append((case_id, prio, iso(start), closed))
+    today = (T0 + timedelta(days=3)).date()
+    assert store.open_trend(today, 7) == _naive_trend(spans, today, 7)
+    store.close()
+
+
+async def test_slow_reads_are_reused_for_a_while(tmp_path, monkeypatch):
+    world = make_world(tmp_path)
+    store = AsyncStore(world.store)
+    ops = Reader(store, world.config, OPERATOR_VIEW, world.clock.now)
+    monkeypatch.setattr(api_read, "SLOW", 10.0)  # nothing here is slow: always fresh
+    assert (await ops.sector()).patched == 0
+    world.run("telegram", "111", f"status {world.case} patchet")
+    assert (await ops.sector()).patched == 1
+    monkeypatch.setattr(api_read, "SLOW", 0.0)  # everything counts as slow: reused
+    first = await ops.sector()
+    world.run("telegram", "222", f"status {world.case} patched")
+    assert (await ops.sector()).patched == first.patched == 1  # the reused answer
+    monkeypatch.setattr(api_read, "TTL", 0.0)
+    assert (await ops.sector(days=30)).patched == 2  # another key, computed afresh

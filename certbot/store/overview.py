@@ -16,8 +16,8 @@ matches. Time to acknowledge / patch counts from the alert's creation to the fir
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -40,11 +40,15 @@ def tlp_rank(case_column: str) -> str:
 # One row per alert with its ack status and earliest deadline (the inner query of the rest).
 _ALERTS = (
     "SELECT l.case_id, l.subscriber_id, l.priority, l.created_at, k.status, k.at AS status_at, "
-    "k.history, (SELECT min(m.deadline) FROM matches m WHERE m.case_id = l.case_id "
+    "coalesce(k.status, '') NOT IN ('remediation_done', 'not_affected') AS open, "
+    "(SELECT min(m.deadline) FROM matches m WHERE m.case_id = l.case_id "
     " AND m.subscriber_id = l.subscriber_id) AS deadline "
     "FROM alerts l LEFT JOIN acks k ON k.case_id = l.case_id AND k.subscriber_id = l.subscriber_id"
 )
-_OPEN = "coalesce(x.status, '') NOT IN ('remediation_done', 'not_affected')"
+# The alerts of a query, computed once: without MATERIALIZED SQLite flattens the subquery and
+# repeats the deadline lookup for every expression that names it (measured: 3x slower).
+_WITH = "WITH x AS MATERIALIZED ({alerts} WHERE 1{cond}) "
+_OPEN = "x.open"
 
 
 @dataclass(frozen=True)
@@ -98,19 +102,15 @@ def _page(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
     return rows, total
 
 
-def _first_at(history: str | None, statuses: Iterable[str] | None) -> str | None:
-    wanted = None if statuses is None else set(statuses)
-    for event in json.loads(history or "[]"):
-        if wanted is None or event.get("status") in wanted:
-            return str(event.get("at") or "") or None
-    return None
-
-
-def _hours(start: str | None, end: str | None) -> float | None:
-    if not start or not end:
-        return None
-    delta = datetime.fromisoformat(end) - datetime.fromisoformat(start)
-    return max(delta.total_seconds() / 3600, 0.0)
+def _first_event_at(statuses: tuple[str, ...] | None) -> str:
+    """SQL: when the ack row ``k``'s history first reached one of ``statuses`` (None: any)."""
+    if statuses is None:
+        return "json_extract(k.history, '$[0].at')"
+    names = ", ".join(f"'{x}'" for x in statuses)
+    return (
+        "(SELECT json_extract(e.value, '$.at') FROM json_each(k.history) e "  # noqa: S608
+        f"WHERE json_extract(e.value, '$.status') IN ({names}) ORDER BY e.key LIMIT 1)"
+    )
 
 
 def median(values: list[float]) -> float | None:
@@ -131,9 +131,10 @@ class Overview(StoreBase):
         f = flt or CaseFilter()
         args: list[Any] = []
         cond = where(args, "l.subscriber_id", f.subscribers, ("l.case_id", f.case_id))
+        n_where = len(args)
         having = ["1"]
         for test, value in (
-            ("priority = ?", f.priority),
+            ("min(x.priority) = ?", f.priority),  # not the bare column of one row
             ("tlp = ?", f.tlp),
             ("instr(',' || sources || ',', ',' || ? || ',') > 0", f.source),
         ):
@@ -141,8 +142,8 @@ class Overview(StoreBase):
                 having.append(test)
                 args.append(value)
         if f.open_only:
-            having.append("open > 0")
-        sql = (
+            having.append("sum(x.open) > 0")
+        select = (
             "SELECT x.case_id, c.title, c.revision, c.updated_at, min(x.priority) AS priority, "  # noqa: S608
             "count(*) AS municipalities, sum(x.status IS NOT NULL) AS acknowledged, "
             "sum(coalesce(x.status, '') = 'remediation_done') AS patched, "
@@ -151,11 +152,13 @@ class Overview(StoreBase):
             f"min(x.deadline) AS first_deadline, {tlp_rank('x.case_id')} AS tlp, "
             "(SELECT group_concat(DISTINCT a.feed_id) FROM advisories a "
             " WHERE a.case_id = x.case_id) AS sources, count(*) OVER () AS _total "
-            f"FROM ({_ALERTS} WHERE 1{cond}) x JOIN cases c ON c.id = x.case_id "
+            "FROM x JOIN cases c ON c.id = x.case_id "
             f"GROUP BY x.case_id HAVING {' AND '.join(having)} "
-            "ORDER BY priority, overdue DESC, first_deadline, x.case_id LIMIT ? OFFSET ?"
+            "ORDER BY min(x.priority), overdue DESC, first_deadline, x.case_id LIMIT ? OFFSET ?"
         )
-        rows = self.db.execute(sql, [now, *args, limit, offset])
+        sql = _WITH.format(alerts=_ALERTS, cond=cond) + select
+        where_args, having_args = args[:n_where], args[n_where:]
+        rows = self.db.execute(sql, [*where_args, now, *having_args, limit, offset])
         names = [d[0] for d in rows.description]
         out = [dict(zip(names, r, strict=True)) for r in rows.fetchall()]
         for r in out:
@@ -189,7 +192,7 @@ class Overview(StoreBase):
         for r in rows:
             r["overdue"] = r["status"] not in CLOSED and bool(r["deadline"]) and r["deadline"] < now
             r["items"] = items.get(r["subscriber_id"], [])
-            r.pop("history", None)
+            r.pop("open", None)
         return rows
 
     def municipality_rollup(
@@ -197,11 +200,12 @@ class Overview(StoreBase):
     ) -> list[dict[str, Any]]:
         """Per alerted municipality: open alerts (and P1..P4 among them), acknowledged,
         patched, not affected, overdue."""
-        args: list[Any] = [now]
+        args: list[Any] = []
         cond = _in("l.subscriber_id", subscribers, args)
         return list(
             self.db.query(
-                f"SELECT x.subscriber_id, sum({_OPEN}) AS open, "  # noqa: S608
+                _WITH.format(alerts=_ALERTS, cond=cond)
+                + f"SELECT x.subscriber_id, sum({_OPEN}) AS open, "  # noqa: S608
                 f"sum({_OPEN} AND x.priority = 1) AS open_p1, "
                 f"sum({_OPEN} AND x.priority = 2) AS open_p2, "
                 f"sum({_OPEN} AND x.priority = 3) AS open_p3, "
@@ -210,9 +214,8 @@ class Overview(StoreBase):
                 "sum(coalesce(x.status, '') = 'remediation_done') AS patched, "
                 "sum(coalesce(x.status, '') = 'not_affected') AS not_affected, "
                 f"sum({_OPEN} AND x.deadline < ?) AS overdue "
-                f"FROM ({_ALERTS} WHERE 1{cond}) x "
-                "GROUP BY x.subscriber_id ORDER BY x.subscriber_id",
-                args,
+                "FROM x GROUP BY x.subscriber_id ORDER BY x.subscriber_id",
+                [*args, now],
             )
         )
 
@@ -222,16 +225,18 @@ class Overview(StoreBase):
         cond = _in("l.subscriber_id", subscribers, args)
         to_ack: list[float] = []
         to_patch: list[float] = []
-        for r in self.db.query(
-            f"SELECT l.created_at, k.history FROM alerts l JOIN acks k ON k.case_id = l.case_id "  # noqa: S608
-            f"AND k.subscriber_id = l.subscriber_id WHERE 1{cond}",
+        hours = "max((julianday({at}) - julianday(l.created_at)) * 24, 0)"
+        for ack_h, patch_h in self.db.execute(
+            f"SELECT {hours.format(at=_first_event_at(None))}, "  # noqa: S608
+            f"{hours.format(at=_first_event_at(('remediation_done',)))} FROM alerts l "
+            "JOIN acks k ON k.case_id = l.case_id AND k.subscriber_id = l.subscriber_id "
+            f"WHERE l.created_at IS NOT NULL{cond}",
             args,
         ):
-            if (h := _hours(r["created_at"], _first_at(r["history"], None))) is not None:
-                to_ack.append(h)
-            done = _first_at(r["history"], ("remediation_done",))
-            if (h := _hours(r["created_at"], done)) is not None:
-                to_patch.append(h)
+            if ack_h is not None:
+                to_ack.append(ack_h)
+            if patch_h is not None:
+                to_patch.append(patch_h)
         return {"ack_hours": median(to_ack), "patch_hours": median(to_patch)}
 
     def open_trend(
@@ -241,24 +246,39 @@ class Overview(StoreBase):
         case counts once, at its most urgent open priority) at the end of that day."""
         args: list[Any] = []
         cond = _in("l.subscriber_id", subscribers, args)
-        spans = []
-        for r in self.db.query(
-            f"SELECT l.case_id, l.priority, l.created_at, k.history FROM alerts l "  # noqa: S608
-            "LEFT JOIN acks k ON k.case_id = l.case_id AND k.subscriber_id = l.subscriber_id "
-            f"WHERE l.priority <= 2 AND l.created_at IS NOT NULL{cond}",
-            args,
-        ):
-            closed = _first_at(r["history"], CLOSED)
-            spans.append((r["case_id"], r["priority"], r["created_at"], closed))
-        out = []
+        ends = []  # the end of each day (midnight after it), oldest first
         for n in range(days - 1, -1, -1):
             day = today - timedelta(days=n)
             end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
-            stamp = end.isoformat(timespec="seconds")
-            best: dict[str, int] = {}
-            for case_id, prio, start, closed in spans:
-                if start < stamp and (closed is None or closed >= stamp):
-                    best[case_id] = min(prio, best.get(case_id, 9))
-            values = list(best.values())
-            out.append({"date": day.isoformat(), "p1": values.count(1), "p2": values.count(2)})
+            ends.append(end.isoformat(timespec="seconds"))
+        # Per case and priority, +1 / -1 where an alert's open days begin and end.
+        diffs: dict[str, list[list[int]]] = {}
+        for r in self.db.query(
+            f"SELECT l.case_id, l.priority, l.created_at, {_first_event_at(CLOSED)} AS closed "  # noqa: S608
+            "FROM alerts l LEFT JOIN acks k ON k.case_id = l.case_id "
+            "AND k.subscriber_id = l.subscriber_id "
+            f"WHERE l.priority <= 2 AND l.created_at IS NOT NULL{cond}",
+            args,
+        ):
+            closed = r["closed"]
+            first = bisect_right(ends, r["created_at"])  # open at the end of days >= first
+            stop = bisect_right(ends, closed) if closed else days  # ... and before stop
+            if first < stop:
+                diff = diffs.setdefault(r["case_id"], [[0] * (days + 1), [0] * (days + 1)])
+                diff[r["priority"] - 1][first] += 1
+                diff[r["priority"] - 1][stop] -= 1
+        p1, p2 = [0] * days, [0] * days
+        for d1, d2 in diffs.values():
+            open1 = open2 = 0
+            for i in range(days):
+                open1 += d1[i]
+                open2 += d2[i]
+                if open1:
+                    p1[i] += 1
+                elif open2:
+                    p2[i] += 1
+        out = [
+            {"date": (today - timedelta(days=days - 1 - i)).isoformat(), "p1": p1[i], "p2": p2[i]}
+            for i in range(days)
+        ]
         return out

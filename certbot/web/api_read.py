@@ -5,15 +5,20 @@ every method goes through the writer thread (``store.call``), returns `certbot.w
 objects and has already applied the viewer's clearance (`Restricted.bounded`) and, for a
 municipality-scoped viewer, its municipality (rows of other municipalities are never read).
 A municipality-scoped viewer asking for another municipality is the caller's 403: use
-`Reader.scope`, which raises `OutOfScope`.
+`Reader.scope`, which raises `OutOfScope`. A case list or sector summary that took `SLOW`
+seconds or more to read is reused for `TTL` seconds (`slow_cached`): at tens of thousands of
+alerts these reads take seconds of the writer thread, which chat commands share.
 """
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+from weakref import WeakKeyDictionary
 
 from certbot.config import COUNTIES, Config
 from certbot.inbound.clearance import incident_label
@@ -41,7 +46,32 @@ from certbot.web.models import (
     label_of,
 )
 
+T = TypeVar("T")
 MAX_ROWS = 1_000_000  # "all" for the summary's own reads
+# A sector-wide read that took SLOW seconds or more on the writer thread (tens of thousands of
+# alerts) is reused for TTL seconds, so dashboards polling it do not hold up chat commands.
+SLOW = 0.5
+TTL = 30.0
+MAX_CACHED = 256
+_slow_reads: WeakKeyDictionary[StoreThread, dict[Any, tuple[float, Any]]] = WeakKeyDictionary()
+
+
+async def slow_cached(store: StoreThread, key: Any, compute: Callable[[], Awaitable[T]]) -> T:
+    """``await compute()``, or its answer of the last TTL seconds if that took SLOW or more."""
+    entries = _slow_reads.setdefault(store, {})
+    hit = entries.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[0] > now:
+        cached: T = hit[1]
+        return cached
+    value = await compute()
+    done = time.monotonic()
+    if done - now >= SLOW:
+        for k in [k for k, (until, _) in entries.items() if until <= done]:
+            del entries[k]
+        if len(entries) < MAX_CACHED:
+            entries[key] = (done + TTL, value)
+    return value
 
 
 class OutOfScope(PermissionError):
@@ -124,8 +154,12 @@ class Reader:
     async def cases(
         self, flt: CaseFilter, *, limit: int = 100, offset: int = 0
     ) -> tuple[list[CaseSummary], int]:
-        rows, total = await self.store.call(
-            Store.case_summaries, self._now, flt, limit=limit, offset=offset
+        rows, total = await slow_cached(
+            self.store,
+            ("cases", flt, limit, offset),
+            lambda: self.store.call(
+                Store.case_summaries, self._now, flt, limit=limit, offset=offset
+            ),
         )
         return [self._summary(r) for r in rows], total
 
@@ -253,6 +287,11 @@ class Reader:
 
     async def sector(self, subs: tuple[str, ...] | None = None, days: int = 90) -> SectorSummary:
         """The sector (or ``subs``) at a glance; counts only, so nothing is withheld."""
+        return await slow_cached(
+            self.store, ("sector", subs, days), lambda: self._sector(subs, days)
+        )
+
+    async def _sector(self, subs: tuple[str, ...] | None, days: int) -> SectorSummary:
         cases, total = await self.store.call(
             Store.case_summaries,
             self._now,
