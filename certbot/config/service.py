@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator, model_validator
 
 from certbot.config.common import Person, SecretRef, Strict, parse_duration, unique_ids
+from certbot.config.provider import ProviderConfig
 from certbot.config.targets import TargetConfig
 from certbot.config.yaml_lines import FieldProblem
 
@@ -109,6 +110,7 @@ class ServiceConfig(Strict):
     link_ttl: int = Field(default=14 * 86400, ge=60)  # seconds a signed link stays valid
     escalation_after: int = Field(default=7200, ge=60)  # seconds before an unacked P1 escalates
     inbound: InboundConfig | None = None  # acks, status and incident reports back from chat
+    provider: ProviderConfig | None = None  # the CSAF provider `run` serves (issue 13)
 
     _durs = field_validator("link_ttl", "escalation_after", mode="before")(
         classmethod(lambda cls, v: parse_duration(v))
