@@ -191,3 +191,19 @@ def m005_w2b_inventory_seen(db: sqlite_utils.Database) -> None:
             subscriber_id TEXT NOT NULL, item_key TEXT NOT NULL, first_seen TEXT NOT NULL,
             PRIMARY KEY (subscriber_id, item_key)
         )""")
+
+
+@MIGRATIONS()
+def pub_published_1(db: sqlite_utils.Database) -> None:
+    """Issue 13: the team's own published advisories (`certbot.store.published`): the current
+    record per id, and every revision's record."""
+    db.execute("""
+        CREATE TABLE published_advisories (
+            id TEXT PRIMARY KEY, revision INTEGER NOT NULL, status TEXT NOT NULL,
+            tlp TEXT NOT NULL, data TEXT NOT NULL, updated_at TEXT
+        )""")
+    db.execute("""
+        CREATE TABLE published_revisions (
+            id TEXT NOT NULL, revision INTEGER NOT NULL, status TEXT NOT NULL,
+            data TEXT NOT NULL, PRIMARY KEY (id, revision)
+        )""")
