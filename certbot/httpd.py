@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("certbot.httpd")
 
 # Modules whose import registers a part (one line each).
-PART_MODULES: tuple[str, ...] = ()
+PART_MODULES: tuple[str, ...] = (
+    "certbot.publish.provider_http",  # the CSAF provider (issue 13)
+)
 
 
 @dataclass(frozen=True)

@@ -102,21 +102,23 @@ def _leaf(name: str, pid: str) -> dict[str, Any]:
     return {"name": name, "product_id": pid}
 
 
-def _product_branch(p: Product, ids: _Ids, built: _Built) -> dict[str, Any]:
+def _product_branches(p: Product, ids: _Ids, built: _Built) -> list[dict[str, Any]]:
+    """The product_name branch(es) of one product. A branch holds a product or sub-branches,
+    never both, so a product affected in every version (a leaf on the product_name itself)
+    gets its fixed versions in a second product_name branch of the same name."""
     full = f"{p.vendor} {p.product}"
     helper = {k: v for k, v in (("cpe", p.cpe), ("purl", p.purl)) if v}
-    branch: dict[str, Any] = {"category": "product_name", "name": p.product}
-    children: list[dict[str, Any]] = []
     affected_id = ids.next()
-    if p.versions:
-        leaf = _leaf(f"{full} {p.versions}", affected_id)
-        children.append({"category": "product_version_range", "name": p.versions, "product": leaf})
-    else:
-        leaf = _leaf(full, affected_id)
-        branch["product"] = leaf
+    built.affected.append(affected_id)
+    leaf = _leaf(f"{full} {p.versions}" if p.versions else full, affected_id)
     if helper:
         leaf["product_identification_helper"] = helper
-    built.affected.append(affected_id)
+    children: list[dict[str, Any]] = []
+    out: list[dict[str, Any]] = []
+    if p.versions:
+        children.append({"category": "product_version_range", "name": p.versions, "product": leaf})
+    else:
+        out.append({"category": "product_name", "name": p.product, "product": leaf})
     for version in p.fixed:
         fid = ids.next()
         children.append(
@@ -129,8 +131,8 @@ def _product_branch(p: Product, ids: _Ids, built: _Built) -> dict[str, Any]:
         built.fixed.append(fid)
         built.fixes.append(([affected_id], version, full))
     if children:
-        branch["branches"] = children
-    return branch
+        out.append({"category": "product_name", "name": p.product, "branches": children})
+    return out
 
 
 def product_tree(draft: Draft) -> _Built:
@@ -142,7 +144,7 @@ def product_tree(draft: Draft) -> _Built:
         if vendor is None:
             vendor = vendors[p.vendor] = {"category": "vendor", "name": p.vendor, "branches": []}
             built.tree.append(vendor)
-        vendor["branches"].append(_product_branch(p, ids, built))
+        vendor["branches"].extend(_product_branches(p, ids, built))
     return built
 
 
