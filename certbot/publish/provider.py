@@ -176,13 +176,20 @@ def _doc(
         tlp=adv.draft.tlp,
         concerned=concerned(adv, parsed, subscribers),
         title=document["document"]["title"],
-        summary=adv.draft.summary,
+        summary=_summary(adv),
         initial=adv.initial,
         current=adv.current,
         body=body,
         sha512=sha512_file(body, file_name(adv.id)),
         asc=signer.sign(body),
     )
+
+
+def _summary(adv: PublishedAdvisory) -> str:
+    """The summary the feeds show, with the CVE ids an RSS reader (and certbot's rss source)
+    finds by pattern."""
+    missing = [c for c in adv.draft.cves if c not in adv.draft.summary]
+    return adv.draft.summary + (f" ({', '.join(missing)})" if missing else "")
 
 
 def build_tree(
