@@ -18,12 +18,12 @@ import pytest
 from certbot.cli import main
 from certbot.config import FeedConfig
 from certbot.publish.csaf_checks import mandatory_problems
+from certbot.publish.draft import Product, Recipients
 from certbot.schemas import csaf20_validator, provider_validator, rolie_validator
 from certbot.sources import csaf_verify
 from certbot.sources.csaf_document import parse_document
 from certbot.sources.rss import RssSource
 from certbot.store import Store
-from certbot.publish.draft import Product, Recipients
 from tests.provider_helpers import config_dir, fingerprint, provider_yaml, published, signing_key
 
 SITE = "https://csaf.kommunecert.example.no"
