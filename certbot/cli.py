@@ -29,6 +29,7 @@ from certbot.inbound.listing import add_parsers  # acks, incidents, audit (issue
 from certbot.inventory import commands as inventory_commands
 from certbot.inventory.check import coverage, summary_line
 from certbot.outbound.dispatch import DispatchSummary
+from certbot.publish import commands as publish_commands
 from certbot.publish import export as csaf_export
 from certbot.redact import install_redaction
 from certbot.scheduler import serve
@@ -101,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     add_parsers(sub)
     inventory_commands.add_parsers(sub)
     csaf_export.add_parsers(sub)
+    publish_commands.add_parsers(sub)
     return p
 
 
@@ -347,3 +349,4 @@ COMMANDS = {
 COMMANDS.update(_INBOUND_COMMANDS)
 COMMANDS.update(inventory_commands.COMMANDS)
 COMMANDS.update(csaf_export.COMMANDS)
+COMMANDS.update(publish_commands.COMMANDS)

@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from certbot.config.common import Person, SecretRef, Strict, parse_duration, unique_ids
 from certbot.config.provider import ProviderConfig
+from certbot.config.publish import PublishConfig
 from certbot.config.targets import TargetConfig
 from certbot.config.yaml_lines import FieldProblem
 
@@ -111,6 +112,7 @@ class ServiceConfig(Strict):
     escalation_after: int = Field(default=7200, ge=60)  # seconds before an unacked P1 escalates
     inbound: InboundConfig | None = None  # acks, status and incident reports back from chat
     provider: ProviderConfig | None = None  # the CSAF provider `run` serves (issue 13)
+    publish: PublishConfig = PublishConfig()  # the team's own advisories (issue 13)
 
     _durs = field_validator("link_ttl", "escalation_after", mode="before")(
         classmethod(lambda cls, v: parse_duration(v))

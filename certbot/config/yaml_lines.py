@@ -1,7 +1,7 @@
 """YAML with line numbers, and the one error formatter of the configuration.
 
 Contract: `read_yaml(path, problems, label)` returns ``(data, node tree)`` of one file, or
-``(None, None)`` after appending a located problem; YAML 1.2 integers (``0301`` stays text,
+``(None, None)`` after appending a located problem (`read_yaml_text` the same for text); YAML 1.2 integers (``0301`` stays text,
 ``22:00`` is not the number 1320) and duplicate keys are errors. `format_validation` turns a
 pydantic `ValidationError` into lines ``file: key.path: what is wrong (how to fix) (line N)``;
 `at(node, loc)` gives the `` (line N)`` suffix for problems found outside pydantic. A
@@ -213,6 +213,13 @@ def read_yaml(
     except UnicodeDecodeError:
         problems.append(f"{label}: (file): not UTF-8 text; save the file as UTF-8")
         return None, None
+    return read_yaml_text(text, problems, label, fast=fast)
+
+
+def read_yaml_text(
+    text: str, problems: list[str], label: str, *, fast: bool = False
+) -> tuple[Any, yaml.Node | None]:
+    """`read_yaml` of text already read (a Markdown file's front matter, say)."""
     if fast:
         try:
             data = _simple_yaml(text)

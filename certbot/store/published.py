@@ -8,11 +8,15 @@ Contract:
                                       JSON is kept in ``published_revisions`` too
     published_revision(id, n)         an earlier revision's record, or None
     next_published_id(prefix, year)   the next free id, e.g. ``KCERT-2026-0001``
+    revision_deliveries(case, rev)    the outbox rows one case revision planned (what a
+                                      publish prints)
 Run on the writer thread inside the caller's transaction (publishing, its case and its outbox
 rows commit together).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from certbot.publish.draft import PublishedAdvisory
 from certbot.store.base import StoreBase, iso, utcnow
@@ -63,3 +67,13 @@ class Published(StoreBase):
                 self.bump(name)
                 n += 1
         return f"{prefix}-{year}-{n:04d}"
+
+    def revision_deliveries(self, case_id: str, revision: int) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "SELECT id, subscriber_id, target_id, channel, kind, priority, tlp, status, "
+                "last_error, due_at, next_attempt_at, notification FROM deliveries "
+                "WHERE case_id = ? AND revision = ? ORDER BY subscriber_id, target_id",
+                [case_id, revision],
+            )
+        )
