@@ -156,3 +156,16 @@ def test_any_draft_round_trips(products, cves, tlp, revision, exploited) -> None
     assert got_fixed == want_fixed
     assert parsed.revision == str(revision) and parsed.exploited == exploited
     assert parsed.tlp == TLP.parse(tlp)
+
+
+def test_prose_ranges_are_written_as_vers() -> None:
+    prose = Product(vendor="Fortinet", product="FortiOS", versions="7.2.0 til 7.2.6")
+    doc, adv = write(published(products=(prose,)))
+    ranges = [
+        b["name"]
+        for v in doc["product_tree"]["branches"]
+        for p in v["branches"]
+        for b in p.get("branches", [])
+    ]
+    assert ranges == ["vers:generic/>=7.2.0|<=7.2.6"]
+    assert [p.versions for p in adv.products] == ["vers:generic/>=7.2.0|<=7.2.6"]

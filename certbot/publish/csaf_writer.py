@@ -4,8 +4,8 @@
 written (`NotExportable`), nor an advisory without affected products (the security-advisory
 profile needs a product tree and a product status, CSAF 2.0 §4.5 and test 6.1.27.4/6).
 
-- product_tree: branches vendor -> product_name -> product_version_range (the draft's range,
-  ``vers:`` or the prose forms certbot reads; none = every version, a leaf on the product
+- product_tree: branches vendor -> product_name -> product_version_range (the draft's range
+  as ``vers:``, prose forms converted as the draft loader reads them; none = every version, a leaf on the product
   itself) and one product_version leaf per fixed version. Product ids ``CSAFPID-0001``... in
   the order the draft lists them;
 - one vulnerability per CVE (one without a CVE when there is none), each with notes, the
@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from certbot.publish.draft import Draft, Product, PublishedAdvisory
+from certbot.publish.load import range_of
 
 WITHDRAWN_NOTE = "Reasoning for Withdrawal"
 TLP_URL = "https://www.first.org/tlp/"
@@ -81,6 +82,16 @@ def _stamp(value: Any) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
+def vers_range(p: Product) -> str | None:
+    """The product's range as ``vers:`` (a prose form such as "7.2.0 til 7.2.6" is converted
+    the way the draft loader reads it), None for every version; the text as written when it
+    cannot be read (the loader refuses such drafts before they are published)."""
+    try:
+        return range_of(p)
+    except ValueError:
+        return p.versions
+
+
 class _Ids:
     def __init__(self) -> None:
         self.n = 0
@@ -107,16 +118,17 @@ def _product_branches(p: Product, ids: _Ids, built: _Built) -> list[dict[str, An
     never both, so a product affected in every version (a leaf on the product_name itself)
     gets its fixed versions in a second product_name branch of the same name."""
     full = f"{p.vendor} {p.product}"
+    versions = vers_range(p)
     helper = {k: v for k, v in (("cpe", p.cpe), ("purl", p.purl)) if v}
     affected_id = ids.next()
     built.affected.append(affected_id)
-    leaf = _leaf(f"{full} {p.versions}" if p.versions else full, affected_id)
+    leaf = _leaf(f"{full} {versions}" if versions else full, affected_id)
     if helper:
         leaf["product_identification_helper"] = helper
     children: list[dict[str, Any]] = []
     out: list[dict[str, Any]] = []
-    if p.versions:
-        children.append({"category": "product_version_range", "name": p.versions, "product": leaf})
+    if versions:
+        children.append({"category": "product_version_range", "name": versions, "product": leaf})
     else:
         out.append({"category": "product_name", "name": p.product, "product": leaf})
     for version in p.fixed:
