@@ -19,14 +19,14 @@ of accepted ones (rotation: add the next secret, hand it out, then drop the old 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from certbot.config.common import SecretRef, Strict
 from certbot.config.yaml_lines import FieldProblem
 
-Accepted = SecretRef | tuple[SecretRef, ...]
+Accepted = tuple[SecretRef, ...]  # one ``{env: NAME}`` in YAML is read as a list of one
 
 
 class PublisherConfig(Strict):
@@ -45,7 +45,14 @@ class PublisherConfig(Strict):
 
 
 def refs(value: Accepted) -> tuple[SecretRef, ...]:
-    return value if isinstance(value, tuple) else (value,)
+    return value
+
+
+def _as_lists(v: Any) -> Any:
+    """``{"0301": {env: A}}`` -> ``{"0301": [{env: A}]}`` (one secret, or a rotation list)."""
+    if isinstance(v, dict):
+        return {str(k): [x] if isinstance(x, dict) else x for k, x in v.items()}
+    return v
 
 
 class ProviderConfig(Strict):
@@ -66,18 +73,22 @@ class ProviderConfig(Strict):
             )
         return v.rstrip("/")
 
+    _lists = field_validator("tokens", "member_tokens", mode="before")(
+        classmethod(lambda cls, v: _as_lists(v))
+    )
+
     @field_validator("tokens")
     @classmethod
     def _kommunenummer(cls, v: dict[str, Accepted]) -> dict[str, Accepted]:
         for key, value in v.items():
             if not (len(key) == 4 and key.isdigit()):
                 raise FieldProblem(
-                    ("tokens", key),
+                    (key,),
                     f'{key!r} is not a four-digit kommunenummer (quote it: "0301"); tokens '
                     "of other sector members go under 'member_tokens:'",
                 )
             if not refs(value):
-                raise FieldProblem(("tokens", key), "give at least one {env: NAME}")
+                raise FieldProblem((key,), "give at least one {env: NAME}")
         return v
 
     def all_refs(self) -> list[tuple[str, SecretRef]]:
@@ -85,5 +96,9 @@ class ProviderConfig(Strict):
         out = [("signing_key", self.signing_key)]
         for section, table in (("tokens", self.tokens), ("member_tokens", self.member_tokens)):
             for key, value in table.items():
-                out += [(f"{section}.{key}", ref) for ref in refs(value)]
+                many = len(value) > 1
+                out += [
+                    (f"{section}.{key}" + (f"[{i}]" if many else ""), ref)
+                    for i, ref in enumerate(value)
+                ]
         return out

@@ -16,7 +16,7 @@ from typing import Any
 
 from certbot.config import Config
 from certbot.errors import ConfigError
-from certbot.publish.provider import Tree, build_tree, write_tree
+from certbot.publish.provider import ProviderError, Tree, build_tree, write_tree
 from certbot.publish.provider_sign import load_signer
 from certbot.store import Store
 
@@ -43,7 +43,7 @@ def export_tree(
     signer = load_signer(cfg.signing_key, environ)
     advisories = Store(db).published_advisories() if Path(db).exists() else []
     tree = build_tree(advisories, cfg, signer, config.subscribers, datetime.now(UTC))
-    return tree, len(write_tree(tree, out))
+    return tree, len(write_tree(tree, out))  # built (and checked) in full before any write
 
 
 def _export(args: argparse.Namespace, config: Config, db: str) -> int:
@@ -52,6 +52,9 @@ def _export(args: argparse.Namespace, config: Config, db: str) -> int:
     except ConfigError as exc:
         print("refusing to export:", *exc.problems, sep="\n  ", file=sys.stderr)
         return 2
+    except ProviderError as exc:  # certbot wrote a non-conforming document: nothing written
+        print(f"refusing to export: {exc}", file=sys.stderr)
+        return 1
     print(f"wrote {n} files to {args.dir}: {len(tree.docs)} CSAF documents, key {tree.fingerprint}")
     for reason in tree.skipped:
         print(f"  not exported: {reason}")
