@@ -238,7 +238,11 @@ def read_yaml_text(
         if data is None:
             problems.append(f"{label}: (top level): the file is empty")
         return data, None
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # reads the first chunk: a control character fails here
+    except yaml.YAMLError as exc:
+        problems.append(_yaml_problem(label, exc, None))
+        return None, None
     node = None
     try:
         node = loader.get_single_node()

@@ -12,6 +12,7 @@ from certbot.inbound.incidents import conversation_step, incident_command, updat
 from certbot.inbound.messages import ALIASES, STATUS_WORDS, Command, Context, Notice, Outcome, Reply
 from certbot.inbound.texts import status_label, t
 from certbot.model import TLP
+from certbot.publish import chat as publish_chat
 
 CANCEL = {"avbryt", "cancel"}
 
@@ -19,8 +20,17 @@ CANCEL = {"avbryt", "cancel"}
 def dispatch(ctx: Context, cmd: Command, r: Roles, lang: str, now: datetime) -> Outcome:
     name = ALIASES.get(cmd.name.lower().lstrip("/"))
     convo = records.conversation(ctx.store, cmd.platform, cmd.user_id)
-    if convo is not None and (name is None or cmd.name.lower() in CANCEL):
+    free = name is None or cmd.name.lower() in CANCEL
+    if name == "publish" or (convo is not None and convo["step"] == publish_chat.STEP and free):
+        return _publish(ctx, cmd, r, lang, now, name)
+    if convo is not None and free:
         return conversation_step(ctx, cmd, r, lang, now, convo)
+    return _known(ctx, cmd, r, lang, now, name)
+
+
+def _known(
+    ctx: Context, cmd: Command, r: Roles, lang: str, now: datetime, name: str | None
+) -> Outcome:
     if name == "help":
         return Outcome(Reply(t(lang, "help") + (t(lang, "help_op") if r.operator else "")))
     if name == "ack":
@@ -45,6 +55,19 @@ def dispatch(ctx: Context, cmd: Command, r: Roles, lang: str, now: datetime) -> 
             return list_incidents(ctx, cmd, lang)
         return update_incident(ctx, cmd, lang, now)
     return Outcome(Reply(t(lang, "unknown_cmd"), ok=False), "denied", detail={"why": "unknown"})
+
+
+def _publish(
+    ctx: Context, cmd: Command, r: Roles, lang: str, now: datetime, name: str | None
+) -> Outcome:
+    """``/publiser`` (issue 13), and what an operator types while a notice waits."""
+    if not r.operator:
+        return _deny(lang, "not_operator")
+    if name == "publish":
+        return publish_chat.publish_command(ctx, cmd, r, lang, now)
+    if cmd.name.lower() in CANCEL:
+        return publish_chat.cancel(ctx, cmd, lang)
+    return publish_chat.waiting(lang)
 
 
 def _deny(lang: str, why: str, sub_id: str | None = None) -> Outcome:

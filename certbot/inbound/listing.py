@@ -1,13 +1,17 @@
-"""Operator listings on the command line: ``acks``, ``incidents``, ``audit`` (with --json)."""
+"""Operator listings on the command line: ``acks``, ``incidents``, ``audit`` (with --json);
+``incidents draft ID [--out FILE]`` writes a draft advisory from a report (issue 13.6)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
 from certbot.config import Config
 from certbot.inbound import records
+from certbot.publish.from_incident import incident_draft
 from certbot.store import Store, iso, utcnow
 
 
@@ -26,6 +30,11 @@ def add_parsers(sub: Any) -> None:
         p.add_argument("--json", action="store_true")
         if name == "incidents":
             p.add_argument("--open", action="store_true", help="only those not resolved")
+            p.add_argument(
+                "action", nargs="?", choices=["draft"], help="draft ID: a draft advisory"
+            )
+            p.add_argument("id", nargs="?", help="the incident id (HEN-2026-0001)")
+            p.add_argument("--out", type=Path, help="where 'draft' writes (default: stdout)")
 
 
 def _print(rows: list[dict[str, Any]], as_json: bool, cols: list[tuple[str, int]]) -> int:
@@ -50,6 +59,8 @@ def acks(args: argparse.Namespace, config: Config, db: str) -> int:
 
 def incidents(args: argparse.Namespace, config: Config, db: str) -> int:
     store = Store(db)
+    if getattr(args, "action", None) == "draft":
+        return draft(args, store)
     rows = records.incidents(store, open_only=args.open, limit=args.limit)
     if args.json:
         for r in rows:
@@ -62,6 +73,24 @@ def incidents(args: argparse.Namespace, config: Config, db: str) -> int:
         ("what_happened", 60),
     ]
     return _print(rows, args.json, cols)
+
+
+def draft(args: argparse.Namespace, store: Store) -> int:
+    """``incidents draft ID [--out FILE]``: the report as a draft advisory (TLP AMBER)."""
+    row = records.incident(store, args.id or "")
+    if row is None:
+        print(f"no incident {args.id!r}; see 'incidents'", file=sys.stderr)
+        return 2
+    text = incident_draft(row)
+    if args.out is None:
+        print(text, end="")
+        return 0
+    if args.out.exists():
+        print(f"{args.out} exists; choose another --out", file=sys.stderr)
+        return 2
+    args.out.write_text(text, encoding="utf-8")
+    print(f"wrote {args.out}: edit it, then 'publish {args.out} --dry-run'")
+    return 0
 
 
 def audit(args: argparse.Namespace, config: Config, db: str) -> int:

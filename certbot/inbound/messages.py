@@ -35,6 +35,8 @@ ALIASES = {
     "incidents": "incidents",
     "oppdater": "update",
     "update": "update",
+    "publiser": "publish",
+    "publish": "publish",
 }
 STATUS_WORDS = {
     "patched": "remediation_done",
@@ -46,6 +48,13 @@ STATUS_WORDS = {
     "ikke-berørt": "not_affected",
     "ikke-berort": "not_affected",
 }
+
+
+def split_command(text: str) -> tuple[str, str]:
+    """(command word, the rest): split at the first space or line break, so a command whose
+    form starts on the next line ("/publiser\ntittel: ...") keeps its word."""
+    parts = text.strip().split(maxsplit=1)
+    return (parts[0], parts[1]) if len(parts) == 2 else (parts[0] if parts else "", "")
 
 
 @dataclass

@@ -33,6 +33,7 @@ from certbot.errors import ConfigError
 from certbot.inbound.auth import roles
 from certbot.inbound.clearance import slack_kind
 from certbot.inbound.commands import Command, Context, Notice, Reply, handle, language
+from certbot.inbound.messages import split_command
 from certbot.inbound.texts import t
 from certbot.redact import register_secret
 from certbot.store import StoreThread
@@ -174,7 +175,7 @@ class SlackInbound:
         if "payload" in form:  # an interactive button
             return self._button(form["payload"])
         text = form.get("text", "")
-        word, _, rest = text.strip().partition(" ")
+        word, rest = split_command(text)
         if not word:
             word = "help"
         return Command(

@@ -24,6 +24,7 @@ from certbot.errors import ConfigError
 from certbot.inbound import records
 from certbot.inbound.clearance import SHARED, telegram_kind
 from certbot.inbound.commands import Command, Context, Notice, Reply, handle
+from certbot.inbound.messages import split_command
 from certbot.model import Notification
 from certbot.redact import register_secret
 from certbot.store import StoreThread
@@ -114,7 +115,7 @@ class TelegramInbound:
         msg, user = update.effective_message, update.effective_user
         if msg is None or user is None or not msg.text:
             return
-        word, _, rest = msg.text.strip().partition(" ")
+        word, rest = split_command(msg.text)
         name = word.lstrip("/").split("@", 1)[0]
         cmd = Command(
             "telegram",

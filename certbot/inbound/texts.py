@@ -27,7 +27,8 @@ TEXT: dict[str, dict[str, str]] = {
             "status ID patchet|pågår|ikke-berørt [kommentar]\nmine – åpne varsler\n"
             "hendelse – meld en hendelse\nhjelp – denne teksten"
         ),
-        "help_op": "\nOperatør: berorte ID, hendelser, oppdater HEN-ID pågår|videresendt|løst [kommentar]",
+        "help_op": "\nOperatør: berorte ID, hendelser, oppdater HEN-ID pågår|videresendt|løst [kommentar], "
+        "publiser (varsel fra sektorresponsmiljøet)",
         "inc_start": "Hendelsesrapport (skriv «avbryt» for å avbryte).",
         "inc_what_happened": "Hva har skjedd?",
         "inc_rsit_class": "Type hendelse (RSIT-klasse), f.eks. malicious-code, intrusions, "
@@ -74,7 +75,8 @@ TEXT: dict[str, dict[str, str]] = {
             "status ID patched|in-progress|not-affected [comment]\nmine – open alerts\n"
             "incident – report an incident\nhelp – this text"
         ),
-        "help_op": "\nOperator: affected ID, incidents, update INC-ID in-progress|forwarded|resolved",
+        "help_op": "\nOperator: affected ID, incidents, update INC-ID in-progress|forwarded|resolved, "
+        "publiser (an advisory from the response team)",
         "inc_start": "Incident report (type 'cancel' to stop).",
         "inc_what_happened": "What happened?",
         "inc_rsit_class": "Kind of incident (RSIT class), e.g. malicious-code, intrusions, "

@@ -81,7 +81,8 @@ def _normalise(raw: dict[str, Any]) -> None:
         raw["tlp"] = tlp.strip().upper().removeprefix("TLP:").replace("_", "+")
 
 
-def _extra_checks(draft: Draft, node: yaml.Node | None, label: str) -> list[str]:
+def check_draft(draft: Draft, node: yaml.Node | None, label: str) -> list[str]:
+    """What the model cannot check alone: the id form, ranges and fixed versions."""
     problems = []
     if draft.id is not None and not ID_FORM.match(draft.id):
         problems.append(
@@ -129,7 +130,7 @@ def parse_draft(text: str, label: str, *, markdown: bool = False) -> Draft:
         draft = Draft.model_validate(raw)
     except ValidationError as exc:
         raise DraftError(format_validation(label, exc, node, Draft)) from None
-    if problems := _extra_checks(draft, node, label):
+    if problems := check_draft(draft, node, label):
         raise DraftError(problems)
     return draft
 
