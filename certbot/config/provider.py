@@ -44,10 +44,6 @@ class PublisherConfig(Strict):
         return v
 
 
-def refs(value: Accepted) -> tuple[SecretRef, ...]:
-    return value
-
-
 def _as_lists(v: Any) -> Any:
     """``{"0301": {env: A}}`` -> ``{"0301": [{env: A}]}`` (one secret, or a rotation list)."""
     if isinstance(v, dict):
@@ -87,7 +83,7 @@ class ProviderConfig(Strict):
                     f'{key!r} is not a four-digit kommunenummer (quote it: "0301"); tokens '
                     "of other sector members go under 'member_tokens:'",
                 )
-            if not refs(value):
+            if not value:
                 raise FieldProblem((key,), "give at least one {env: NAME}")
         return v
 

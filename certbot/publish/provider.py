@@ -28,6 +28,7 @@ from pathlib import Path
 from certbot.config import SubscriberConfig
 from certbot.config.provider import ProviderConfig
 from certbot.errors import ParseError
+from certbot.match import Matcher
 from certbot.publish import provider_feeds as feeds
 from certbot.publish.csaf_checks import mandatory_problems
 from certbot.publish.csaf_writer import NotExportable, Publisher, csaf_document, file_name
@@ -152,6 +153,7 @@ def _doc(
     cfg: ProviderConfig,
     signer: Signer,
     subscribers: tuple[SubscriberConfig, ...],
+    matcher: Matcher,
 ) -> Doc:
     folder = FOLDER_OF.get(adv.draft.tlp)
     if folder is None:
@@ -174,7 +176,7 @@ def _doc(
         id=adv.id,
         path=path,
         tlp=adv.draft.tlp,
-        concerned=concerned(adv, parsed, subscribers),
+        concerned=concerned(adv, parsed, subscribers, matcher),
         title=document["document"]["title"],
         summary=_summary(adv),
         initial=adv.initial,
@@ -200,9 +202,10 @@ def build_tree(
     now: datetime,
 ) -> Tree:
     docs, skipped = [], []
+    matcher = Matcher(subscribers)
     for adv in advisories:
         try:
-            docs.append(_doc(adv, cfg, signer, subscribers))
+            docs.append(_doc(adv, cfg, signer, subscribers, matcher))
         except NotExportable as exc:
             skipped.append(str(exc))
     return Tree(cfg, tuple(docs), signer.fingerprint, signer.public_key, now, tuple(skipped))

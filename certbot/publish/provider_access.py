@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from certbot.config import SubscriberConfig
-from certbot.config.common import read_secret
-from certbot.config.provider import ProviderConfig, refs
+from certbot.config.common import SecretRef, read_secret
+from certbot.config.provider import ProviderConfig
 from certbot.match import Matcher
 from certbot.model import Advisory, Case
 from certbot.publish.draft import PublishedAdvisory
@@ -45,13 +45,13 @@ class Caller:
 class Tokens:
     def __init__(self, cfg: ProviderConfig, environ: Mapping[str, str] | None = None):
         self._accepted: list[tuple[bytes, str | None]] = []
-        tables: list[tuple[str, dict[str, object], bool]] = [
+        tables: list[tuple[str, dict[str, tuple[SecretRef, ...]], bool]] = [
             ("tokens", dict(cfg.tokens), True),
             ("member_tokens", dict(cfg.member_tokens), False),
         ]
         for section, table, municipal in tables:
             for key, value in table.items():
-                for ref in refs(value):  # type: ignore[arg-type]
+                for ref in value:
                     secret = read_secret(ref.env, environ)
                     if secret is None:
                         log.warning(
@@ -86,12 +86,15 @@ def may_read(tlp: str, concerned: frozenset[str], caller: Caller | None) -> bool
 
 
 def concerned(
-    adv: PublishedAdvisory, parsed: Advisory, subscribers: tuple[SubscriberConfig, ...]
+    adv: PublishedAdvisory,
+    parsed: Advisory,
+    subscribers: tuple[SubscriberConfig, ...],
+    matcher: Matcher,
 ) -> frozenset[str]:
-    """The kommunenummer the advisory concerns (see the module docstring)."""
+    """The kommunenummer the advisory concerns (see the module docstring); ``matcher`` is
+    built once over ``subscribers`` for the whole tree."""
     rec = adv.draft.recipients
     out = set(rec.municipalities)
     out |= {s.id for s in subscribers if s.id[:2] in rec.counties}
-    matcher = Matcher(subscribers)
     out |= set(matcher.match(Case(id=adv.id, advisories=[parsed])))
     return frozenset(out)
