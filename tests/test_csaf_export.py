@@ -188,3 +188,19 @@ def test_missing_signing_key_refuses(
     err = capsys.readouterr().err
     assert "service.provider.signing_key" in err and "CSAF_SIGNING_KEY" in err
     assert not out.exists()
+
+
+def test_a_document_that_does_not_round_trip_refuses_the_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = config_dir(tmp_path / "conf", provider_yaml(SITE))
+    db = str(tmp_path / "a.db")
+    store = Store(db)  # a record the draft loader would have refused: a range nobody reads
+    odd = Product(vendor="Acme", product="Portal", versions="noen av dem")
+    store.save_published_advisory(published("KCERT-2026-0009", "CLEAR", products=(odd,)))
+    store.close()
+    monkeypatch.setenv("CSAF_SIGNING_KEY", signing_key())
+    out = tmp_path / "tree"
+    assert main(["--config-dir", str(root), "--db", db, "export-csaf", str(out)]) == 1
+    assert "KCERT-2026-0009" in capsys.readouterr().err
+    assert not out.exists()

@@ -43,7 +43,9 @@ def export_tree(
     signer = load_signer(cfg.signing_key, environ)
     advisories = Store(db).published_advisories() if Path(db).exists() else []
     tree = build_tree(advisories, cfg, signer, config.subscribers, datetime.now(UTC))
-    return tree, len(write_tree(tree, out))  # built (and checked) in full before any write
+    if tree.failed:  # built and checked in full before anything is written
+        raise ProviderError("; ".join(tree.failed))
+    return tree, len(write_tree(tree, out))
 
 
 def _export(args: argparse.Namespace, config: Config, db: str) -> int:

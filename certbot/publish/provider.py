@@ -3,7 +3,8 @@
 ``build_tree(advisories, cfg, signer, subscribers, now) -> Tree`` writes each advisory (not
 RED, not one without products: `csaf_writer.NotExportable`) as a CSAF document, refuses one
 that fails a mandatory test (`csaf_checks`) or does not read back through certbot's own CSAF
-parser (`ProviderError`), and signs it. ``Tree.files(visible)`` gives every file of the tree
+parser into the same products, ranges and fixed versions (`ProviderError`), and signs it. Such a document is left out and logged (``Tree.failed``; ``export-csaf`` then refuses).
+``Tree.files(visible)`` gives every file of the tree
 that lists only the documents ``visible`` allows (the served provider filters by token; the
 export passes everything). Paths are relative to the site root:
 
@@ -29,9 +30,16 @@ from certbot.config import SubscriberConfig
 from certbot.config.provider import ProviderConfig
 from certbot.errors import ParseError
 from certbot.match import Matcher
+from certbot.model import Advisory
 from certbot.publish import provider_feeds as feeds
 from certbot.publish.csaf_checks import mandatory_problems
-from certbot.publish.csaf_writer import NotExportable, Publisher, csaf_document, file_name
+from certbot.publish.csaf_writer import (
+    NotExportable,
+    Publisher,
+    csaf_document,
+    file_name,
+    vers_range,
+)
 from certbot.publish.draft import PublishedAdvisory
 from certbot.publish.provider_access import concerned
 from certbot.publish.provider_sign import Signer, sha512_file
@@ -72,7 +80,8 @@ class Tree:
     fingerprint: str
     public_key: bytes
     now: datetime
-    skipped: tuple[str, ...] = ()  # "<id>: reason" for advisories not written
+    skipped: tuple[str, ...] = ()  # "<id>: reason" for advisories not written (RED...)
+    failed: tuple[str, ...] = ()  # documents that failed a check (a bug): left out, logged
 
     def document(self, path: str) -> tuple[Doc, bytes] | None:
         """The document a path names (the .json, .sha512 or .asc) with that file's bytes."""
@@ -172,6 +181,7 @@ def _doc(
         parsed = parse_document(body, "provider")
     except ParseError as exc:
         raise ProviderError(f"{adv.id}: the written document does not read back: {exc}") from None
+    _same_products(adv, parsed)
     return Doc(
         id=adv.id,
         path=path,
@@ -185,6 +195,20 @@ def _doc(
         sha512=sha512_file(body, file_name(adv.id)),
         asc=signer.sign(body),
     )
+
+
+def _same_products(adv: PublishedAdvisory, parsed: Advisory) -> None:
+    """The document reads back into the draft's products, ranges and fixed versions."""
+    want = {(p.vendor, p.product, vers_range(p)) for p in adv.draft.products}
+    want_fixed = {(p.vendor, p.product, f) for p in adv.draft.products for f in p.fixed}
+    got = {(p.vendor, p.product, p.versions) for p in parsed.products if p.status == "affected"}
+    got_fixed = {
+        (p.vendor, p.product, p.fixed_version) for p in parsed.products if p.status == "fixed"
+    }
+    if (got, got_fixed) != (want, want_fixed):
+        raise ProviderError(
+            f"{adv.id}: the written document reads back into other products or versions"
+        )
 
 
 def _summary(adv: PublishedAdvisory) -> str:
@@ -201,14 +225,19 @@ def build_tree(
     subscribers: tuple[SubscriberConfig, ...],
     now: datetime,
 ) -> Tree:
-    docs, skipped = [], []
+    docs, skipped, failed = [], [], []
     matcher = Matcher(subscribers)
     for adv in advisories:
         try:
             docs.append(_doc(adv, cfg, signer, subscribers, matcher))
         except NotExportable as exc:
             skipped.append(str(exc))
-    return Tree(cfg, tuple(docs), signer.fingerprint, signer.public_key, now, tuple(skipped))
+        except ProviderError as exc:  # one bad document never takes the provider down
+            log.error("CSAF document left out of the provider: %s", exc)
+            failed.append(str(exc))
+    return Tree(
+        cfg, tuple(docs), signer.fingerprint, signer.public_key, now, tuple(skipped), tuple(failed)
+    )
 
 
 def write_tree(tree: Tree, out: Path) -> list[Path]:
