@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 
 from certbot.cli import main
+from certbot.publish import publish as pub
+from certbot.publish.draft import Draft
 from certbot.store import Store
+from tests.factory import T0, config, fortios_sub
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "demo"
@@ -193,3 +196,24 @@ def test_bad_draft_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     code, _, err = run(tmp_path / "db", str(bad), "--as", "vakt", capsys=capsys)
     assert code == 2 and "the draft has 2 problem(s)" in err
     assert f"{bad}: tlp: 'ORANGE' is not allowed" in err and "colour: unknown key" in err
+
+
+def test_unknown_recipient_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    draft = tmp_path / "x.yaml"
+    draft.write_text(
+        "title: T\ntlp: GREEN\nsummary: S\nrecipients:\n  municipalities: ['9999']\n"
+        "  counties: ['03', '12']\n",
+        encoding="utf-8",
+    )
+    code, _, err = run(tmp_path / "db", str(draft), "--dry-run", "--as", "vakt", capsys=capsys)
+    assert code == 3 and "recipients not configured: kommune 9999, fylke 12" in err
+
+
+def test_id_prefix_from_the_config(tmp_path: Path) -> None:
+    cfg = config([fortios_sub()], root=tmp_path, service={"publish": {"id_prefix": "VESTCERT"}})
+    store = Store(tmp_path / "db")
+    draft = Draft(title="T", tlp="CLEAR", summary="S")
+    outcome = pub.publish_draft(store, cfg, draft, operator="ola", now=T0)
+    assert outcome.id == "VESTCERT-2026-0001" and outcome.deliveries == []
+    again = pub.publish_draft(store, cfg, draft, operator="ola", now=T0)
+    assert again.id == "VESTCERT-2026-0002"  # no id in the draft: a new advisory each time

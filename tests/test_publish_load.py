@@ -3,6 +3,7 @@ them, and a property test that any text gives a Draft or a DraftError, nothing e
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from certbot.publish.advisory import to_advisory, what_changed
-from certbot.publish.draft import Draft, Product
+from certbot.publish.draft import Draft, Product, PublishedAdvisory, Revision
 from certbot.publish.load import DraftError, load_draft, parse_draft, range_of
 
 GOOD = "title: T\ntlp: CLEAR\nsummary: S\n"
@@ -118,10 +119,6 @@ def test_any_readable_range_becomes_an_advisory(versions: str) -> None:
 
 
 def to_advisory_ok(p: Product) -> bool:
-    from datetime import UTC, datetime
-
-    from certbot.publish.draft import PublishedAdvisory, Revision
-
     now = datetime(2026, 1, 1, tzinfo=UTC)
     draft = Draft(id="KCERT-2026-0001", title="T", tlp="GREEN", summary="S", products=(p,))
     pub = PublishedAdvisory(

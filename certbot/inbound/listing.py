@@ -34,7 +34,9 @@ def add_parsers(sub: Any) -> None:
                 "action", nargs="?", choices=["draft"], help="draft ID: a draft advisory"
             )
             p.add_argument("id", nargs="?", help="the incident id (HEN-2026-0001)")
-            p.add_argument("--out", type=Path, help="where 'draft' writes (default: stdout)")
+            p.add_argument(
+                "--out", type=Path, metavar="FILE", help="where 'draft' writes (default: stdout)"
+            )
 
 
 def _print(rows: list[dict[str, Any]], as_json: bool, cols: list[tuple[str, int]]) -> int:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,10 +38,14 @@ def add_parsers(sub: Any) -> None:
         "file", nargs="?", type=Path, help="the draft (YAML, or Markdown with front matter)"
     )
     p.add_argument("--dry-run", action="store_true", help="show who would get it; write nothing")
-    p.add_argument("--as", dest="as_name", help="operator name (default: the OS user)")
+    p.add_argument(
+        "--as", dest="as_name", metavar="NAME", help="operator name (default: the OS user)"
+    )
     p.add_argument("--confirm-tlp", action="store_true", help="accept a revision to a stricter TLP")
     p.add_argument("--withdraw", metavar="ID", help="withdraw a published advisory")
-    p.add_argument("--reason", help="why it is withdrawn (shown to the municipalities)")
+    p.add_argument(
+        "--reason", metavar="TEXT", help="why it is withdrawn (shown to the municipalities)"
+    )
     p.add_argument("--list", action="store_true", help="list the published advisories")
 
 
@@ -48,7 +53,11 @@ def _list(db: str) -> int:
     if not Path(db).exists():
         print("nothing published yet (no database)")
         return 0
-    rows = Store(db).published_advisories()
+    store = Store(db)
+    try:
+        rows = store.published_advisories()
+    finally:
+        store.close()
     for a in rows:
         print(
             f"{a.id}  rev {a.revision}  TLP:{a.draft.tlp:<12} {a.status:<9} "
@@ -57,6 +66,18 @@ def _list(db: str) -> int:
     if not rows:
         print("nothing published yet")
     return 0
+
+
+def _with_store(db: str, run: Callable[[Store], pub.Outcome], *, dry: bool) -> pub.Outcome:
+    """``run`` on the database (a scratch copy of it for a dry run), closed afterwards so its
+    file is left as a finished, checkpointed database."""
+    if dry and not Path(db).exists():
+        return pub.dry_run(None, run)
+    store = Store(db)
+    try:
+        return pub.dry_run(store, run) if dry else run(store)
+    finally:
+        store.close()
 
 
 def _operator(args: argparse.Namespace, config: Config) -> str:
@@ -93,10 +114,7 @@ def _publish(args: argparse.Namespace, config: Config, db: str) -> int:
                     store, config, draft, operator=operator, now=now, confirm_tlp=args.confirm_tlp
                 )
 
-        if args.dry_run:
-            outcome = pub.dry_run(Store(db) if Path(db).exists() else None, run)
-        else:
-            outcome = run(Store(db))
+        outcome = _with_store(db, run, dry=args.dry_run)
     except DraftError as exc:
         print(f"the draft has {len(exc.problems)} problem(s):", file=sys.stderr)
         for problem in exc.problems:

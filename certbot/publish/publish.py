@@ -15,7 +15,9 @@ that is not a configured operator. Refusals raise `PublishRefused`.
 
 from __future__ import annotations
 
+import logging
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +34,7 @@ from certbot.priority import assess
 from certbot.publish.advisory import SOURCE, tlp_of, to_advisory, what_changed
 from certbot.publish.draft import Draft, PublishedAdvisory, Revision
 from certbot.publish.recipients import RecipientMatcher, planning_config, recipient_ids
+from certbot.sources import SourceState
 from certbot.store import Store
 
 SRM_FEED = FeedConfig.model_construct(id=SOURCE, kind=SOURCE, name="KommuneCERT")
@@ -146,7 +149,10 @@ def _run_pipeline(store: Store, config: Config, adv: PublishedAdvisory, now: dat
     pipeline = Pipeline(planning, cast(Any, None), None, clock=lambda: now)
     kinds = {f.id: f.kind for f in config.feeds} | {SOURCE: SOURCE}
     pipeline.matcher = RecipientMatcher(config.subscribers, kinds, advisory.key, index)
-    planned = pipeline._ingest_and_plan_batch(store, [(SRM_FEED, [advisory], None)])
+    # A feed state for srm, so that only the very first publish counts as a feed's first poll
+    # (`planning.baseline`): later ones are never held back as a first-run backlog.
+    batch = [(SRM_FEED, [advisory], SourceState())]
+    planned = pipeline._ingest_and_plan_batch(store, batch)
     return planned[SOURCE][0], unknown, pipeline.matcher, planning
 
 
@@ -188,6 +194,13 @@ def publish_draft(
     now: datetime,
     confirm_tlp: bool = False,
 ) -> Outcome:
+    _, unknown = recipient_ids(config, [draft])
+    if unknown:
+        raise PublishRefused(
+            f"recipients not configured: {', '.join(unknown)}; name a kommunenummer or "
+            "fylkesnummer of a municipality in subscribers/ (recipients.municipalities, "
+            "recipients.counties)"
+        )
     action, adv, changes, warnings = _next(store, config, draft, now, confirm_tlp)
     if adv is None:  # the same id with nothing changed: nothing is sent
         assert draft.id is not None
@@ -238,9 +251,33 @@ def withdraw(
     return _plan(store, config, outcome, now)
 
 
+class _ThisThread(logging.Filter):
+    """Drops the records of one thread: the operator notices a dry run plans on its scratch
+    copy ("Blocked by TLP ...") are shown in its report, not logged as if they were sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread != self.thread
+
+
 def dry_run(store: Store | None, run: Callable[[Store], Outcome]) -> Outcome:
     """``run`` on a scratch copy of ``store`` (an empty database when None): what it would
     do, with nothing written to the real database."""
+    quiet = _ThisThread()
+    notices = logging.getLogger("certbot.notices")
+    notices.addFilter(quiet)
+    try:
+        outcome = _on_scratch(store, run)
+    finally:
+        notices.removeFilter(quiet)
+    outcome.dry_run = True
+    return outcome
+
+
+def _on_scratch(store: Store | None, run: Callable[[Store], Outcome]) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="certbot-dry-run-") as tmp:
         path = Path(tmp) / "scratch.db"
         if store is not None:
@@ -250,5 +287,4 @@ def dry_run(store: Store | None, run: Callable[[Store], Outcome]) -> Outcome:
             outcome = run(scratch)
         finally:
             scratch.close()
-    outcome.dry_run = True
     return outcome
