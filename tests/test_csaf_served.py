@@ -102,6 +102,9 @@ async def test_tlp_gating_by_token(tmp_path: Path, caplog: pytest.LogCaptureFixt
             for who in ("TOK_0301", "TOK_0301_NEXT"):  # rotation: both secrets accepted
                 assert (await get(amber, who))[0] == 200, who
                 assert await listed("amber", who) == {"KCERT-2026-0003"}
+            lower = {"Authorization": "bearer " + ENV["TOK_NSM"]}  # the scheme is case-free
+            async with http.get(site + green, headers=lower) as r:
+                assert r.status == 200
             async with http.get(site + green, headers={"Authorization": "Bearer nope"}) as r:
                 assert r.status == 401 and "Bearer" in r.headers["WWW-Authenticate"]
             for folder in ("white", "green", "amber"):  # RED is nowhere

@@ -65,9 +65,10 @@ class Tokens:
 
     def caller(self, authorization: str | None) -> Caller | None:
         """The caller a ``Bearer`` header identifies, or None (no or unknown token)."""
-        if not authorization or not authorization.startswith("Bearer "):
+        scheme, _, value = (authorization or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():  # the scheme is case-insensitive
             return None
-        given = authorization[7:].strip().encode()
+        given = value.strip().encode()
         found: Caller | None = None
         for secret, municipality in self._accepted:  # every secret compared: no early exit
             if hmac.compare_digest(secret, given) and found is None:
