@@ -230,6 +230,8 @@ def _register_secrets(config: Config, environ: dict[str, str] | None) -> None:
     refs += [t.secret for s in config.subscribers for t in s.targets]
     refs += [t.secret for t in svc.operator_targets]
     refs += [ref for f in config.feeds for ref in f.secrets()]
+    if svc.provider is not None:
+        refs += [ref for _, ref in svc.provider.all_refs()]
     for ref in refs:
         if ref is None:
             continue

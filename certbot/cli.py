@@ -30,6 +30,7 @@ from certbot.inventory import commands as inventory_commands
 from certbot.inventory.check import coverage, summary_line
 from certbot.outbound.dispatch import DispatchSummary
 from certbot.publish import commands as publish_commands
+from certbot.publish import export as csaf_export
 from certbot.redact import install_redaction
 from certbot.report import commands as report_commands
 from certbot.scheduler import serve
@@ -107,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     rj.add_argument("--json", action="store_true")
     add_parsers(sub)
     inventory_commands.add_parsers(sub)
+    csaf_export.add_parsers(sub)
     publish_commands.add_parsers(sub)
     report_commands.add_parsers(sub)
     return p
@@ -354,5 +356,6 @@ COMMANDS = {
 }
 COMMANDS.update(_INBOUND_COMMANDS)
 COMMANDS.update(inventory_commands.COMMANDS)
+COMMANDS.update(csaf_export.COMMANDS)
 COMMANDS.update(publish_commands.COMMANDS)
 COMMANDS.update(report_commands.COMMANDS)

@@ -31,6 +31,7 @@ log = logging.getLogger("certbot.httpd")
 PART_MODULES: tuple[str, ...] = (
     "certbot.web.api",  # the JSON API, /metrics, /healthz, /readyz (service.api)
     "certbot.web.pages_part",  # the web overview and its sign-in (service.web)
+    "certbot.publish.provider_http",  # the CSAF provider (issue 13)
 )
 
 

@@ -225,6 +225,8 @@ def missing_secrets(config: Config, environ: Mapping[str, str] | None = None) ->
                 checks.append((f"feeds.yaml: feeds[{i}].{name}.env", value))
     checks += api_secrets(config.service.api)
     checks += web_secrets(config.service.web)
+    if (provider := config.service.provider) is not None:
+        checks += [(f"feeds.yaml: service.provider.{k}.env", ref) for k, ref in provider.all_refs()]
     warnings = (_secret_warning(where, ref, environ) for where, ref in checks)
     return [w for w in warnings if w]
 

@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from certbot.config.api import ApiConfig
 from certbot.config.common import Person, SecretRef, Strict, parse_duration, unique_ids
+from certbot.config.provider import ProviderConfig
 from certbot.config.publish import PublishConfig
 from certbot.config.targets import TargetConfig
 from certbot.config.web import WebConfig
@@ -115,6 +116,7 @@ class ServiceConfig(Strict):
     link_ttl: int = Field(default=14 * 86400, ge=60)  # seconds a signed link stays valid
     escalation_after: int = Field(default=7200, ge=60)  # seconds before an unacked P1 escalates
     inbound: InboundConfig | None = None  # acks, status and incident reports back from chat
+    provider: ProviderConfig | None = None  # the CSAF provider `run` serves (issue 13)
     publish: PublishConfig = PublishConfig()  # the team's own advisories (issue 13)
     web: WebConfig | None = None  # the web overview and its sign-in (certbot.web)
     api: ApiConfig | None = None  # the JSON API, /metrics, /healthz, /readyz (issue 14)

@@ -102,3 +102,22 @@ def csaf21_error(doc: Any) -> str | None:
         return None
     where = "/".join(str(p) for p in error.instance_path) or "(top)"
     return f"{where}: {error.message[:160]}"
+
+
+_CSAF20_ID = "https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json"
+
+
+@lru_cache(maxsize=1)
+def provider_validator() -> Draft202012Validator:
+    """CSAF 2.0 provider-metadata.json (``provider_json_schema.json``); its ``publisher``
+    ``$ref``s the CSAF 2.0 schema, registered offline under its ``$id``."""
+    registry: Registry = Registry().with_resource(
+        _CSAF20_ID, Resource.from_contents(_load("csaf_json_schema.json"))
+    )
+    return Draft202012Validator(_load("provider_json_schema.json"), registry=registry)
+
+
+@lru_cache(maxsize=1)
+def rolie_validator() -> Draft202012Validator:
+    """A CSAF ROLIE feed (``ROLIE_feed_json_schema.json``)."""
+    return Draft202012Validator(_load("ROLIE_feed_json_schema.json"))

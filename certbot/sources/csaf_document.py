@@ -7,7 +7,10 @@ mapping in DOMAIN.md:
 
 - identity: ``document.tracking.id`` (source_id), ``tracking.version`` (revision), all
   ``vulnerabilities[].cve`` (cves) and ``tracking.aliases`` (aliases);
-- TLP from ``document.distribution.tlp.label`` (WHITE = CLEAR; missing -> None = routed as RED);
+- TLP from ``document.distribution.tlp.label`` (WHITE = CLEAR; missing -> None = routed as RED),
+  or a stricter TLP 2.0 marking in ``distribution.text`` (CSAF 2.0 has no AMBER+STRICT label);
+- withdrawn: CSAF 2.1's ``csaf_withdrawn`` category, or (CSAF 2.0) a ``description`` note
+  titled ``Reasoning for Withdrawal``;
 - products with one status each across all vulnerabilities: known/first/last_affected ->
   affected, under_investigation, fixed/first_fixed/recommended -> fixed, known_not_affected
   -> not_affected (in that order of precedence);
@@ -45,6 +48,7 @@ from certbot.sources.csaf_meta import (
 )
 from certbot.sources.csaf_tree import TreeProduct, walk_tree
 from certbot.sources.jsonload import load_json
+from certbot.tlp import stricter_label_in_text
 
 RANK = {"affected": 0, "under_investigation": 1, "fixed": 2, "not_affected": 3}
 REMEDIATIONS = {"vendor_fix", "workaround", "mitigation", "none_available", "no_fix_planned"}
@@ -211,6 +215,18 @@ def _exploited(vulns: list[Any]) -> tuple[bool, list[str]]:
     return any(_says_exploited(n) for n in notes if n), notes
 
 
+def _withdrawn(document: dict[str, Any]) -> bool:
+    """CSAF 2.1's withdrawn profile, or a CSAF 2.0 document carrying its marker note (2.0 has
+    no withdrawn status: a final revision with a ``Reasoning for Withdrawal`` note)."""
+    if s_(document.get("category")) == "csaf_withdrawn":
+        return True
+    return any(
+        s_(dict_(n).get("title")) == "Reasoning for Withdrawal"
+        and dict_(n).get("category") == "description"
+        for n in list_(document.get("notes"))
+    )
+
+
 def parse_document(data: bytes, feed_id: str) -> Advisory:
     """One CSAF document -> one Advisory; ParseError when it is not a valid CSAF document."""
     doc = load_json(data)
@@ -222,7 +238,10 @@ def parse_document(data: bytes, feed_id: str) -> Advisory:
     vulns = list_(doc.get("vulnerabilities"))
     tree = walk_tree(doc.get("product_tree"))
     products, fix_of = _products(vulns, tree)
-    label = dict_(dict_(document.get("distribution")).get("tlp")).get("label")
+    distribution = dict_(document.get("distribution"))
+    label = dict_(distribution.get("tlp")).get("label")
+    tlp = TLP.parse(label) if isinstance(label, str) else None
+    tlp = stricter_label_in_text(s_(distribution.get("text")), tlp) or tlp
     best, cvss_notes = _cvss(vulns)
     exploited, exploit_notes = _exploited(vulns)
     info = extra(doc, tree, version)
@@ -241,7 +260,7 @@ def parse_document(data: bytes, feed_id: str) -> Advisory:
         updated=parse_time(tracking.get("current_release_date")),
         cves=cves(vulns),
         aliases=tuple(s_(a) for a in list_(tracking.get("aliases")) if s_(a)),
-        tlp=TLP.parse(label) if isinstance(label, str) else None,
+        tlp=tlp,
         language=lang if lang.isalpha() else "en",
         cvss=best[0] if best else None,
         cvss_vector=best[1] if best else None,
@@ -250,6 +269,6 @@ def parse_document(data: bytes, feed_id: str) -> Advisory:
         remediations=tuple(_remediations(vulns, fix_of)),
         structured=True,
         revision=s_(tracking.get("version")) or None,
-        withdrawn=s_(document.get("category")) == "csaf_withdrawn",
+        withdrawn=_withdrawn(document),
         extra=info,
     )
