@@ -66,18 +66,14 @@ def pipeline_has_cve_mirror(mirror: Path) -> FeedConfig | None:
     if "cve" not in source_kinds():
         return None
     try:
-        return FeedConfig.model_validate(
-            {"id": "cve", "kind": "cve", "options": {"mirror": str(mirror)}}
-        )
+        return FeedConfig.model_validate({"id": "cve", "kind": "cve", "options": {"mirror": str(mirror)}})
     except (ValidationError, ValueError):
         return None
 
 
 def kev_doc(upto: datetime) -> bytes:
     doc = json.loads(quality.KEV.read_bytes())
-    doc["vulnerabilities"] = [
-        v for v in doc["vulnerabilities"] if date.fromisoformat(v["dateAdded"]) < upto.date()
-    ]
+    doc["vulnerabilities"] = [v for v in doc["vulnerabilities"] if date.fromisoformat(v["dateAdded"]) < upto.date()]
     doc["count"] = len(doc["vulnerabilities"])
     return json.dumps(doc).encode()
 
@@ -108,9 +104,7 @@ def patch_tuesday(n: int = 80) -> bytes:
     t.update(id="msrc_2025-jul-synthetic", current_release_date=when, initial_release_date=when)
     t["generator"]["date"] = when
     t["revision_history"] = [{"date": when, "number": "1", "summary": "Information published."}]
-    doc["document"]["title"] = (
-        "SYNTHETIC bench document: July 2025 security updates (Windows Server)"
-    )
+    doc["document"]["title"] = "SYNTHETIC bench document: July 2025 security updates (Windows Server)"
     fam = doc["product_tree"]["branches"][0]["branches"][0]["branches"]
     fam[0]["branches"][0]["name"] = "<10.0.17763.7558"
     fam[0]["branches"][1]["name"] = "10.0.17763.7558"
@@ -133,21 +127,10 @@ def patch_tuesday(n: int = 80) -> bytes:
 def _subs(munis: list[dict[str, Any]]) -> list[SubscriberConfig]:
     return [
         SubscriberConfig.model_validate(
-            {
-                "id": m["id"],
-                "name": m["name"],
-                "county": m["county"],
-                "daily_cap": 10000,
-                "inventory": [i["item"] for i in m["items"]],
-                "targets": [
-                    {
-                        "id": "drift",
-                        "kind": "file",
-                        "address": f"out/{m['id']}.jsonl",
-                        "tlp_max": "AMBER",
-                    }
-                ],
-            }
+            {"id": m["id"], "name": m["name"], "county": m["county"], "daily_cap": 10000,
+             "inventory": [i["item"] for i in m["items"]],
+             "targets": [{"id": "drift", "kind": "file", "address": f"out/{m['id']}.jsonl",
+                          "tlp_max": "AMBER"}]}
         )
         for m in munis
     ]
@@ -246,9 +229,7 @@ def _figures(munis: list[dict[str, Any]], specs: list[dict[str, Any]], weeks: li
         per += counts.values()
         week_means.append(statistics.fmean(counts.values()) if counts else 0.0)
     told = {(r.get("subscriber"), c) for r in everything for c in r.get("cves", [])}
-    told_now = {
-        (r.get("subscriber"), c) for r in everything if _immediate(r) for c in r.get("cves", [])
-    }
+    told_now = {(r.get("subscriber"), c) for r in everything if _immediate(r) for c in r.get("cves", [])}
     kev = json.loads(quality.KEV.read_bytes())["vulnerabilities"]
     july = {v["cveID"] for v in kev if v["dateAdded"].startswith("2025-07")}
     truth = {s["id"]: s["truth"] for s in specs if s["id"] in july}
@@ -257,10 +238,7 @@ def _figures(munis: list[dict[str, Any]], specs: list[dict[str, Any]], weeks: li
     affected = not_now = 0
     for m in munis:
         for cve, t in truth.items():
-            if any(
-                quality.truth_of(i["truth"], i["item"].get("version"), t) == "affected"
-                for i in m["items"]
-            ):
+            if any(quality.truth_of(i["truth"], i["item"].get("version"), t) == "affected" for i in m["items"]):
                 affected += 1
                 if (m["id"], cve) not in told:
                     missed.append(f"{m['name']}: {cve}")
@@ -286,9 +264,7 @@ def _figures(munis: list[dict[str, Any]], specs: list[dict[str, Any]], weeks: li
         "immediate_mean_by_week": [round(x, 2) for x in week_means],
         "told_not_immediately": not_now,
         "july_kev_with_truth": sorted(truth),
-        "cve_records_via": "pipeline kind: cve"
-        if wired
-        else "bench feed (not wired in the poll cycle)",
+        "cve_records_via": "pipeline kind: cve" if wired else "bench feed (not wired in the poll cycle)",
     }
 
 
