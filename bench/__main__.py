@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -209,13 +210,16 @@ def main(argv: list[str] | None = None) -> int:
     p = QUICK if args.quick else FULL
     if args.what != "all":
         return section(args.what, args.quick)
-    t = time.perf_counter()
+    t, load = time.perf_counter(), os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="certbot-bench-") as tmp:
         rows, raw = asyncio.run(run(p, Path(tmp)))
     if args.sector10:
         raw["sector10"] = sector10.run()
         rows = table(raw, p)
     raw["suite_s"] = time.perf_counter() - t
+    # The machine's 1-minute load average at the start and the end, with its core count: a
+    # loaded shared machine stretches every timing, and the README line says so.
+    raw["machine"] = {"cores": os.cpu_count(), "load_start": load, "load_end": os.getloadavg()[0]}
     print(render(rows))
     print(f"\nsuite: {raw['suite_s']:.1f} s ({'quick' if args.quick else 'full'})")
     out = Path(args.json)
