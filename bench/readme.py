@@ -58,7 +58,7 @@ def sector10(s: dict[str, Any]) -> str:
         f"{_num(s['generate_parse_s'])} s); matching every advisory {times} (median of "
         f"{g['n']}); growth per doubling of N {g['median']:.2f}× (min–max "
         f"{g['min']:.2f}–{g['max']:.2f}; linear would be 2.0); peak memory "
-        f"{_num(s['peak_mb'])} MB (target ≤ 1,024 MB)."
+        f"{_num(s['peak_mb'])} MB (target ≤ 1,024 MB)." + (f" {s['note']}" if s.get("note") else "")
     )
 
 
