@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import resource
 import sqlite3
 import tempfile
 import time
@@ -24,7 +23,7 @@ from lxml import etree
 
 from bench import generate as g
 from bench.common import World, null_channels, timer
-from bench.stats import spread
+from bench.stats import peak_rss_mb, spread
 from certbot.app import App
 from certbot.planning import plan_case
 
@@ -162,7 +161,7 @@ async def full_cycle(world: World, runs: int) -> dict[str, Any]:
         "match_rows": len(last["match_rows"]),
         "csaf_documents": len(_floor_urls(world)[1]),
         "runs": runs,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

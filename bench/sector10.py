@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from typing import Any
 
 from bench import generate as g
 from bench.matching import parsed_advisories, time_matcher
-from bench.stats import spread
+from bench.stats import peak_rss_mb, spread
 from certbot.match import Matcher
 
 SIZE = {"n": 4000, "items": 300, "m": 20_000}
@@ -56,7 +55,7 @@ def measure(n: int, items: int, m: int, runs: int = 3) -> dict[str, Any]:
                  for a, b in itertools.pairwise(sizes)) for r in range(runs)]  # fmt: skip
     out["growth_per_doubling"] = spread(worst)
     out["total_s"] = time.perf_counter() - t0
-    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_mb"] = peak_rss_mb()
     return out
 
 

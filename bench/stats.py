@@ -4,8 +4,10 @@ median. `spread` is the one shape the table, the JSON and the README generator r
 
 from __future__ import annotations
 
+import resource
 import statistics
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -27,3 +29,16 @@ def over(results: list[dict[str, Any]], *keys: str) -> dict[str, dict[str, Any]]
 
 def median(s: dict[str, Any] | float) -> float:
     return float(s["median"]) if isinstance(s, dict) else float(s)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set in MB. Linux keeps ``ru_maxrss`` across ``execve``, so
+    a child started by a big parent would report the parent's peak; ``VmHWM`` belongs to the
+    address space, which exec replaces, so it is the child's own (``ru_maxrss`` elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
