@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bench.stats import peak_rss_mb
 from certbot.config import Config, FeedConfig, ServiceConfig, SubscriberConfig
 from certbot.fetch import Http
 from certbot.inbound.auth import RateLimiter
@@ -118,7 +118,7 @@ async def measure(n: int, root: Path) -> dict[str, Any]:
         "slices": len(held), "slice_max_s": round(max(held), 3),
         "slice_median_s": round(statistics.median(held), 3),
         "command_max_s": round(max(latencies), 3), "commands": len(latencies),
-        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_mb": round(peak_rss_mb(), 1),
     }  # fmt: skip
 
 

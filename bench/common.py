@@ -88,6 +88,12 @@ async def make_world(n: int, items: int, m: int, root: Path, *, seed: int = 1) -
     return World(load, subs, vs, docs, server, root)
 
 
+# One Renderer for the bench process, as the service has one per process: its compiled
+# templates are kept, so a measured cycle does not pay Jinja's compile (~0.5 s per template
+# on a loaded machine) that a running service paid once at its first message.
+RENDERER = Renderer()
+
+
 def null_channels(config: Config) -> tuple[NullChannel, dict[str, Channel]]:
-    ch = NullChannel(ChannelContext(config=config, renderer=Renderer()))
+    ch = NullChannel(ChannelContext(config=config, renderer=RENDERER))
     return ch, {k: ch for k in ("file", "email", "slack", "teams", "telegram")}

@@ -19,6 +19,7 @@ import aiohttp
 from aiohttp import web
 
 from bench import generate as g
+from bench.stats import spread
 from certbot.channels import ChannelContext, channel_classes
 from certbot.config import Config, ServiceConfig, SubscriberConfig
 from certbot.demo.fakes import FAKE_SLACK_TOKEN, FAKE_TELEGRAM_TOKEN, FAKES, Fakes, urls_for
@@ -131,3 +132,17 @@ async def fanout(targets: int, per: int) -> dict[str, Any]:
     for v in out.values():
         v["violations"] = watch.violations()
     return out
+
+
+async def fanout_runs(targets: int, per: int, *, runs: int) -> dict[str, Any]:
+    """`fanout` ``runs`` times: each platform's ratio as min/median/max, violations summed."""
+    results = [await fanout(targets, per) for _ in range(runs)]
+    return {
+        kind: {
+            "desc": results[0][kind]["desc"],
+            "ratio": spread(r[kind]["ratio"] for r in results),
+            "violations": sum(r[kind]["violations"] for r in results),
+            "sent": [r[kind]["sent"] for r in results],
+        }
+        for kind in results[0]
+    }

@@ -11,9 +11,11 @@ provider trees.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
@@ -96,14 +98,26 @@ def _kommune(i: int) -> tuple[str, str]:
     if i < 100 * len(counties):
         code = counties[i % len(counties)]
         return f"{code}{i // len(counties):02d}", COUNTIES[code][0]
-    return f"{9000 + i - 100 * len(counties):04d}", "Vestland"
+    j = i - 100 * len(counties)
+    if j < 1000:
+        return f"{9000 + j:04d}", "Vestland"
+    # Ten times the sector (bench.sector10) needs more 4-digit ids: those below 9000 whose
+    # first two digits are no county code (7,500 more, so up to 10,000 municipalities).
+    return _spare_ids()[j - 1000], "Vestland"
 
 
-def subscriber_dicts(load: Load, n: int, items: int, *, file_dir: str = "out") -> list[dict]:
-    """N municipalities (ids 0001..), each with `items` distinct Zipf-drawn products."""
+@functools.cache
+def _spare_ids() -> list[str]:
+    from certbot.config import COUNTIES
+
+    return [f"{k:04d}" for k in range(9000) if f"{k:04d}"[:2] not in COUNTIES]
+
+
+def subscriber_dicts(load: Load, n: int, items: int, *, file_dir: str = "out") -> Iterator[dict]:
+    """N municipalities (ids 0001..), each with `items` distinct Zipf-drawn products; one at
+    a time, so a caller that validates each need not hold every raw dict too."""
     rng = random.Random(load.seed * 7919 + n)
     cum = list(accumulate(1.0 / (r + 1) ** 1.07 for r in range(len(load.universe))))
-    subs = []
     for i in range(n):
         picked: dict[int, None] = {}
         while len(picked) < min(items, len(load.universe)):
@@ -111,7 +125,7 @@ def subscriber_dicts(load: Load, n: int, items: int, *, file_dir: str = "out") -
                 picked.setdefault(k, None)
         inv = [_item(load.universe[k], rng) for k in list(picked)[:items]]
         sid, county = _kommune(i)
-        subs.append(
+        yield (
             {
                 "id": sid,
                 "name": f"Kommune {sid}",
@@ -129,7 +143,6 @@ def subscriber_dicts(load: Load, n: int, items: int, *, file_dir: str = "out") -
                 "inventory": inv,
             }
         )
-    return subs
 
 
 def inventories(load: Load, n: int = 400, items: int = 300) -> list[SubscriberConfig]:

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from bench import generate as g
+from bench.stats import spread
 from certbot.match import Matcher
 from certbot.model import Advisory, Case
 from certbot.sources import get_source
@@ -32,7 +33,7 @@ def time_matcher(matcher: Matcher, advs: list[Advisory]) -> tuple[float, int]:
 
 
 def matching(load: g.Load, advs: list[Advisory], sizes: list[int], items: int,
-             naive_advs: int) -> dict[str, Any]:  # fmt: skip
+             naive_advs: int, rounds: int = 3) -> dict[str, Any]:  # fmt: skip
     from bench.naive import naive_match
 
     out: dict[str, Any] = {"by_n": {}}
@@ -44,12 +45,15 @@ def matching(load: g.Load, advs: list[Advisory], sizes: list[int], items: int,
         m = Matcher(subs)
         build = time.perf_counter() - t0
         time_matcher(m, advs[:200])  # warm the version caches, as a running service has them
-        best = min(time_matcher(m, advs)[0] for _ in range(3))
-        out["by_n"][n] = {"match_s": best, "index_build_s": build}
+        times = [time_matcher(m, advs)[0] for _ in range(rounds)]
+        out["by_n"][n] = {"match_s": spread(times), "index_build_s": build, "times": times}
     base = sizes[0]
-    growth = [out["by_n"][b]["match_s"] / out["by_n"][a]["match_s"]
-              for a, b in itertools.pairwise(sizes)]  # fmt: skip
-    out["growth_per_doubling"] = max(growth) if growth else 1.0
+    # Growth per round (round k of every size against round k of the next), worst doubling
+    # of each round; the verdict is the median of the rounds.
+    worst = [max((out["by_n"][b]["times"][k] / out["by_n"][a]["times"][k]
+                  for a, b in itertools.pairwise(sizes)), default=1.0)
+             for k in range(rounds)]  # fmt: skip
+    out["growth_per_doubling"] = spread(worst)
     # The naive loop on a subset (every kind represented), extrapolated per advisory.
     step = max(1, len(advs) // naive_advs)
     subset = advs[::step][:naive_advs]
@@ -58,7 +62,7 @@ def matching(load: g.Load, advs: list[Advisory], sizes: list[int], items: int,
     for a in subset:
         naive_match(a, subs)
     naive_per_adv = (time.perf_counter() - t) / len(subset)
-    fast_per_adv = out["by_n"][base]["match_s"] / len(advs)
+    fast_per_adv = out["by_n"][base]["match_s"]["median"] / len(advs)
     out["naive_s_extrapolated"] = naive_per_adv * len(advs)
     out["naive_subset"] = len(subset)
     out["speedup"] = naive_per_adv / fast_per_adv

@@ -16,7 +16,7 @@ FIGURES = [
     "stage: ingest",
     "stage: plan",
     "stage: dispatch",
-    "floor (read bytes",
+    "floor (GET + SHA-512 + OpenPGP verify",
     "full cycle / floor",
     "matcher speed-up vs naive",
     "matcher growth per doubling",
@@ -25,7 +25,8 @@ FIGURES = [
     "parse CSAF",
     "parse STIX",
     "idle poll",
-    "outbox to a fake without limits",
+    "outbox: ",
+    "crash bound: sends in flight + unrecorded",
     "peak memory",
     "start-up with",
     "time to alert",
@@ -60,4 +61,8 @@ def test_quick_suite_reports_every_figure(tmp_path: Path) -> None:
     for r in rows:
         assert r["verdict"] in ("OK", "MISS", "-")
         assert r["value"] == r["value"]  # not NaN
+        if "runs" in r:  # a timing: the median of >= 3 runs, inside its own range
+            assert r["runs"] >= 3 and r["min"] <= r["value"] <= r["max"]
+    timed = [r for r in rows if r["figure"].startswith(("full cycle", "time to alert", "outbox: "))]
+    assert timed and all(r.get("runs", 0) >= 3 for r in timed)
     assert "verdict" in proc.stdout.splitlines()[0]

@@ -84,17 +84,36 @@ def test_named_crash_point_then_restart_loses_nothing(tmp_path, point):
         assert duplicates == 0 and resends == 1
 
 
+def kill_four_times(
+    root: Path, seed: int, nth: tuple[int, int]
+) -> tuple[int, dict[str, int], dict[str, int], int]:
+    """Four runs killed at a random send, one clean run: (kills, *outcome)."""
+    rng = random.Random(seed)
+    kills = 0
+    for _ in range(4):
+        if run(root, f"after_send:{rng.randint(*nth)}") == -signal.SIGKILL:
+            kills += 1
+    run(root, None)
+    return kills, *outcome(root)
+
+
+def oslo_targets(root: Path, targets: str, concurrency: int) -> None:
+    """The crash config with Oslo's ``targets`` (YAML lines) and ``concurrency`` slots."""
+    (root / "feeds.yaml").write_text(
+        "feeds:\n  - {id: kev, kind: kev, path: kev.json}\n"
+        f"service:\n  dispatch: {{concurrency: {concurrency}}}\n" + EVERY_CASE
+    )
+    (root / "subscribers" / "0301-oslo.yaml").write_text(
+        "id: '0301'\nname: Oslo kommune\ncounty: Oslo\ndaily_cap: 1000\n"
+        f"targets:\n{targets}" + FORTIOS_ITEM
+    )
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_kills_while_sending_300(tmp_path, seed):
     make_config(tmp_path, 300)
-    rng = random.Random(seed)
-    kills = 0
-    for _ in range(4):
-        if run(tmp_path, f"after_send:{rng.randint(1, 120)}") == -signal.SIGKILL:
-            kills += 1
-    run(tmp_path, None)
-    per_delivery, statuses, resends = outcome(tmp_path)
+    kills, per_delivery, statuses, resends = kill_four_times(tmp_path, seed, (1, 120))
     duplicates = sum(n - 1 for n in per_delivery.values())
     print(
         f"seed {seed}: kills {kills}, delivered {len(per_delivery)}, duplicates {duplicates}, "
@@ -165,3 +184,34 @@ async def test_ambiguous_resends_only_for_sends_that_reached_the_network(tmp_pat
     assert duplicates <= ambiguous[0]  # every duplicate was counted...
     # ...and only sends that went to the network are: at most one per slot per kill.
     assert ambiguous[0] <= CONCURRENCY * kills
+
+
+# --- Issue 16.1: group commit, many targets at once ------------------------------------------
+
+GROUP_TARGETS = 12
+GROUP_CONCURRENCY = 8
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1])
+def test_random_kills_with_group_commit_lose_nothing_and_stay_within_the_slots(tmp_path, seed):
+    """Claims and records of up to 8 concurrent sends share transactions: a kill re-sends at
+    most the sends holding a slot (in flight + unrecorded <= concurrency), each counted."""
+    make_config(tmp_path, 25)
+    targets = "".join(
+        f"  - {{id: t{i}, kind: file, address: out/alerts.jsonl, tlp_max: GREEN}}\n"
+        for i in range(GROUP_TARGETS)
+    )
+    oslo_targets(tmp_path, targets, GROUP_CONCURRENCY)
+    total = 25 * GROUP_TARGETS
+    kills, per_delivery, statuses, resends = kill_four_times(tmp_path, seed, (10, 60))
+    duplicates = sum(n - 1 for n in per_delivery.values())
+    bound = kills * GROUP_CONCURRENCY
+    print(
+        f"group commit seed {seed}: kills {kills}, delivered {len(per_delivery)}, duplicates "
+        f"{duplicates}, counted re-sends {resends}, bound (in flight + unrecorded) {bound}"
+    )
+    assert kills >= 3
+    assert statuses == {"sent": total} and len(per_delivery) == total  # lost = 0
+    assert duplicates <= resends  # every duplicate was counted
+    assert resends <= bound  # only sends that held a slot at the kill are re-sent

@@ -14,7 +14,11 @@ never holds up another.
 A delivery found in ``sending`` whose owner is dead (its lease expired, or its process is gone)
 was interrupted between send and record: it is sent again (the channel may first look for it,
 e.g. Slack metadata) and counted as an ``ambiguous_resend`` (I2). Rows claimed by another live
-process are left to it.
+process are left to it, and a finish is recorded only while this process still holds the claim.
+
+Claims and finished sends are group-committed (`certbot.outbound.group`): one writer-thread
+transaction per batch of concurrent sends. A send keeps its slot until its record has
+committed, so a crash re-sends at most ``concurrency`` sends (in flight or unrecorded).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from certbot.channels import Channel
 from certbot.config import OPERATOR, Config, TargetConfig
 from certbot.errors import DeliveryError
 from certbot.model import TLP, Notification
+from certbot.outbound.group import GroupCommit
 from certbot.outbound.notices import OperatorNotice, plan_operator
 from certbot.planning import build_digests
 from certbot.store import Delivery, Store, StoreThread, utcnow
@@ -94,6 +99,7 @@ class Dispatcher:
         self.owner: str | None = None  # the process instance id claims carry (App sets it)
         self._round = asyncio.Lock()
         self.wake = asyncio.Event()
+        self.group = GroupCommit(store)
 
     def _limiter(self, key: tuple[str, str], channel: str) -> AsyncLimiter | None:
         if not self.rate_limits:
@@ -156,28 +162,35 @@ class Dispatcher:
         if limiter is not None:
             await limiter.acquire()
         async with sem:
-            # Claimed only now that the limiter and the slot let it go: a row in `sending`
-            # is one that went to the network (issue 12.6), never one still waiting.
-            if not await self.store.call(Store.claim, row.id, self.clock(), self.owner):
-                return  # someone else has it
-            faults.crashpoint("after_claim")
-            job = await self._prepare(row, key, target, summary)
-            if job is not None:
-                await self._send(job, summary)
+            self.group.enter()
+            try:
+                # Claimed only now that the limiter and the slot let it go: a row in `sending`
+                # is one that went to the network (issue 12.6), never one still waiting.
+                now, owner = self.clock(), self.owner
+                claimed, tlp = await self.group.submit(lambda s: _claim(s, row, now, owner))
+                if not claimed:
+                    return  # someone else has it
+                faults.crashpoint("after_claim")
+                job = await self._prepare(row, key, target, tlp, summary)
+                if job is not None:
+                    await self._send(job, summary)
+            finally:
+                self.group.leave()
 
     async def _prepare(
         self,
         row: Delivery,
         key: tuple[str, str],
         target: TargetConfig | None,
+        tlp: TLP | None,
         summary: DispatchSummary,
     ) -> _Job | None:
         """The send-time checks of a claimed delivery; None when it is not to be sent."""
         if target is None:
             await self._dead(row, "target is no longer configured", summary)
             return None
-        # TLP again at send time: the clearance or the label may have changed since planning.
-        tlp = await self.store.call(_current_tlp, row)
+        # TLP again at send time (read with the claim): the clearance or the label may have
+        # changed since planning.
         owner = row.subscriber_id
         reason = tlp_rules.check(tlp, target, target_owner=owner, concerned=owner)
         if reason is not None:
@@ -204,10 +217,7 @@ class Dispatcher:
             if ambiguous and channel.finds_sent:
                 found = await channel.already_sent(channel.render(n, target), target)
                 if found is not None:
-                    await self.store.call(
-                        Store.finish_sent, row.id, self.clock(), found.external_id, ambiguous=False
-                    )
-                    summary.sent += 1
+                    await self._record_sent(row, found.external_id, False, summary)
                     return
             with SEND_SECONDS.labels(target.kind).time():
                 sent = await channel.deliver(channel.render(n, target), target)
@@ -219,11 +229,20 @@ class Dispatcher:
             await self._failed(row, key, DeliveryError(type(exc).__name__, retryable=True), summary)
             return
         faults.crashpoint("after_send")
-        await self.store.call(
-            Store.finish_sent, row.id, self.clock(), sent.external_id, ambiguous=ambiguous
-        )
-        summary.sent += 1
-        summary.ambiguous_resends += ambiguous
+        await self._record_sent(row, sent.external_id, ambiguous, summary)
+
+    async def _record_sent(
+        self, row: Delivery, external_id: str | None, ambiguous: bool, summary: DispatchSummary
+    ) -> None:
+        """Record a send in the next group commit (the slot is held until it is durable)."""
+        now, owner = self.clock(), self.owner
+        if await self.group.submit(
+            lambda s: s.finish_sent(row.id, now, external_id, ambiguous=ambiguous, owner=owner)
+        ):
+            summary.sent += 1
+            summary.ambiguous_resends += ambiguous
+        else:
+            log.warning("delivery %s was taken over by another instance; not recorded", row.id)
 
     async def _failed(
         self,
@@ -241,14 +260,12 @@ class Dispatcher:
             if exc.retry_after is not None:
                 wait = max(wait, float(exc.retry_after))
                 self.paused_until[key] = self.clock() + timedelta(seconds=float(exc.retry_after))
-            retry_at = self.clock() + timedelta(seconds=wait)
-            await self.store.call(
-                Store.finish_failed,
-                row.id,
-                self.clock(),
-                message,
-                retry_at=retry_at,
-                ambiguous=exc.ambiguous,
+            now, owner = self.clock(), self.owner
+            retry_at = now + timedelta(seconds=wait)
+            await self.group.submit(
+                lambda s: s.finish_failed(
+                    row.id, now, message, retry_at=retry_at, ambiguous=exc.ambiguous, owner=owner
+                )
             )
             log.warning(
                 "delivery %s to %s/%s failed (%s); retry in %.0f s",
@@ -263,9 +280,18 @@ class Dispatcher:
         await self._dead(row, message, summary)
 
     async def _dead(self, row: Delivery, message: str, summary: DispatchSummary) -> None:
-        await self.store.call(_mark_dead, self.config, row, message, self.clock())
+        await self.store.call(_mark_dead, self.config, row, message, (self.clock(), self.owner))
         summary.dead += 1
         summary.errors.append(f"{row.id}: {message}")
+
+
+def _claim(
+    store: Store, row: Delivery, now: datetime, owner: str | None
+) -> tuple[bool, TLP | None]:
+    """Claim ``row`` for ``owner`` and read its TLP as it is now (one group-commit op)."""
+    if not store.claim(row.id, now, owner):
+        return False, None
+    return True, _current_tlp(store, row)
 
 
 def _current_tlp(store: Store, row: Delivery) -> TLP | None:
@@ -298,9 +324,16 @@ def _block(store: Store, config: Config, row: Delivery, reason: str, now: dateti
         plan_operator(store, config, notice, now)
 
 
-def _mark_dead(store: Store, config: Config, row: Delivery, message: str, now: datetime) -> None:
+def _mark_dead(
+    store: Store, config: Config, row: Delivery, message: str, at: tuple[datetime, str | None]
+) -> None:
+    """Dead letter, audit and operator notice; nothing if the claim (``at``: when and whose)
+    was taken over by another instance."""
+    now, owner = at
     with store.tx():
-        store.finish_failed(row.id, now, message, retry_at=None)
+        if not store.finish_failed(row.id, now, message, retry_at=None, owner=owner):
+            log.warning("delivery %s was taken over by another instance; not recorded", row.id)
+            return
         store.audit(
             "delivery_dead",
             subscriber_id=row.subscriber_id,

@@ -207,17 +207,29 @@ class Outbox(StoreBase):
         return cur.rowcount == 1
 
     def finish_sent(
-        self, delivery: str, now: datetime, external_id: str | None, *, ambiguous: bool
-    ) -> None:
+        self,
+        delivery: str,
+        now: datetime,
+        external_id: str | None,
+        *,
+        ambiguous: bool,
+        owner: str | None = None,
+    ) -> bool:
+        """``sending`` -> ``sent``, only while the claim is still ``owner``'s: a claim that
+        another instance took over after this one's lease lapsed is not recorded (False)."""
         with self.tx():
-            self.db.execute(
+            cur = self.db.execute(
                 "UPDATE deliveries SET status = 'sent', sent_at = ?, updated_at = ?, external_id = ?, "
-                "ambiguous_resends = ambiguous_resends + ?, ambiguous = 0, last_error = NULL WHERE id = ?",
-                [iso(now), iso(now), external_id, 1 if ambiguous else 0, delivery],
+                "ambiguous_resends = ambiguous_resends + ?, ambiguous = 0, last_error = NULL "
+                "WHERE id = ? AND status = 'sending' AND claimed_by IS ?",
+                [iso(now), iso(now), external_id, 1 if ambiguous else 0, delivery, owner],
             )
+            if cur.rowcount != 1:
+                return False
             self.bump("sent")
             if ambiguous:
                 self.bump("ambiguous_resend")
+        return True
 
     def finish_failed(
         self,
@@ -227,12 +239,15 @@ class Outbox(StoreBase):
         *,
         retry_at: datetime | None,
         ambiguous: bool = False,
-    ) -> None:
+        owner: str | None = None,
+    ) -> bool:
+        """``sending`` -> ``pending`` (retry) or ``dead``, only while ``owner`` holds the
+        claim (as `finish_sent`); False when it was taken over."""
         status = "pending" if retry_at is not None else "dead"
         with self.tx():
-            self.db.execute(
+            cur = self.db.execute(
                 "UPDATE deliveries SET status = ?, next_attempt_at = ?, last_error = ?, updated_at = ?, "
-                "ambiguous = ? WHERE id = ?",
+                "ambiguous = ? WHERE id = ? AND status = 'sending' AND claimed_by IS ?",
                 [
                     status,
                     iso(retry_at) if retry_at else None,
@@ -240,9 +255,13 @@ class Outbox(StoreBase):
                     iso(now),
                     1 if ambiguous else 0,
                     delivery,
+                    owner,
                 ],
             )
+            if cur.rowcount != 1:
+                return False
             self.bump("retry" if retry_at else "dead")
+        return True
 
     def set_status(
         self, delivery: str, status: str, now: datetime, error: str | None = None
