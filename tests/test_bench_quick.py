@@ -42,7 +42,7 @@ FIGURES = [
 ]
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(600)  # about 60 s on a quiet 2-core machine; several times that under load
 def test_quick_suite_reports_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "quick.json"
     proc = subprocess.run(
@@ -50,7 +50,7 @@ def test_quick_suite_reports_every_figure(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=110,
+        timeout=590,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
