@@ -195,10 +195,14 @@ class Matcher:
         return list(found.values())
 
     @staticmethod
-    def _identity_keys(p: AffectedProduct) -> set[str]:
-        """The spelling key and the catalogue keys of an advisory product."""
+    def _identity_keys(p: AffectedProduct, any_edition: bool = True) -> set[str]:
+        """The spelling key and the catalogue keys of an advisory product. Without
+        ``any_edition``, an edition the product names stays in its keys: a "not affected"
+        range of SharePoint Server 2016 says nothing about SharePoint Server 2019."""
         keys = {_raw_key(p.vendor, p.product)}
-        keys.update(f"@{eid}" for _, eid in _advisory_keys(p.vendor, p.product, p.cpe, p.purl))
+        found = _advisory_keys(p.vendor, p.product, p.cpe, p.purl)
+        keys.update(f"@{eid}" for _, eid in found) if any_edition else None
+        keys.update(k for k, _ in found)
         return keys
 
     _product_range = staticmethod(verdict.product_range)
@@ -243,7 +247,7 @@ class Matcher:
         negatives: dict[str, list[AffectedProduct]] = defaultdict(list)
         for _, p in products:
             if p.status in ("fixed", "not_affected"):
-                for k in self._identity_keys(p):
+                for k in self._identity_keys(p, any_edition=False):
                     negatives[k].append(p)
             elif p.status == "affected" and self._product_range(p) is not None:
                 versioned |= self._identity_keys(p)

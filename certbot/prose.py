@@ -10,6 +10,9 @@ Contract:
   ``sentence`` the sentence it came from. Every reading carries its sentence.
 - A sentence that cannot be read yields no range, never a wrong one: a version number in the
   product's part of the sentence that no form accounts for makes ``affected`` None.
+- ``phrase_constraints(text)`` reads a text that is nothing but one version phrase ("5.6.9
+  and below", "prior to 7.4.4", "7.2.0 through 7.2.6", as CVE records write in ``version``)
+  into ``vers`` constraints ("<=5.6.9"), or None when anything in it is left unexplained.
 - ``read_cvss(text)`` returns the highest CVSS base score written in the text, or None.
 - ``withdrawn(title, summary)`` says whether the item announces a withdrawn or rejected CVE.
 - ``names_longer(words, end)`` says whether the normalised words after an inventory name
@@ -216,6 +219,18 @@ def _scan(scope: str) -> tuple[list[str], list[str], bool]:
         if not any(a <= v.start() < b for a, b in used):
             readable = False  # a version no form explains: do not guess
     return cons, fixed, readable
+
+
+def phrase_constraints(text: str) -> list[str] | None:
+    """The constraints of a text that is only version phrases, else None (never a guess)."""
+    cons, fixed, readable = _scan(text)
+    if not readable or fixed or not cons:
+        return None
+    rest = text
+    for _, pattern in f.RANGE_FORMS:
+        rest = pattern.sub(" ", rest)
+    # only list glue may remain ("5.6.9 and below, 6.0.5 and below")
+    return cons if not re.sub(r"(?:,|;|\b(?:and|or|og|eller)\b|\s)+", "", rest) else None
 
 
 def _range(cons: list[str]) -> str | None:

@@ -8,6 +8,7 @@ import pytest
 from certbot.prose import (
     ProseReading,
     names_longer,
+    phrase_constraints,
     quote,
     read,
     read_all,
@@ -280,3 +281,19 @@ def test_every_range_read_is_one_versions_understands() -> None:
         r = read(sentence, product)
         assert r is not None and r.affected is not None
         assert version_in("1.0", r.affected) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("5.6.9 and below", ["<=5.6.9"]),  # CVE-2019-6693's `version` values
+        ("6.0.5 and below", ["<=6.0.5"]),
+        ("prior to 7.4.4", ["<7.4.4"]),
+        ("7.2.0 through 7.2.6", [">=7.2.0", "<=7.2.6"]),
+        ("Fixed Versions: v12 (build 12.0.0.1420)", None),
+        ("FortiOS 5.6.9 and below", None),  # more than a phrase: not read
+        ("n/a", None),
+    ],
+)
+def test_phrase_constraints(text: str, want: list[str] | None) -> None:
+    assert phrase_constraints(text) == want

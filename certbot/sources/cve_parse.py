@@ -43,6 +43,7 @@ from packageurl import PackageURL
 
 from certbot.errors import ParseError
 from certbot.model import TLP, Advisory, AffectedProduct, ProductStatus
+from certbot.sources import cve_forms
 from certbot.sources.cve_facts import cvss_facts, fix_candidates, remediations, ssvc_facts
 from certbot.sources.cve_versions import Element, Segment, compare, element_segments, read_version
 from certbot.sources.jsonload import load_json
@@ -51,6 +52,10 @@ from certbot.versions import parse_range, version_in
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
 SUMMARY_MAX = 4000
 MAX_RECORD_BYTES = 2 * 1024 * 1024
+# the end of a "5.x" branch, a release line or an update's builds is no fixed version
+_NO_FIX = {"branch", cve_forms.LINE_NOTE, cve_forms.BUILDS_NOTE}
+_NOTES = {"prior to", "written in version", *cve_forms.NOTES}  # shown in the evidence
+_NO_VERSION = {"n/a", "na", "-", "unspecified", "(no version)"}  # Raw texts that say nothing
 _NA = {"n/a", "na", "unknown", "-", "none", ""}
 _STATUS: dict[str, ProductStatus] = {
     "affected": "affected",
@@ -140,7 +145,7 @@ def _inside(version: str, seg: Segment) -> bool:
 
 
 def _fixed(seg: Segment, element: Element, candidates: list[str]) -> str | None:
-    if seg.status != "affected" or seg.exact or seg.note == "branch":
+    if seg.status != "affected" or seg.exact or seg.note in _NO_FIX:
         return None  # a "5.x" branch's end is not a fix
     if seg.hi is not None and not seg.hi_incl:
         return seg.hi
@@ -171,12 +176,17 @@ def _element_products(
     read = element_segments(
         versions if isinstance(versions, list) else [], element.get("defaultStatus")
     )
+    if not read.segments and read.raw and all(r.text.lower() in _NO_VERSION for r in read.raw):
+        # "Exchange Server 2016 Cumulative Update 23", version "N/A": that update's builds
+        if (b := cve_forms.update_builds(vendor, product)) is not None:
+            seg = Segment(*b, read.raw[0].status, cve_forms.BUILDS_NOTE)
+            read = replace(read, segments=(seg,), raw=())
     base = AffectedProduct(vendor, product, cpe=_cpe(element), purl=_purl(element))
     label = f"CVE record ({who})"
     out = []
     for j, seg in enumerate(read.segments):
         tail = {"affected": "", "unaffected": " (not affected)", "unknown": " (status unknown)"}
-        note = f"; read as {seg.note}" if seg.note in ("prior to", "written in version") else ""
+        note = f"; read as {seg.note}" if seg.note in _NOTES else ""
         out.append(
             replace(
                 base,
