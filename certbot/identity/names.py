@@ -51,6 +51,9 @@ _EDITION = re.compile(
     r"\b((?:19|20)\d\d)(\s+r2)?$|\b(subscription edition)$|\bversion\s+(\d{4}|\d\dh\d)$"
 )
 _PAREN = re.compile(r"\s*\([^)]*\)")
+# An appliance form factor after the product names the hardware the same software runs on:
+# "NetScaler ADC VPX" (virtual), MPX, SDX, CPX (container), BLX (bare metal) are NetScaler ADC.
+_FORM_FACTOR = re.compile(r"\s+(?:vpx|mpx|sdx|cpx|blx)$")
 _COMPOUND = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+", re.IGNORECASE)
 
 
@@ -120,6 +123,8 @@ def split_name(vendor: str, product: str) -> Name:
         edition = e.group(4) or ("se" if e.group(3) else e.group(1) + (e.group(2) or ""))
         edition = " ".join(edition.split())
         p = p[: e.start()].strip()
+    if (ff := _FORM_FACTOR.search(p)) and ff.start() > 0:
+        p = p[: ff.start()]
     if v:
         p = _strip_vendor(v, p)
     return Name(v, p, edition, update)
