@@ -257,12 +257,20 @@ def _read_sentence(sentence: str, m: re.Match[str]) -> ProseReading:
 
 
 def read_all(text: str, product: str) -> list[ProseReading]:
-    """One reading per sentence that names the product (in text order)."""
+    """One reading per sentence that names the product (in text order), and per sentence
+    that goes on about it without naming anything (`prose_forms.CARRY_ON`) while the product
+    is the last thing the text named."""
     out = []
+    current = False
     for sentence in sentences(text):
         found = _mentions(sentence, product)
         if found:
             out.append(_read_sentence(sentence, found[0]))
+            current = True
+        elif f.NAMES_SOMETHING.search(sentence):
+            current = False  # the text has moved on to something else
+        elif current and (m := f.CARRY_ON.match(sentence)):
+            out.append(_read_sentence(sentence, m))
     return out
 
 

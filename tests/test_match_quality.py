@@ -12,7 +12,7 @@ import pytest
 
 from certbot import identity
 from certbot.match import Matcher
-from certbot.model import Case, Match
+from certbot.model import Advisory, Case, Match
 from certbot.sources.cve_parse import parse_record
 from tests.factory import item, kev, subscriber
 
@@ -106,3 +106,21 @@ def test_esxi_release_line_and_update_bound() -> None:
         assert m is not None and m.verdict == verdict
     assert matched(case, "VMware", "ESXi", "8.0.3") is None
     assert matched(case, "VMware", "ESXi", "8.0U3") is None
+
+
+def test_prose_versions_in_the_next_sentence_decide_over_kev() -> None:
+    """The bench corpus's NSM-style item for CVE-2024-40711: the product in one sentence, the
+    versions in the next. 12.2.0.334 is not affected, 12.1.2.172 is, from the prose."""
+    text = (
+        "Veeam har rettet en kritisk sårbarhet (CVSS 9,8) i Veeam Backup & Replication som lar "
+        "en uautentisert angriper kjøre vilkårlig kode. Sårbarheten gjelder versjoner til og "
+        "med 12.1.2.172. Oppdater til 12.2 eller nyere."
+    )
+    nsm = Advisory(
+        "nsm", "nsm-1", "Kritisk sårbarhet i Veeam Backup & Replication", text, language="nb"
+    )
+    case = Case("CVE-2024-40711", [kev("CVE-2024-40711", "Veeam", "Backup & Replication"), nsm])
+    assert matched(case, "Veeam", "Backup & Replication", "12.2.0.334") is None
+    m = matched(case, "Veeam", "Backup & Replication", "12.1.2.172")
+    assert m is not None and m.verdict == "confirmed" and m.version_source == "prose"
+    assert "til og med 12.1.2.172" in m.decided_by

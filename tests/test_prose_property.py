@@ -130,3 +130,36 @@ def test_an_unexplained_version_makes_the_range_unreadable(rng, pick, extra, eng
     )
     r = read(sentence, "Produkt" if "Produkt" in sentence else "Product")
     assert r is not None and r.affected is None
+
+
+@given(ranges(), st.integers(0, 5), st.booleans())
+def test_a_following_sentence_about_the_product_reads_back(rng, pick, english) -> None:  # type: ignore[no-untyped-def]
+    """NSM's and CERT-EU's way: the product in one sentence, its versions in the next
+    ("Sårbarheten gjelder versjoner …", "Versions … are affected"); a sentence naming
+    something else in between ends that."""
+    branches, _ = rng
+    if english:
+        parts = " and ".join(phrase(b, EN, pick + i) for i, b in enumerate(branches))
+        lead, follow, other = (
+            "A flaw in Product.",
+            f"Versions {parts} are affected.",
+            "It also hits Acme Router.",
+        )
+    else:
+        parts = " og ".join(phrase(b, NB, pick + i) for i, b in enumerate(branches))
+        lead, follow = "En sårbarhet i Produkt.", f"Sårbarheten gjelder versjoner {parts}."
+        other = "Det gjelder også Acme Ruter."
+    name = "Product" if english else "Produkt"
+    r = read(f"{lead} {follow}", name)
+    assert r is not None and r.sentence == follow and r.affected == expected(branches)
+    r = read(f"{lead} {other} {follow}", name)
+    assert r is not None and r.affected is None
+
+
+@given(st.integers(1, 20), st.integers(0, 9), st.integers(0, 40), st.integers(1, 9))
+def test_portable_and_hotfix_versions_are_one_version(major, minor, patch, n) -> None:  # type: ignore[no-untyped-def]
+    """OpenSSH "9.8p1" and PAN-OS "10.2.9-h1" are versions, not a version and a stray word."""
+    for tail in (f"p{n}", f"-h{n}"):
+        hi = f"{major}.{minor}.{patch}{tail}"
+        r = read(f"Produkt før {hi} er berørt.", "Produkt")
+        assert r is not None and r.affected == f"vers:generic/<{hi}"
