@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 
 from certbot import identity
+from certbot.config import FeedConfig
+from certbot.identity.names import norm
 from certbot.match import Matcher
 from certbot.model import Advisory, Case, Match
+from certbot.sources import get_source
 from certbot.sources.cve_parse import parse_record
 from tests.factory import item, kev, subscriber
 
@@ -124,3 +127,16 @@ def test_prose_versions_in_the_next_sentence_decide_over_kev() -> None:
     m = matched(case, "Veeam", "Backup & Replication", "12.1.2.172")
     assert m is not None and m.verdict == "confirmed" and m.version_source == "prose"
     assert "til og med 12.1.2.172" in m.decided_by
+
+
+def test_cisa_trademark_spelling_and_the_runtime_name() -> None:
+    """CISA ICSA-25-010-02 writes "Harmony with EcoStruxureTM Operator Terminal Expert
+    runtime" (™ as "TM"): the catalogue's runtime name for EcoStruxure Operator Terminal
+    Expert, every version affected."""
+    assert norm("EcoStruxureTM Operator Terminal Expert") == "ecostruxure operator terminal expert"
+    assert norm("FortiOS™") == "fortios" and norm("HTML") == "html"
+    doc = (Path(__file__).parent / "data" / "csaf" / "cisa" / "icsa-25-010-02.json").read_bytes()
+    feed = FeedConfig.model_validate({"id": "cisa", "kind": "csaf", "url": "https://c.example/"})
+    case = Case("icsa-25-010-02", list(get_source("csaf").parse(doc, feed)))
+    m = matched(case, "Schneider Electric", "EcoStruxure Operator Terminal Expert", "3.4")
+    assert m is not None and m.verdict == "confirmed"
