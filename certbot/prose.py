@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from certbot import prose_forms as f
@@ -59,14 +59,18 @@ class ProseReading:
     affected: str | None = None  # a vers: range string, or None when not stated or unreadable
     fixed: tuple[str, ...] = ()  # fixed versions, one per branch
     negated: bool = False  # the sentence says the product is not affected
+    # versions the text says are not affected ("Versjoner før 10.2.0 er ikke berørt"), and the
+    # sentence that says so (it may be another sentence than ``sentence``)
+    unaffected: str | None = None
+    unaffected_sentence: str = ""
 
     @property
     def has_versions(self) -> bool:
-        return self.affected is not None or bool(self.fixed)
+        return self.affected is not None or bool(self.fixed) or self.unaffected is not None
 
     def verdict(self, version: str) -> bool | None:
         """Is ``version`` affected according to this sentence? None: the sentence cannot tell."""
-        if self.negated:
+        if self.negated or (self.unaffected and version_in(version, self.unaffected)):
             return False
         if self.affected is not None:
             return version_in(version, self.affected)
@@ -247,7 +251,12 @@ def _read_sentence(sentence: str, m: re.Match[str]) -> ProseReading:
         # "FortiOS 7.4 er ikke berørt" names versions: not a statement about the product.
         clause = _clause(sentence, m.start(), m.end())
         if f.VERSION.search(clause):
-            return ProseReading(sentence)
+            # "Versjoner før 10.2.0 er ikke berørt": a range that is not affected, if readable
+            cons, fixed, readable = _scan(clause)
+            rng = _range(cons) if readable and not fixed else None
+            return ProseReading(
+                sentence, unaffected=rng, unaffected_sentence=sentence if rng else ""
+            )
         return ProseReading(sentence, negated=True)
     cons, fixed, readable = _scan(scope)
     affected = _range(cons) if readable else None
@@ -280,15 +289,21 @@ def read(text: str, product: str) -> ProseReading | None:
     readings = read_all(text, product)
     if not readings:
         return None
+    chosen = readings[0]
     for test in (
         lambda r: r.affected is not None,
         lambda r: bool(r.fixed),
         lambda r: r.negated,
+        lambda r: r.unaffected is not None,
     ):
-        for r in readings:
-            if test(r):
-                return r
-    return readings[0]
+        found = next((r for r in readings if test(r)), None)
+        if found is not None:
+            chosen = found
+            break
+    out = next((r for r in readings if r.unaffected is not None), None)
+    if out is not None and chosen.unaffected is None:  # "…; versions before 10.2.0 are not"
+        chosen = replace(chosen, unaffected=out.unaffected, unaffected_sentence=out.sentence)
+    return chosen
 
 
 def _parts(version: str) -> list[str]:

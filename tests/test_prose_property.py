@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from certbot.prose import read
@@ -163,3 +163,22 @@ def test_portable_and_hotfix_versions_are_one_version(major, minor, patch, n) ->
         hi = f"{major}.{minor}.{patch}{tail}"
         r = read(f"Produkt før {hi} er berørt.", "Produkt")
         assert r is not None and r.affected == f"vers:generic/<{hi}"
+
+
+@given(ranges(), st.integers(0, 5), st.booleans())
+def test_a_negated_range_reads_as_not_affected(rng, pick, english) -> None:  # type: ignore[no-untyped-def]
+    """ "Versjoner før 10.2.0 er ikke berørt" / "Versions prior to 8.0.0 are not affected": the
+    range is what the text takes out, every version in it not affected, none outside."""
+    branches, _ = rng
+    b = branches[0]
+    if english:
+        sentence = f"Product {phrase(b, EN, pick)} is not affected."
+    else:
+        sentence = f"Produkt {phrase(b, NB, pick)} er ikke berørt."
+    # "til, men ikke med" / "up to but not including" open a clause of their own ("men",
+    # "but"), so the negation is not read as theirs: not a form negated ranges are written in
+    assume(", men" not in sentence and " but " not in sentence)
+    r = read(sentence, "Product" if english else "Produkt")
+    assert r is not None and r.unaffected == expected([b]), sentence
+    assert r.unaffected_sentence == sentence and not r.negated
+    assert r.verdict(v(b.hi)) is (False if b.hi_incl else None)
