@@ -13,8 +13,12 @@ Every case is built from real parser output (`certbot.sources.get_source(kind).p
 carries one (`has_cve_record`), so the runner does not double up once the pipeline enriches. Prose cases get no CVE record:
 they measure what the prose (and KEV) alone decide.
 
-An alert is any match (confirmed or "possibly affected"); a pair whose item declares no
-version and whose product the case names is "unknown" and left out of precision and recall.
+An alert is any match, confirmed or "possibly affected": both are sent (a "possibly affected"
+message is capped at P3, or P2 with active exploitation and open exposure, and asks the
+municipality to check its version), so both count in precision and in the alerts on fixed
+versions; the precision of "affected" verdicts alone is its own row. A pair whose item
+declares no version and whose product the case names is "unknown" and left out of precision
+and recall.
 
 python -m bench quality [--quick]     (also a section of ``python -m bench``)
 """
@@ -203,6 +207,7 @@ class Report:
     rules: Counter[str] = field(default_factory=Counter)
     verdicts: Counter[str] = field(default_factory=Counter)
     fixed_alerts: int = 0
+    false_possible: int = 0  # false alerts whose verdict is "possibly affected"
     misses: list[str] = field(default_factory=list)
     false_alerts: list[str] = field(default_factory=list)
 
@@ -233,6 +238,7 @@ def _score(rep: Report, spec: dict[str, Any], label: str, m: Match | None, what:
     elif label in ("not_affected", "other") and m is not None:
         tally.fp += 1
         rep.fixed_alerts += label == "not_affected"
+        rep.false_possible += is_possible(m)
         rep.false_alerts.append(f"{what} [{m.rule}: {m.detail}]")
 
 
@@ -285,6 +291,7 @@ def measure(quick: bool = False, csaf: dict[str, Any] | None = None) -> dict[str
         "rules": dict(rep.rules),
         "verdicts": dict(rep.verdicts),
         "fixed_alerts": rep.fixed_alerts,
+        "false_possible": rep.false_possible,
         "misses": rep.misses,
         "false_alerts": rep.false_alerts,
         "csaf_unreadable_pct": cv["share_pct"],
@@ -309,6 +316,8 @@ def rows(q: dict[str, Any], row: Any) -> list[dict[str, Any]]:
             q["precision_prose"], "", ">= 0.9", q["precision_prose"] >= 0.9),
         row(f"quality: precision of 'affected' verdicts alone ({t['confirmed']['tp']} TP, "
             f"{t['confirmed']['fp']} FP)", q["precision_confirmed"], "", "", None),
+        row("quality: false alerts that are 'possibly affected' (sent, capped P3/P2)",
+            q["false_possible"], "alerts", "", None),
         row("quality: recall, structured", q["recall_structured"], "", "", None),
         row("quality: recall, prose", q["recall_prose"], "", "", None),
         row("quality: alerts for versions a source calls fixed or not affected",
@@ -323,6 +332,8 @@ def rows(q: dict[str, Any], row: Any) -> list[dict[str, Any]]:
 
 def report(q: dict[str, Any]) -> str:
     lines = [
+        "counted as alerts: every match, 'affected' and 'possibly affected' alike (both are "
+        "sent; 'possibly affected' is capped at P3/P2 and asks for the version)",
         f"corpus: {q['cases']} cases, {q['items']} inventory items in 6 municipalities, "
         f"labels {q['labels']}",
         f"per rule: {q['rules']}",

@@ -34,6 +34,7 @@ from certbot.identity.keys import advisory_keys as _advisory_keys
 from certbot.identity.keys import code_keys as _code_keys
 from certbot.identity.keys import cpe_parts as _cpe_parts
 from certbot.identity.keys import item_keys as _item_identity_keys
+from certbot.identity.keys import own_keys as _own_keys
 from certbot.identity.keys import purl_key as _purl_key
 from certbot.identity.names import norm
 from certbot.model import Advisory, AffectedProduct, Case, Match, MatchRule
@@ -195,11 +196,12 @@ class Matcher:
         return list(found.values())
 
     @staticmethod
-    def _identity_keys(p: AffectedProduct) -> set[str]:
-        """The spelling key and the catalogue keys of an advisory product."""
-        keys = {_raw_key(p.vendor, p.product)}
-        keys.update(f"@{eid}" for _, eid in _advisory_keys(p.vendor, p.product, p.cpe, p.purl))
-        return keys
+    def _identity_keys(p: AffectedProduct, any_edition: bool = True) -> set[str]:
+        """The spelling key and the catalogue keys of an advisory product; without
+        ``any_edition`` only its edition's keys (SharePoint 2016's "not affected" is not 2019's)."""
+        found = _advisory_keys(p.vendor, p.product, p.cpe, p.purl)
+        bare = {f"@{eid}" for _, eid in found} if any_edition else set()
+        return {_raw_key(p.vendor, p.product), *bare, *(k for k, _ in found)}
 
     _product_range = staticmethod(verdict.product_range)
     _version_verdict = staticmethod(verdict.version_verdict)
@@ -243,7 +245,7 @@ class Matcher:
         negatives: dict[str, list[AffectedProduct]] = defaultdict(list)
         for _, p in products:
             if p.status in ("fixed", "not_affected"):
-                for k in self._identity_keys(p):
+                for k in self._identity_keys(p, any_edition=False):
                     negatives[k].append(p)
             elif p.status == "affected" and self._product_range(p) is not None:
                 versioned |= self._identity_keys(p)
@@ -275,8 +277,11 @@ class Matcher:
             # The identities this product and this item share (a KEV compound spelling shares
             # fortinet/fortios with a FortiOS item even where the item matched by an alias).
             shared = {ikey} | (pkeys & ref.ikeys)
-            if hideable and not shared.isdisjoint(versioned):
-                continue
+            if hideable and not (
+                shared.isdisjoint(versioned)
+                and _own_keys(it.vendor, it.product, it.aliases).isdisjoint(versioned)
+            ):
+                continue  # a source gives versions for this product, or for the item's own
             fixed = verdict.excluded(it, [n for k in shared for n in negatives.get(k, ())])
             inside, detail = (False, "listed as fixed") if fixed else self._version_verdict(it, p)
             m = Match(

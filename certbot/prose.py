@@ -10,6 +10,9 @@ Contract:
   ``sentence`` the sentence it came from. Every reading carries its sentence.
 - A sentence that cannot be read yields no range, never a wrong one: a version number in the
   product's part of the sentence that no form accounts for makes ``affected`` None.
+- ``phrase_constraints(text)`` reads a text that is nothing but one version phrase ("5.6.9
+  and below", "prior to 7.4.4", "7.2.0 through 7.2.6", as CVE records write in ``version``)
+  into ``vers`` constraints ("<=5.6.9"), or None when anything in it is left unexplained.
 - ``read_cvss(text)`` returns the highest CVSS base score written in the text, or None.
 - ``withdrawn(title, summary)`` says whether the item announces a withdrawn or rejected CVE.
 - ``names_longer(words, end)`` says whether the normalised words after an inventory name
@@ -23,7 +26,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from certbot import prose_forms as f
@@ -56,14 +59,18 @@ class ProseReading:
     affected: str | None = None  # a vers: range string, or None when not stated or unreadable
     fixed: tuple[str, ...] = ()  # fixed versions, one per branch
     negated: bool = False  # the sentence says the product is not affected
+    # versions the text says are not affected ("Versjoner før 10.2.0 er ikke berørt"), and the
+    # sentence that says so (it may be another sentence than ``sentence``)
+    unaffected: str | None = None
+    unaffected_sentence: str = ""
 
     @property
     def has_versions(self) -> bool:
-        return self.affected is not None or bool(self.fixed)
+        return self.affected is not None or bool(self.fixed) or self.unaffected is not None
 
     def verdict(self, version: str) -> bool | None:
         """Is ``version`` affected according to this sentence? None: the sentence cannot tell."""
-        if self.negated:
+        if self.negated or (self.unaffected and version_in(version, self.unaffected)):
             return False
         if self.affected is not None:
             return version_in(version, self.affected)
@@ -218,6 +225,18 @@ def _scan(scope: str) -> tuple[list[str], list[str], bool]:
     return cons, fixed, readable
 
 
+def phrase_constraints(text: str) -> list[str] | None:
+    """The constraints of a text that is only version phrases, else None (never a guess)."""
+    cons, fixed, readable = _scan(text)
+    if not readable or fixed or not cons:
+        return None
+    rest = text
+    for _, pattern in f.RANGE_FORMS:
+        rest = pattern.sub(" ", rest)
+    # only list glue may remain ("5.6.9 and below, 6.0.5 and below")
+    return cons if not re.sub(r"(?:,|;|\b(?:and|or|og|eller)\b|\s)+", "", rest) else None
+
+
 def _range(cons: list[str]) -> str | None:
     if not cons:
         return None
@@ -232,7 +251,12 @@ def _read_sentence(sentence: str, m: re.Match[str]) -> ProseReading:
         # "FortiOS 7.4 er ikke berørt" names versions: not a statement about the product.
         clause = _clause(sentence, m.start(), m.end())
         if f.VERSION.search(clause):
-            return ProseReading(sentence)
+            # "Versjoner før 10.2.0 er ikke berørt": a range that is not affected, if readable
+            cons, fixed, readable = _scan(clause)
+            rng = _range(cons) if readable and not fixed else None
+            return ProseReading(
+                sentence, unaffected=rng, unaffected_sentence=sentence if rng else ""
+            )
         return ProseReading(sentence, negated=True)
     cons, fixed, readable = _scan(scope)
     affected = _range(cons) if readable else None
@@ -242,12 +266,20 @@ def _read_sentence(sentence: str, m: re.Match[str]) -> ProseReading:
 
 
 def read_all(text: str, product: str) -> list[ProseReading]:
-    """One reading per sentence that names the product (in text order)."""
+    """One reading per sentence that names the product (in text order), and per sentence
+    that goes on about it without naming anything (`prose_forms.CARRY_ON`) while the product
+    is the last thing the text named."""
     out = []
+    current = False
     for sentence in sentences(text):
         found = _mentions(sentence, product)
         if found:
             out.append(_read_sentence(sentence, found[0]))
+            current = True
+        elif f.NAMES_SOMETHING.search(sentence):
+            current = False  # the text has moved on to something else
+        elif current and (m := f.CARRY_ON.match(sentence)):
+            out.append(_read_sentence(sentence, m))
     return out
 
 
@@ -257,15 +289,21 @@ def read(text: str, product: str) -> ProseReading | None:
     readings = read_all(text, product)
     if not readings:
         return None
+    chosen = readings[0]
     for test in (
         lambda r: r.affected is not None,
         lambda r: bool(r.fixed),
         lambda r: r.negated,
+        lambda r: r.unaffected is not None,
     ):
-        for r in readings:
-            if test(r):
-                return r
-    return readings[0]
+        found = next((r for r in readings if test(r)), None)
+        if found is not None:
+            chosen = found
+            break
+    out = next((r for r in readings if r.unaffected is not None), None)
+    if out is not None and chosen.unaffected is None:  # "…; versions before 10.2.0 are not"
+        chosen = replace(chosen, unaffected=out.unaffected, unaffected_sentence=out.sentence)
+    return chosen
 
 
 def _parts(version: str) -> list[str]:

@@ -18,7 +18,8 @@ _I = re.IGNORECASE
 # A version followed by an update, build or patch qualifier ("8.0 U3", "2019 CU14",
 # "12.0.0.1420 P20230223") is not a version this module can compare: it is not one.
 _QUALIFIER = r"(?!\s*(?:u|cu|sp|hf|mr|p|r|update|build|patch|hotfix|service\s+pack)\s?\d)"
-VER = rf"(?<![\w.\-/])v?\d+(?:\.\d+)+(?![\w/]|\.\d){_QUALIFIER}"
+# OpenSSH's portable "9.8p1" and PAN-OS's hotfix "10.2.9-h1" are one version each.
+VER = rf"(?<![\w.\-/])v?\d+(?:\.\d+)+(?:p\d+|-h\d+)?(?![\w/]|\.\d){_QUALIFIER}"
 VERSION = re.compile(VER, _I)
 # Anything that looks like a dotted number: one no form accounts for makes a range unreadable.
 NUMBER = re.compile(r"\d+(?:\.\d+)+")
@@ -77,6 +78,18 @@ RANGE_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("and_earlier", rf"{_V}\s*,?\s*(?:og|eller|and|or)\s+{_EARLIER}\b"),
     )
 )
+# A sentence that goes on about the product the text just named without naming it again:
+# "Sårbarheten gjelder versjoner til og med 12.1.2.172.", "Versions 8.0.0 through 8.3.2 are
+# affected.", "Oppdater til 12.2 eller nyere.", "Rettet i 9.8p1." (prose.read_all).
+CARRY_ON = re.compile(
+    r"^(?:sårbarhet(?:en|ene|a)|sårbarheit(?:a|ene)|feilen|feila|versjon\w*|versions?|releases?|"
+    r"the\s+(?:vulnerability|flaw|issue)|this\s+(?:vulnerability|flaw|issue)|"
+    r"rettet|retta|fikset|fiksa|fixed|patched|oppdater\w*|oppgrader\w*|upgrad\w*|updat\w*|"
+    r"alle\s+versjon\w*|all\s+versions)\b",
+    _I,
+)
+# A capitalised word after the first: the sentence names something (a product, a vendor).
+NAMES_SOMETHING = re.compile(r"(?<=\s)[A-ZÆØÅ]")
 UPGRADE_WORD = re.compile(rf"\b{_UPGRADE_VERB}\b", _I)
 BARE_BETWEEN = {"til", "to", "-", "–"}  # "A to B" right after "upgrade" means from/to, not a range
 

@@ -21,6 +21,7 @@ from certbot import prose
 from certbot.config import InventoryItem
 from certbot.identity.names import norm
 from certbot.model import AffectedProduct, Match
+from certbot.versions import version_in
 
 VersionVerdict = Callable[[InventoryItem, AffectedProduct], tuple[bool | None, str]]
 Key = tuple[str, int]
@@ -51,6 +52,12 @@ def text_verdict(
     detail = f"'{name}' in the text"
     if reading is None:
         return None, detail
+    if reading.unaffected and item.version and version_in(item.version, reading.unaffected):
+        said = prose.quote(reading.unaffected_sentence)
+        return (
+            False,
+            f"{item.version} in {reading.unaffected}, which the text says is not affected{said}",
+        )
     quoted = prose.quote(reading.sentence)
     if reading.negated:
         return False, f"the text says the product is not affected{quoted}"

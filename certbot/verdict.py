@@ -12,7 +12,8 @@ Pure; used by `certbot.match`. Contract:
 - ``decided_by(kind, p)``: the evidence a verdict names: a CVE record's own wording
   ("CVE record (Fortinet): 7.2.0 ≤ v ≤ 7.2.6"), else "<source> (<vendor> <product>): <range>".
 - ``closest(candidates, version)``: of several ranges that exclude a version, the one on the
-  version's branch (most leading components shared), for "not affected" evidence.
+  version's branch (most leading components shared), for "not affected" evidence; on a tie a
+  CVE record's default entry (what it says of the versions it does not list).
 
 Order of sources (DOMAIN.md "Matching"): a structured source (CSAF, CVE record, STIX) with a
 range decides; prose decides only where no structured range exists; nothing else decides.
@@ -127,4 +128,11 @@ def closest(candidates: list[Exclusion]) -> Match:
     """The exclusion on the declared version's branch (the first on a tie)."""
     if len(candidates) == 1:
         return candidates[0][0]
-    return max(candidates, key=lambda c: _shared(declared_version(c[2])[0], c[1]))[0]
+    # on a tie, the record's own reading of what it does not list says most
+    return max(
+        candidates,
+        key=lambda c: (
+            _shared(declared_version(c[2])[0], c[1]),
+            bool(c[1] and c[1].entry.endswith(".defaultStatus")),
+        ),
+    )[0]

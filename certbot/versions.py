@@ -27,7 +27,8 @@ comparing, both sides are put in one canonical form (`canonical_version`): a ver
 prefix goes (``V``, ``R``, ``FW``, ``Version``, ``MX-V``), trailing ``.0`` segments go
 (``7.2.0`` = ``7.2``), and the qualifiers vendors append become ranked segments so that
 ``V14`` < ``V14 Update 3`` < ``V14 SP1`` < ``V14 SP1 Update 14`` < ``V14 SP2``
-(build < hotfix/patch < update/CU < service pack < release "R"). Results are cached per
+(build < hotfix/patch < update/CU < service pack < release "R"). VMware's "8.0U3" /
+``7.0U3o`` (no space) is its own line numbering: ``8.0.3`` / ``7.0.3o``. Results are cached per
 distinct string: the matcher asks the same questions many times.
 """
 
@@ -77,6 +78,7 @@ _QUAL_RANK = (  # (pattern, rank token); alphabetical order of the tokens = rele
     (r"r", "qe"),
 )
 _QUAL = "|".join(p for p, _ in _QUAL_RANK)
+_VMWARE_UPDATE = re.compile(r"^(\d+\.\d+)U(\d+[a-z]?)$", re.IGNORECASE)
 _BODY = r"\d[0-9A-Za-z.\-_+~:()]*"
 _QNUM = r"\d+(?:\.\d+)*[a-z]?"
 _TOKEN = rf"(?:mx-|fw[ _]*|firmware[ _]*|sw[ _]+|ver\.\s*)?(?:v\.?\s?|r)?{_BODY}(?:\s*(?:{_QUAL})\s*{_QNUM})*"
@@ -124,6 +126,7 @@ def canonical_version(version: str) -> str | None:
     """The form both sides of a comparison are put in (see the module docstring), or None
     when the text is not one version ('latest', 'see advisory', '7.x')."""
     text = " ".join(version.split()).strip("()")
+    text = _VMWARE_UPDATE.sub(r"\1.\2", text)  # VMware "8.0U3" is the 8.0.3 line
     m = _PREFIX.match(text)
     if m is None:
         return None

@@ -56,7 +56,36 @@ def oracle(items: list[dict[str, Any]], default: str | None, v: Version) -> str:
                 if parse(ch["at"]) <= v:
                     status = ch["status"]
             return status
-    return default or "unknown"
+    if default is None:
+        return _above_the_ranges(items, v) or "unknown"
+    return default
+
+
+def _above_the_ranges(items: list[dict[str, Any]], v: Version) -> str | None:
+    """certbot's reading of a record without defaultStatus (cve_versions module docstring):
+    a version no entry holds, above the lowest upper bound of an affected range entry, is
+    unaffected, unless some entry or change says "unknown"."""
+
+    def parse(t: str) -> tuple[int, ...]:
+        return tuple(int(x) for x in t.split("."))
+
+    ups = []
+    for e in items:
+        upper = e.get("lessThan") or e.get("lessThanOrEqual")
+        if e["status"] == "unknown":
+            return None
+        if upper is None:
+            continue
+        for ch in e.get("changes", []):
+            at, hi = parse(ch["at"]), parse(upper)
+            if ch["status"] == "unknown" and (at < hi or (at == hi and "lessThan" not in e)):
+                return None
+        if e["status"] == "affected":
+            ups.append((parse(upper), "lessThan" in e))
+    if not ups:
+        return None
+    hi, excl = min(ups, key=lambda u: (u[0], not u[1]))
+    return "unaffected" if v > hi or (v == hi and excl) else None
 
 
 @settings(max_examples=150, deadline=None)
@@ -82,3 +111,39 @@ def test_products_agree_with_the_schema_algorithm(
         assert verdict(products, text(v)) == want, (items, v)
         # the segments are disjoint, so order does not matter (the matcher has none)
         assert verdict(products[::-1], text(v)) == want, (items, v)
+
+
+PHRASES = {  # how CNAs write one upper bound in `version` (CVE-2019-6693: "5.6.9 and below")
+    "{v} and below": True,
+    "{v} and earlier": True,
+    "{v} or earlier": True,
+    "prior to {v}": False,
+    "before {v}": False,
+    "through {v}": True,
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    bound=versions.filter(lambda v: v != (0, 0, 0)),
+    phrase=st.sampled_from(sorted(PHRASES)),
+    probe=versions,
+)
+def test_a_version_phrase_in_version_reads_as_its_range(
+    bound: Version, phrase: str, probe: Version
+) -> None:
+    """A bound written in words reads back as the same bound, and with no defaultStatus a
+    version above it is not affected (Bergen's FortiOS 7.2.10 on CVE-2019-6693)."""
+    inclusive = PHRASES[phrase]
+    element = {
+        "vendor": "Acme",
+        "product": "Gadget",
+        "versions": [{"version": phrase.format(v=text(bound)), "status": "affected"}],
+    }
+    record = {
+        "cveMetadata": {"cveId": "CVE-2024-0001", "state": "PUBLISHED"},
+        "containers": {"cna": {"affected": [element]}},
+    }
+    products = parse_record(record).products
+    inside = probe <= bound if inclusive else probe < bound
+    assert verdict(products, text(probe)) == ("affected" if inside else "not_affected")

@@ -88,15 +88,40 @@ TABLE = [
         None,
     ),
     ("CVE-2023-27532", "Veeam Backup & Replication", "12.0.0.1420", U, None),
-    ("CVE-2019-6693", "FortiGate", "5.6.8", U, None),  # "5.6.9 and below"
+    # a version phrase in `version` ("5.6.9 and below", "6.0.5 and below", then "6.2.0"),
+    # no defaultStatus: above the lowest bound, what no entry holds is not affected
+    ("CVE-2019-6693", "FortiGate", "5.6.8", A, None),
+    ("CVE-2019-6693", "FortiGate", "5.6.9", A, None),
+    ("CVE-2019-6693", "FortiGate", "6.0.5", A, None),
+    ("CVE-2019-6693", "FortiGate", "6.0.6", N, None),
     ("CVE-2019-6693", "FortiGate", "6.2.0", A, None),
+    ("CVE-2019-6693", "FortiGate", "7.2.10", N, None),
     # ranges written inside `version`, pre-release lower bounds
     ("CVE-2025-48384", "git", "2.43.6", A, "2.43.7"),
     ("CVE-2025-48384", "git", "2.44.0", A, "2.44.4"),
-    ("CVE-2025-48384", "git", "2.44.4", U, None),  # no defaultStatus: unknown
+    ("CVE-2025-48384", "git", "2.44.4", N, None),  # no defaultStatus: above the ranges
+    ("CVE-2025-48384", "git", "2.43.7", N, None),
+    ("CVE-2025-48384", "git", "2.45.2", A, "2.45.4"),
     # version == lessThan: "prior to"
     ("CVE-2025-6558", "Chrome", "138.0.7204.156", A, "138.0.7204.157"),
-    ("CVE-2025-6558", "Chrome", "138.0.7204.157", U, None),
+    ("CVE-2025-6558", "Chrome", "138.0.7204.157", N, None),
+    ("CVE-2025-6558", "Chrome", "138.0.7204.168", N, None),
+    # Microsoft: "16.0.0" lessThan the fix, no defaultStatus
+    (
+        "CVE-2025-49704",
+        "Microsoft SharePoint Server 2019",
+        "16.0.10417.20018",
+        A,
+        "16.0.10417.20027",
+    ),
+    ("CVE-2025-49704", "Microsoft SharePoint Server 2019", "16.0.10417.20027", N, None),
+    ("CVE-2025-49704", "Microsoft SharePoint Server 2019", "15.0.5000.1000", U, None),
+    # WinRAR writes defaultStatus "unknown": above its range stays unknown
+    ("CVE-2025-8088", "WinRAR", "7.12", A, None),
+    ("CVE-2025-8088", "WinRAR", "7.13", U, None),
+    # "2019 (14.0)" lessThan 14.0.0.14039: the version in brackets starts the range
+    ("CVE-2025-54948", "Trend Micro Apex One", "14.0.0.12980", A, "14.0.0.14039"),
+    ("CVE-2025-54948", "Trend Micro Apex One", "14.0.0.14136", N, None),
     # leading zeros ("15.02.0") and "N/A"
     (
         "CVE-2024-21410",
@@ -109,6 +134,20 @@ TABLE = [
         "CVE-2024-21410",
         "Microsoft Exchange Server 2016 Cumulative Update 23",
         "15.1.2507.6",
+        A,  # version "N/A", the update in the product name: CU23's builds
+        None,
+    ),
+    (
+        "CVE-2024-21410",
+        "Microsoft Exchange Server 2016 Cumulative Update 23",
+        "15.1.2507.35",
+        A,
+        None,
+    ),
+    (
+        "CVE-2024-21410",
+        "Microsoft Exchange Server 2016 Cumulative Update 23",
+        "15.1.2375.7",
         U,
         None,
     ),
@@ -116,9 +155,13 @@ TABLE = [
     ("CVE-2023-46805", "ICS", "9.1R18", A, None),
     ("CVE-2023-46805", "ICS", "9.1R17", U, None),
     ("CVE-2023-46805", "ICS", "22.7R2", N, None),
-    # an unreadable bound keeps the readable side, as "unknown"
+    # "8.0" lessThan "ESXi80U3-24022510" (8.0 Update 3 = 8.0.3), and a lone "7.0" beside it:
+    # the 7.0 release line (no fix planned)
     ("CVE-2024-37085", "VMware ESXi", "7.0", A, None),
-    ("CVE-2024-37085", "VMware ESXi", "8.0U3", U, None),
+    ("CVE-2024-37085", "VMware ESXi", "7.0.3", A, None),
+    ("CVE-2024-37085", "VMware ESXi", "8.0.2", A, "8.0.3"),
+    ("CVE-2024-37085", "VMware ESXi", "8.0.3", N, None),
+    ("CVE-2024-37085", "VMware ESXi", "8.0U3", N, None),
     ("CVE-2024-37085", "VMware ESXi", "6.7", N, None),
 ]
 

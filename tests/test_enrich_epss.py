@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from certbot.config import FeedConfig
+from certbot.enrich import epss as expert
 from certbot.errors import ParseError
 from certbot.sources.epss import EpssSource, parse_scores
+from certbot.store import Store
+from tests.factory import kev
 
 CSV = (
     b"#model_version:v2023.03.01,score_date:2024-10-01T00:00:00+0000\n"
@@ -97,3 +102,21 @@ def test_enrich_hook_stores_scores_per_cve_and_on_known_cases(tmp_path) -> None:
     # Every score is kept per CVE, for cases that appear after today's EPSS poll.
     assert store.epss_for(["CVE-2024-3400", "CVE-2099-0001"]) == (0.95731, 0.9995)
     store.close()
+
+
+def test_the_epss_expert_keeps_looks_up_and_applies(tmp_path: Path) -> None:
+    """certbot.enrich.epss: the day's file into the store and the cases; lookup per case."""
+    store = Store(tmp_path / "s.db")
+    (change,) = store.ingest(
+        [kev("CVE-2024-3400", "Palo Alto Networks", "PAN-OS")], now=datetime.now(UTC)
+    )
+    assert expert.keep(store, parse_scores(CSV)) == 1
+    fact = expert.lookup(store, ["CVE-2023-0001", "CVE-2024-3400", "CVE-2099-0001"])
+    assert fact == expert.EpssFact(0.95731, 0.9995)
+    assert expert.lookup(store, ["CVE-2099-0001"]) is None
+    case = store.load_case(change.case_id)
+    assert case is not None and case.enrichment["epss"] == 0.95731
+    assert case.enrichment["epss_date"] == "2024-10-01T00:00:00+0000"
+    expert.apply(store, change.case_id, expert.EpssFact(0.5, 0.6))
+    again = store.load_case(change.case_id)
+    assert again is not None and again.epss == 0.5

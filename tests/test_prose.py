@@ -8,6 +8,7 @@ import pytest
 from certbot.prose import (
     ProseReading,
     names_longer,
+    phrase_constraints,
     quote,
     read,
     read_all,
@@ -280,3 +281,37 @@ def test_every_range_read_is_one_versions_understands() -> None:
         r = read(sentence, product)
         assert r is not None and r.affected is not None
         assert version_in("1.0", r.affected) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("5.6.9 and below", ["<=5.6.9"]),  # CVE-2019-6693's `version` values
+        ("6.0.5 and below", ["<=6.0.5"]),
+        ("prior to 7.4.4", ["<7.4.4"]),
+        ("7.2.0 through 7.2.6", [">=7.2.0", "<=7.2.6"]),
+        ("Fixed Versions: v12 (build 12.0.0.1420)", None),
+        ("FortiOS 5.6.9 and below", None),  # more than a phrase: not read
+        ("n/a", None),
+    ],
+)
+def test_phrase_constraints(text: str, want: list[str] | None) -> None:
+    assert phrase_constraints(text) == want
+
+
+def test_a_negated_range_beside_fixed_versions() -> None:
+    """The bench corpus's NSM-style PAN-OS item: fixed versions in one sentence, the versions
+    that are not affected in another; both decide."""
+    text = (
+        "Palo Alto Networks har varslet om en sårbarhet i PAN-OS (CVSS 10,0). Sårbarheten "
+        "gjelder PAN-OS 10.2, 11.0 og 11.1. Versjoner før 10.2.0 er ikke berørt. Oppdater til "
+        "10.2.9-h1, 11.0.4-h1 eller 11.1.2-h3 eller nyere."
+    )
+    r = read(text, "PAN-OS")
+    assert r is not None and r.fixed == ("10.2.9-h1", "11.0.4-h1", "11.1.2-h3")
+    assert r.unaffected == "vers:generic/<10.2.0"
+    assert r.unaffected_sentence == "Versjoner før 10.2.0 er ikke berørt."
+    assert r.verdict("10.1.11") is False and r.verdict("10.2.8") is True
+    assert r.verdict("11.1.2-h3") is False
+    # a bare version that is negated stays unread, never a range
+    assert read("FortiOS 7.4 er ikke berørt.", "FortiOS").unaffected is None  # type: ignore[union-attr]

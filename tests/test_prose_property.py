@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from certbot.prose import read
@@ -130,3 +130,55 @@ def test_an_unexplained_version_makes_the_range_unreadable(rng, pick, extra, eng
     )
     r = read(sentence, "Produkt" if "Produkt" in sentence else "Product")
     assert r is not None and r.affected is None
+
+
+@given(ranges(), st.integers(0, 5), st.booleans())
+def test_a_following_sentence_about_the_product_reads_back(rng, pick, english) -> None:  # type: ignore[no-untyped-def]
+    """NSM's and CERT-EU's way: the product in one sentence, its versions in the next
+    ("Sårbarheten gjelder versjoner …", "Versions … are affected"); a sentence naming
+    something else in between ends that."""
+    branches, _ = rng
+    if english:
+        parts = " and ".join(phrase(b, EN, pick + i) for i, b in enumerate(branches))
+        lead, follow, other = (
+            "A flaw in Product.",
+            f"Versions {parts} are affected.",
+            "It also hits Acme Router.",
+        )
+    else:
+        parts = " og ".join(phrase(b, NB, pick + i) for i, b in enumerate(branches))
+        lead, follow = "En sårbarhet i Produkt.", f"Sårbarheten gjelder versjoner {parts}."
+        other = "Det gjelder også Acme Ruter."
+    name = "Product" if english else "Produkt"
+    r = read(f"{lead} {follow}", name)
+    assert r is not None and r.sentence == follow and r.affected == expected(branches)
+    r = read(f"{lead} {other} {follow}", name)
+    assert r is not None and r.affected is None
+
+
+@given(st.integers(1, 20), st.integers(0, 9), st.integers(0, 40), st.integers(1, 9))
+def test_portable_and_hotfix_versions_are_one_version(major, minor, patch, n) -> None:  # type: ignore[no-untyped-def]
+    """OpenSSH "9.8p1" and PAN-OS "10.2.9-h1" are versions, not a version and a stray word."""
+    for tail in (f"p{n}", f"-h{n}"):
+        hi = f"{major}.{minor}.{patch}{tail}"
+        r = read(f"Produkt før {hi} er berørt.", "Produkt")
+        assert r is not None and r.affected == f"vers:generic/<{hi}"
+
+
+@given(ranges(), st.integers(0, 5), st.booleans())
+def test_a_negated_range_reads_as_not_affected(rng, pick, english) -> None:  # type: ignore[no-untyped-def]
+    """ "Versjoner før 10.2.0 er ikke berørt" / "Versions prior to 8.0.0 are not affected": the
+    range is what the text takes out, every version in it not affected, none outside."""
+    branches, _ = rng
+    b = branches[0]
+    if english:
+        sentence = f"Product {phrase(b, EN, pick)} is not affected."
+    else:
+        sentence = f"Produkt {phrase(b, NB, pick)} er ikke berørt."
+    # "til, men ikke med" / "up to but not including" open a clause of their own ("men",
+    # "but"), so the negation is not read as theirs: not a form negated ranges are written in
+    assume(", men" not in sentence and " but " not in sentence)
+    r = read(sentence, "Product" if english else "Produkt")
+    assert r is not None and r.unaffected == expected([b]), sentence
+    assert r.unaffected_sentence == sentence and not r.negated
+    assert r.verdict(v(b.hi)) is (False if b.hi_incl else None)

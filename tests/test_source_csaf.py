@@ -91,6 +91,16 @@ def test_cisco_without_tlp_is_unknown() -> None:
     assert adv.tlp is None and adv.cvss == 9.8 and len(adv.products) == 259
 
 
+def test_cisco_leaf_release_not_the_train() -> None:
+    """Cisco's tree: product_version "3.2SE" (the train), service_pack "3.2.1SE" (the release
+    that carries the product_id). The release is the product's version."""
+    by_id = {p.entry: p.versions for p in _parse("cisco-sa-20180328-smi2.json").products}
+    assert by_id["CVRFPID-196221"] == "vers:generic/3.2.1SE"
+    assert by_id["CVRFPID-196216"] == "vers:generic/3.2.0SE"
+    assert "vers:generic/16.3.5" in by_id.values()
+    assert "vers:generic/16.3" not in by_id.values()
+
+
 def _doc(**changes: object) -> dict:
     doc = json.loads((DATA / "bsi-2022-0001.json").read_text())
     doc["document"].update(changes)

@@ -10,8 +10,10 @@ before the look-up, and what it learnt is written through it afterwards. Experts
   facts and REJECTED like any other structured source.
 - `certbot.enrich.nvd`: NVD CVE API answers (opt-in per feed, ``enrich_nvd: true``;
   `certbot.sources.nvd.lookup`), written into the case's enrichment (`nvd.apply`).
-- EPSS is a whole daily file (`certbot.sources.epss`), stored as it comes; its look-up is
-  `Store.epss_for` at planning time.
+- `certbot.enrich.epss`: FIRST EPSS scores. The whole daily file comes through the
+  ``kind: epss`` feed (`certbot.sources.epss` fetches and parses it); the expert keeps it
+  (``keep``: table ``epss`` and each scored case's enrichment), answers ``lookup(store, ids)``
+  and writes a fact (``apply``). Planning asks `Store.epss_for`, the same query.
 """
 
 from __future__ import annotations

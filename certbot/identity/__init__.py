@@ -174,6 +174,12 @@ class Catalogue:
                     self._add(self.by_name, split_name(vendor, variant).key, e.id)
                     # Vendor-less (CVE records with vendor "n/a"): "VMware ESXi".
                     self._add(self.by_name, split_name("", f"{vendor} {variant}").key, e.id)
+                    # The current vendor with the former one in the product name:
+                    # "Broadcom" + "VMware ESXi".
+                    for other in e.vendors:
+                        if other != vendor:
+                            key = split_name(vendor, f"{other} {variant}").key
+                            self._add(self.by_name, key, e.id)
         for variant in variants(e.product):  # the bare canonical name, never a short alias
             self._add(self.by_name, split_name("", variant).key, e.id)
         for vendor, product in (*e.kev, *e.cve):
@@ -198,6 +204,14 @@ class Catalogue:
             # A known vendor must agree; the vendor-less keys serve only an unknown vendor.
             if ids := self.by_name.get(name.key):
                 return ids, name
+        v, p = norm(vendor), norm(product)
+        if v and p and v not in self.by_vendor and v.split()[0] == p.split()[0]:
+            # A vendor no entry knows, named after its product ("Wing FTP" / "Wing FTP
+            # Server", "Git SCM" / "git"): the product's own name decides.
+            for variant in variants(product):
+                name = split_name("", variant)
+                if ids := self.by_name.get(name.key):
+                    return ids, name
         return None
 
     def resolve(

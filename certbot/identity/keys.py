@@ -23,6 +23,7 @@ __all__ = [
     "cpe_parts",
     "declared_from_name",
     "item_keys",
+    "own_keys",
     "purl_key",
 ]
 
@@ -67,6 +68,17 @@ def item_keys(vendor: str, product: str, aliases: tuple[str, ...]) -> frozenset[
     for alias in aliases:
         if (ra := identity.resolve(vendor, alias)) and len(ra.entries) == 1:
             keys |= _resolution_keys(ra)
+    return frozenset(keys)
+
+
+@lru_cache(maxsize=65536)
+def own_keys(vendor: str, product: str, aliases: tuple[str, ...]) -> frozenset[str]:
+    """The ``@<entry id>`` keys of the entries the item's own names resolve to (not what they
+    also match): "Google Chrome" is google/chrome, though KEV's Chromium entries concern it."""
+    keys: set[str] = set()
+    for name in (product, *aliases):
+        if r := identity.resolve(vendor, name):
+            keys.update(f"@{e.id}" for e in r.entries)
     return frozenset(keys)
 
 

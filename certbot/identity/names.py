@@ -50,14 +50,20 @@ _UPDATE_PREFIX = {1: "CU", 2: "SP", 3: "RU"}
 _EDITION = re.compile(
     r"\b((?:19|20)\d\d)(\s+r2)?$|\b(subscription edition)$|\bversion\s+(\d{4}|\d\dh\d)$"
 )
+_TRADEMARK = re.compile(r"(?<=[a-z])TM\b|[\u2122\u00ae\u00a9]")
 _PAREN = re.compile(r"\s*\([^)]*\)")
+# An appliance form factor after the product names the hardware the same software runs on:
+# "NetScaler ADC VPX" (virtual), MPX, SDX, CPX (container), BLX (bare metal) are NetScaler ADC.
+_FORM_FACTOR = re.compile(r"\s+(?:vpx|mpx|sdx|cpx|blx)$")
 _COMPOUND = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+", re.IGNORECASE)
 
 
 @lru_cache(maxsize=65536)
 def norm(text: str) -> str:
-    """'Microsoft® Exchange   Server' -> 'microsoft exchange server'; idempotent."""
-    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    """'Microsoft® Exchange   Server' -> 'microsoft exchange server'; idempotent. A trademark
+    sign goes, also as the "TM" CISA writes for it ("EcoStruxureTM Operator Terminal")."""
+    t = _TRADEMARK.sub("", text)
+    t = unicodedata.normalize("NFKD", t).encode("ascii", "ignore").decode().lower()
     t = re.sub(r"[^a-z0-9.+]+", " ", t)
     words = (w.strip(".") for w in t.split())
     return " ".join(w for w in words if w and w not in STOP)
@@ -120,6 +126,8 @@ def split_name(vendor: str, product: str) -> Name:
         edition = e.group(4) or ("se" if e.group(3) else e.group(1) + (e.group(2) or ""))
         edition = " ".join(edition.split())
         p = p[: e.start()].strip()
+    if (ff := _FORM_FACTOR.search(p)) and ff.start() > 0:
+        p = p[: ff.start()]
     if v:
         p = _strip_vendor(v, p)
     return Name(v, p, edition, update)

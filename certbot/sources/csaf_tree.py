@@ -6,7 +6,10 @@ product_version_range), ``full_product_names`` and ``relationships``. A relation
 component's vendor/product/version are what a municipality's inventory matches, and the
 platform is mentioned in the entry.
 
-Versions: ``product_version`` -> ``vers:generic/<v>`` (exact); ``product_version_range`` -> the
+Versions: ``product_version`` -> ``vers:generic/<v>`` (exact); where the product sits on a
+``service_pack`` / ``patch_level`` branch below it whose name is a full version on that line
+(Cisco: product_version "16.3" or "3.2SE", service_pack "16.3.5" or "3.2.1SE"), the leaf's
+version is the product's, not the middle branch's; ``product_version_range`` -> the
 range text as given when `certbot.versions.parse_range` can read it, else None ("version
 unknown") with the raw text kept in ``entry``. Packages: a ``pkg:rpm`` purl gives the product
 name and a ``vers:rpm/[epoch:]version-release``; without a purl, a Red Hat NEVRA in the
@@ -15,6 +18,7 @@ version branch or the name (``telnet-1:0.17-65.el7_6.x86_64``) gives the same.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -107,6 +111,20 @@ def _package(purl: str | None, ctx: dict[str, str], name: str) -> TreeProduct | 
     return None
 
 
+_LEAF_VERSION = ("service_pack", "patch_level")
+
+
+def _leaf_version(ctx: dict[str, str]) -> dict[str, str]:
+    """The context with the leaf's full version as its product_version (see the docstring)."""
+    line = ctx.get("product_version", "")
+    head = re.match(r"\d+(?:\.\d+)*", line)
+    for cat in _LEAF_VERSION:
+        leaf = ctx.get(cat, "")
+        if head and leaf.startswith(head.group(0)) and leaf != line:
+            return {**ctx, "product_version": leaf}
+    return ctx
+
+
 def _leaf(product: dict[str, Any], ctx: dict[str, str]) -> TreeProduct | None:
     pid = _str(product.get("product_id"))
     if not pid:
@@ -123,6 +141,7 @@ def _leaf(product: dict[str, Any], ctx: dict[str, str]) -> TreeProduct | None:
         cv, cp = _from_cpe(cpe)
         vendor, prod = vendor or cv, prod or cp or name
     versions, single, note = None, None, ""
+    ctx = _leaf_version(ctx)
     if pkg is not None and (pkg.versions or pkg.version):
         versions, single = pkg.versions, pkg.version
     else:

@@ -33,24 +33,37 @@ of one product identity from one record, what the CNA data says about a declared
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cmp_to_key
-from typing import Any, Literal
+from typing import Any
 
 from packageurl import PackageURL
 
 from certbot.errors import ParseError
 from certbot.model import TLP, Advisory, AffectedProduct, ProductStatus
+from certbot.sources import cve_forms
 from certbot.sources.cve_facts import cvss_facts, fix_candidates, remediations, ssvc_facts
+from certbot.sources.cve_verdict import Verdict, fixed_for, verdict
 from certbot.sources.cve_versions import Element, Segment, compare, element_segments, read_version
 from certbot.sources.jsonload import load_json
-from certbot.versions import parse_range, version_in
 
+__all__ = [
+    "CVE_ID",
+    "MAX_RECORD_BYTES",
+    "Verdict",
+    "fixed_for",
+    "parse_record",
+    "parse_record_bytes",
+    "verdict",
+]
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
 SUMMARY_MAX = 4000
 MAX_RECORD_BYTES = 2 * 1024 * 1024
+# the end of a "5.x" branch, a release line or an update's builds is no fixed version
+_NO_FIX = {"branch", cve_forms.LINE_NOTE, cve_forms.BUILDS_NOTE}
+_NOTES = {"prior to", "written in version", *cve_forms.NOTES}  # shown in the evidence
+_NO_VERSION = {"n/a", "na", "-", "unspecified", "(no version)"}  # Raw texts that say nothing
 _NA = {"n/a", "na", "unknown", "-", "none", ""}
 _STATUS: dict[str, ProductStatus] = {
     "affected": "affected",
@@ -71,7 +84,6 @@ _REGISTRIES = {  # collectionURL prefix -> purl type (CVE schema's examples)
     "https://hub.docker.com": "docker",
     "https://access.redhat.com/downloads/content/package-browser": "rpm",
 }
-Verdict = Literal["affected", "not_affected", "unknown"]
 
 
 def _text(value: Any) -> str:
@@ -140,7 +152,7 @@ def _inside(version: str, seg: Segment) -> bool:
 
 
 def _fixed(seg: Segment, element: Element, candidates: list[str]) -> str | None:
-    if seg.status != "affected" or seg.exact or seg.note == "branch":
+    if seg.status != "affected" or seg.exact or seg.note in _NO_FIX:
         return None  # a "5.x" branch's end is not a fix
     if seg.hi is not None and not seg.hi_incl:
         return seg.hi
@@ -171,12 +183,21 @@ def _element_products(
     read = element_segments(
         versions if isinstance(versions, list) else [], element.get("defaultStatus")
     )
+    if not read.segments and read.raw and all(r.text.lower() in _NO_VERSION for r in read.raw):
+        # "Exchange Server 2016 Cumulative Update 23", version "N/A": that update's builds
+        if (b := cve_forms.update_builds(vendor, product)) is not None:
+            seg = Segment(*b, read.raw[0].status, cve_forms.BUILDS_NOTE)
+            read = replace(read, segments=(seg,), raw=())
     base = AffectedProduct(vendor, product, cpe=_cpe(element), purl=_purl(element))
     label = f"CVE record ({who})"
     out = []
+    above = [seg for seg in read.segments if seg.note == cve_forms.ABOVE_NOTE]
     for j, seg in enumerate(read.segments):
+        if seg.note == cve_forms.ABOVE_NOTE:
+            continue  # no entry of its own: it bounds the default below (another element's
+            # range, SharePoint 2019's beside 2016's, must not be overruled by an inference)
         tail = {"affected": "", "unaffected": " (not affected)", "unknown": " (status unknown)"}
-        note = f"; read as {seg.note}" if seg.note in ("prior to", "written in version") else ""
+        note = f"; read as {seg.note}" if seg.note in _NOTES else ""
         out.append(
             replace(
                 base,
@@ -199,16 +220,33 @@ def _element_products(
                 )
             )
     if read.default != "unaffected":
-        out.append(
-            replace(
-                base,
-                versions="vers:generic/*" if read.default == "affected" else None,
-                status=_STATUS[read.default],
-                entry=f"{entry}.defaultStatus",
-                evidence=f"{label}: other versions {read.default}",
-            )
-        )
+        out.append(_default_product(base, read, above, f"{entry}.defaultStatus", label))
     return out
+
+
+def _default_product(
+    base: AffectedProduct, read: Element, above: list[Segment], entry: str, label: str
+) -> AffectedProduct:
+    """The entry for the versions no entry lists: every version, or, where the record has no
+    defaultStatus and reads as not affected above its ranges, only those below that."""
+    if above and read.default == "unknown":
+        first = above[0]
+        op = "<" if first.lo_incl else "<="
+        return replace(
+            base,
+            versions=f"vers:generic/{op}{first.lo}",
+            status=_STATUS["unknown"],
+            entry=entry,
+            evidence=f"{label}: versions it does not list are unknown below {first.lo} and "
+            f"read as not affected from {first.lo} on (no defaultStatus)",
+        )
+    return replace(
+        base,
+        versions="vers:generic/*" if read.default == "affected" else None,
+        status=_STATUS[read.default],
+        entry=entry,
+        evidence=f"{label}: other versions {read.default}",
+    )
 
 
 def _container_products(
@@ -321,62 +359,3 @@ def parse_record_bytes(
     if len(doc) > max_bytes:
         raise ParseError(f"CVE record over the cap of {max_bytes} bytes")
     return parse_record(load_json(doc), source)
-
-
-def _group(entry: str) -> str:
-    return entry.rsplit(".", 1)[0]
-
-
-def _element_verdict(products: list[AffectedProduct], version: str) -> Verdict:
-    ranged = [p for p in products if p.versions and not p.entry.endswith(".defaultStatus")]
-    for p in ranged:
-        inside = version_in(version, p.versions or "")
-        if inside is None:
-            return "unknown"
-        if inside:
-            return {
-                "affected": "affected",
-                "not_affected": "not_affected",
-                "fixed": "not_affected",
-            }.get(p.status, "unknown")  # type: ignore[return-value]
-    default = next((p for p in products if p.entry.endswith(".defaultStatus")), None)
-    raw = [p for p in products if p.versions is None and not p.entry.endswith(".defaultStatus")]
-    if (
-        default is not None
-        and default.status == "affected"
-        and parse_range(default.versions) is not None
-    ):
-        return "affected" if all(r.status == "affected" for r in raw) else "unknown"
-    if default is not None or raw:
-        return "unknown"
-    return "not_affected"
-
-
-def verdict(products: Iterable[AffectedProduct], version: str) -> Verdict:
-    """What the record's entries for one product say about ``version``: "affected" if any
-    ``affected[]`` element says so, else "unknown" if any cannot tell, else "not_affected".
-    Containment is `certbot.versions.version_in`, the matcher's own check."""
-    groups: dict[str, list[AffectedProduct]] = {}
-    for p in products:
-        groups.setdefault(_group(p.entry), []).append(p)
-    if not groups:
-        return "unknown"
-    found = {_element_verdict(g, version) for g in groups.values()}
-    return (
-        "affected" if "affected" in found else "unknown" if "unknown" in found else "not_affected"
-    )
-
-
-def fixed_for(products: Iterable[AffectedProduct], declared_version: str) -> str | None:
-    """The fixed version of the branch that holds ``declared_version`` (7.2.4 -> 7.2.7 for
-    CVE-2024-21762's FortiOS), or None when the record does not give one."""
-    for p in products:
-        if (
-            p.status == "affected"
-            and p.versions
-            and p.fixed_version
-            and not p.entry.endswith(".defaultStatus")
-        ):
-            if version_in(declared_version, p.versions):
-                return p.fixed_version
-    return None

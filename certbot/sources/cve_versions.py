@@ -28,8 +28,12 @@ How the odd real forms are read (fixtures/README "CVE JSON 5 records"):
 - a pre-release lower bound ("2.44.0-rc0") is widened to its release (RPM order puts rc after);
 - leading zeros ("15.02.0") and an RPM epoch ("0:8.7p1-38.el9_4.1") are dropped;
 - an inverted range (Windows 6.0.0 lessThan 1.001) holds nothing and is skipped;
-- prose ("5.6.9 and below", "n/a", "Fixed Versions: v12 (build ...)") yields no range: it
-  becomes a rangeless `Raw` entry, i.e. "possibly affected", never a wrong range;
+- version phrases ("5.6.9 and below"), "ESXi80U3-24022510", "2019 (14.0)" and a lone "7.0"
+  beside ranges from release lines: see `certbot.sources.cve_forms`; other prose ("n/a",
+  "Fixed Versions: v12 (build ...)") becomes a rangeless `Raw` entry ("possibly affected");
+- no ``defaultStatus``, nothing unreadable or "unknown", some affected range (Microsoft,
+  Google, git): versions above the lowest range end that no entry holds are unaffected (the
+  CNA's bounds are its fixes); an explicit ``defaultStatus: unknown`` keeps them unknown;
 - a range with one unreadable bound keeps the readable side with status "unknown" (not for
   "patch", whose bound means nothing without its release);
 - an edition word in a version ("13.1-FIPS", "12.1-NDcPP") makes it unreadable: it names a
@@ -46,6 +50,7 @@ from typing import Any, Literal
 
 from univers.versions import RpmVersion
 
+from certbot.sources import cve_forms
 from certbot.versions import normalise_version, parse_range
 
 Status = Literal["affected", "unaffected", "unknown"]
@@ -142,7 +147,7 @@ def _lower(text: Any) -> tuple[bool, str | None]:
     """(readable, bound) for a range start."""
     if not isinstance(text, str) or text.strip().lower() in _START:
         return True, None
-    v = read_version(text)
+    v = read_version(text) or read_version(cve_forms.parenthesised(text) or "")
     if v is None:
         return False, None
     stripped = _PRE.sub("", v)
@@ -155,7 +160,7 @@ def _upper(text: str) -> tuple[bool, str | None]:
     star = _star_bound(text)
     if star is not None:
         return star
-    v = read_version(text)
+    v = read_version(text) or read_version(cve_forms.vmware_update(text) or "")
     return (v is not None), v
 
 
@@ -240,7 +245,7 @@ def _range_text(text: str, status: Status) -> Segment | None:
     return Segment(lo, lo_incl, hi, hi_incl, status, "written in version")
 
 
-def _single(entry: dict[str, Any], status: Status) -> list[Segment] | Raw:
+def _single(entry: dict[str, Any], status: Status, lines: bool) -> list[Segment] | Raw:
     text = entry.get("version")
     if not isinstance(text, str):
         return Raw("(no version)", status)
@@ -254,6 +259,10 @@ def _single(entry: dict[str, Any], status: Status) -> list[Segment] | Raw:
         seg = _range_text(text, status)
         return [seg] if seg else Raw(text.strip(), status)
     v = read_version(text)
+    if v and lines and cve_forms.is_line(text):  # "7.0" beside "8.0" lessThan …: the 7.0 line
+        return [Segment(v, True, cve_forms.next_line(v), False, status, cve_forms.LINE_NOTE)]
+    if v is None and (cons := cve_forms.phrase(text)) and (seg := _range_text(cons, status)):
+        return [replace(seg, note=cve_forms.PHRASE_NOTE)]
     return [Segment(v, True, v, True, status)] if v else Raw(text.strip(), status)
 
 
@@ -295,8 +304,9 @@ def _bounded(entry: dict[str, Any], status: Status, vtype: str) -> list[Segment]
     return [seg]
 
 
-def entry_segments(entry: Any) -> list[Segment] | Raw | None:
-    """One ``versions[]`` entry -> its segments, a `Raw` entry, or None (not an entry)."""
+def entry_segments(entry: Any, lines: bool = False) -> list[Segment] | Raw | None:
+    """One ``versions[]`` entry -> its segments, a `Raw` entry, or None (not an entry).
+    ``lines``: the element starts its ranges at release lines (`cve_forms.release_lines`)."""
     if not isinstance(entry, dict):
         return None
     status = _status(entry.get("status"))
@@ -305,7 +315,7 @@ def entry_segments(entry: Any) -> list[Segment] | Raw | None:
     vtype = str(entry.get("versionType") or "").strip().lower()
     if isinstance(entry.get("lessThan"), str) or isinstance(entry.get("lessThanOrEqual"), str):
         return _bounded(entry, status, vtype)
-    return _single(entry, status)
+    return _single(entry, status, lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,19 +331,46 @@ def element_segments(versions: Iterable[Any], default: Any) -> Element:
     """Entries in the CNA's order -> disjoint segments (first entry wins, as the schema says)."""
     kept: list[Segment] = []
     raw: list[Raw] = []
+    versions = list(versions)
+    lines = cve_forms.release_lines(versions)
+    uppers: list[Segment] = []  # the upper end of each affected range entry
+    unknown = False
     for entry in versions:
-        got = entry_segments(entry)
+        got = entry_segments(entry, lines)
         if got is None:
             continue
         if isinstance(got, Raw):
             raw.append(got)
             continue
+        unknown = unknown or any(g.status == "unknown" for g in got)
+        tops = [g for g in got if g.hi is not None]
+        top = max(tops, key=lambda g: _key(g.hi or "0"), default=None)
+        if (
+            top
+            and len(tops) == len(got)
+            and not top.exact
+            and _status(entry.get("status")) == "affected"
+        ):
+            uppers.append(top)  # an entry open above (lessThan "*") has no upper end
         for seg in got:
             pieces = [seg]
             for old in kept:
                 pieces = [p for piece in pieces for p in subtract(piece, old)]
             kept.extend(pieces)
+    if default is None and not raw and not unknown and uppers:
+        kept.extend(_above(kept, uppers))
     return Element(tuple(kept), tuple(raw), _status(default) or "unknown")
+
+
+def _above(kept: list[Segment], uppers: list[Segment]) -> list[Segment]:
+    """No defaultStatus: the versions above the lowest upper bound of an affected range entry
+    that no entry holds are unaffected (the CNA's bounds are its fixes). Only where some entry
+    is a range (a list of single versions says nothing about the versions between them)."""
+    low = min(uppers, key=lambda s: (_key(s.hi or ""), s.hi_incl))
+    pieces = [Segment(low.hi, not low.hi_incl, None, False, "unaffected", cve_forms.ABOVE_NOTE)]
+    for old in kept:
+        pieces = [p for piece in pieces for p in subtract(piece, old)]
+    return pieces
 
 
 def status_at(element: Element, version: str) -> Status:

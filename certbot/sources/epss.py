@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from certbot.enrich import epss as epss_expert
 from certbot.errors import ParseError
 from certbot.sources import Source
 from certbot.sources.jsonload import load_json
@@ -128,21 +129,6 @@ class EpssSource(Source):
         return parse_scores(doc)
 
     def enrich(self, store: Any, doc: bytes, feed: FeedConfig) -> int:
-        """Pipeline hook (run in the store's writer thread): put each known CVE's score into
-        its case's enrichment (``epss``, ``epss_percentile``, ``epss_date``); return how many
-        cases were updated."""
-        result = parse_scores(doc)
-        store.replace_epss(
-            [(cve, score[0], score[1]) for cve, score in result.scores.items()],
-            result.score_date,
-            result.model_version,
-        )
-        updated = 0
-        for alias, case_id in store.cve_aliases():
-            score = result.scores.get(alias)
-            if score is not None:
-                store.set_enrichment(case_id, "epss", score[0])
-                store.set_enrichment(case_id, "epss_percentile", score[1])
-                store.set_enrichment(case_id, "epss_date", result.score_date)
-                updated += 1
-        return updated
+        """Pipeline hook (run in the store's writer thread): the EPSS expert keeps the scores
+        (`certbot.enrich.epss.keep`); returns how many cases were updated."""
+        return epss_expert.keep(store, parse_scores(doc))
