@@ -38,7 +38,10 @@ def many_targets(n: int):
 
 async def test_concurrent_sends_share_transactions_and_all_are_recorded(store):
     clock = Clock()
-    cfg = config([many_targets(40)], service={"dispatch": {"concurrency": 16}})
+    cfg = config(
+        [many_targets(40)],
+        service={"dispatch": {"concurrency": 16}, "routing": {"group_bursts": False}},
+    )  # one delivery per case: grouping would fold the five cases into one message
     p = Pipeline(cfg, store, http=None, clock=clock)
     cves = [f"CVE-2026-{30000 + i}" for i in range(5)]
     p._ingest_and_plan(FEED, [kev(c, "Fortinet", "FortiOS") for c in cves], SourceState())
