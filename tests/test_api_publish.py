@@ -116,8 +116,7 @@ async def test_revision_unchanged_stricter_tlp_and_withdraw(tmp_path):
         pid = first["id"]
         status, same, _ = await api.post(ADVISORIES, PUB, draft(id=pid))
         assert status == 200 and same["status"] == "unchanged" and same["deliveries"] == []
-        fixed = [{"vendor": "Fortinet", "product": "FortiOS", "versions": "7.2.0 til 7.2.6",
-                  "fixed": ["7.2.7"]}]  # fmt: skip
+        fixed = [{**draft()["products"][0], "fixed": ["7.2.7"]}]
         status, rev, _ = await api.post(ADVISORIES, PUB, draft(id=pid, products=fixed))
         assert status == 200 and rev["status"] == "revised" and rev["revision"] == 2
         assert rev["changes"] and rev["id"] == pid
@@ -166,9 +165,10 @@ async def test_tokens_without_publish_and_invalid_drafts_write_nothing(tmp_path)
         )
         assert status == 409 and "9999" in body["detail"]
         async with api.session.post(
-            api.base + ADVISORIES, data=b"{not json", headers={
-                "Authorization": f"Bearer {PUB}", "Content-Type": "application/json"}
-        ) as resp:  # fmt: skip
+            api.base + ADVISORIES,
+            data=b"{not json",
+            headers={"Authorization": f"Bearer {PUB}", "Content-Type": "application/json"},
+        ) as resp:
             assert resp.status == 400 and resp.content_type == "application/problem+json"
         assert rows(db) == before and audit(db) == []
 
