@@ -63,12 +63,27 @@ class Api:
 
     async def get(self, path: str, token: str | None = None, **params: Any) -> tuple[int, Any, Any]:
         """GET ``path``; the answer is validated against the OpenAPI document first."""
+        return await self.request("get", path, token, None, **params)
+
+    async def post(
+        self, path: str, token: str | None, body: Any, **params: Any
+    ) -> tuple[int, Any, Any]:
+        """POST ``body`` as JSON to ``path``; the answer is validated against the document."""
+        return await self.request("post", path, token, json.dumps(body).encode(), **params)
+
+    async def request(
+        self, method: str, path: str, token: str | None, raw: bytes | None, **params: Any
+    ) -> tuple[int, Any, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if raw is not None:
+            headers["Content-Type"] = "application/json"
         query = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()}
-        async with self.session.get(self.base + path, headers=headers, params=query) as resp:
+        async with self.session.request(
+            method, self.base + path, headers=headers, params=query, data=raw
+        ) as resp:
             data = await resp.read()
             status, ctype, hdrs = resp.status, resp.content_type, resp.headers
-        req = MockRequest(self.base, "get", path, args=query, headers=headers)
+        req = MockRequest(self.base, method, path, args=query, headers=headers, data=raw)
         SPEC.validate_response(
             req, MockResponse(data, status, headers=dict(hdrs), content_type=ctype)
         )

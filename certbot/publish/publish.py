@@ -10,7 +10,8 @@ match -> priority -> TLP -> outbox slices as every feed (`Pipeline`'s batch path
 explicit recipients matched on top (`recipients`). A revision to a stricter TLP is refused
 unless ``confirm_tlp``. `dry_run` runs exactly this on a scratch copy of the database and
 returns what it would do; the real database is not written. `check_operator` refuses a name
-that is not a configured operator. Refusals raise `PublishRefused`.
+that is not a configured operator; an API client holding the ``publish`` scope
+(``service.api.clients``) is one, as ``api:<client id>``. Refusals raise `PublishRefused`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from certbot.publish.recipients import RecipientMatcher, planning_config, recipi
 from certbot.sources import SourceState
 from certbot.store import Store
 
+API = "api:"  # the operator name of an API client: api:<client id>
 SRM_FEED = FeedConfig.model_construct(id=SOURCE, kind=SOURCE, name="KommuneCERT")
 
 
@@ -66,6 +68,8 @@ def operator_names(config: Config) -> set[str]:
     names = set(config.service.publish.operators)
     for p in config.service.operators:
         names |= {p.user_id, *([p.name] if p.name else [])}
+    api = config.service.api
+    names |= {f"{API}{c.id}" for c in api.clients if "publish" in c.scopes} if api else set()
     return names
 
 

@@ -5,7 +5,9 @@ Contract: the part ``api`` of `certbot.httpd`, switched on by ``service.api``. I
 for the calling client's `Viewer`, so every answer is bounded by the client's TLP clearance
 and, for a municipality-scoped client, by its municipality. Order of checks for each request:
 token (401), scope (403), rate (429), query string against the route's model (400), the
-municipality / county asked for (403). Every error below ``/api/v1/`` is problem+json; answers
+municipality / county asked for (403). The POST routes (publishing, scope ``publish``) are
+answered by `certbot.web.api_publish` after the same token, scope, rate and query checks.
+Every error below ``/api/v1/`` is problem+json; answers
 carry ``Cache-Control: no-store``. ``/api/v1/openapi.json`` (the document) needs no token.
 """
 
@@ -25,7 +27,7 @@ from certbot.errors import ConfigError
 from certbot.model import TLP
 from certbot.redact import register_secret
 from certbot.store.overview import CaseFilter, RowFilter
-from certbot.web import metrics
+from certbot.web import api_publish, metrics
 from certbot.web.api_auth import SAFE_HEADERS, Client, Clients, problem
 from certbot.web.api_read import OutOfScope, Reader
 from certbot.web.api_spec import (
@@ -141,7 +143,7 @@ class Api:
         self.clients = clients
 
     def endpoint(self, route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-        handler = HANDLERS[route.op]
+        handler = HANDLERS.get(route.op)
 
         async def serve(request: web.Request) -> web.StreamResponse:
             client, refused = await self.clients.admit(request, route.scope or "read")
@@ -154,6 +156,8 @@ class Api:
                 return problem(400, _bad_query(exc))
             except ValueError as exc:
                 return problem(400, str(exc))
+            if handler is None:  # a POST: publishing
+                return await api_publish.answer(self.app, client, route, request, q)
             return await self._answer(client, handler, request, q)
 
         return serve
@@ -204,7 +208,9 @@ def build(app: App, clients: Clients) -> web.Application:
 
     sub.router.add_get("/openapi.json", spec)
     for route in ROUTES:
-        sub.router.add_get(route.path.removeprefix(PREFIX), api.endpoint(route))
+        sub.router.add_route(
+            route.method.upper(), route.path.removeprefix(PREFIX), api.endpoint(route)
+        )
     return sub
 
 

@@ -45,6 +45,8 @@ TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
     429: "Too many requests",
     500: "Internal error",
 }

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
+from certbot.publish.draft import Draft
 from certbot.web.models import (
     AckOut,
     AckStatus,
@@ -27,6 +28,7 @@ from certbot.web.models import (
     IncidentOut,
     Out,
     SectorSummary,
+    TlpLabel,
 )
 
 PREFIX = "/api/v1"
@@ -79,6 +81,24 @@ class SectorQuery(Out):
     days: int = Field(default=90, ge=1, le=366, description="days of the P1/P2 trend")
 
 
+class PublishQuery(Out):
+    dry_run: bool = Field(default=False, description="plan only: nothing is written or sent")
+    confirm_tlp: bool = Field(default=False, description="accept a revision to a stricter TLP")
+
+
+class WithdrawQuery(Out):
+    dry_run: bool = Field(default=False, description="plan only: nothing is written or sent")
+
+
+# --- request bodies -----------------------------------------------------------------------
+
+
+class WithdrawBody(Out):
+    reason: str | None = Field(
+        default=None, max_length=2000, description="why (shown to the municipalities)"
+    )
+
+
 # --- answers ------------------------------------------------------------------------------
 
 
@@ -109,6 +129,36 @@ class FeedList(Out):
     items: list[FeedStatus]
 
 
+class PlannedDelivery(Out):
+    """One delivery the publish planned (or, in a dry run, would plan) and its TLP decision."""
+
+    municipality: str = Field(description="kommunenummer")
+    target: str
+    channel: str
+    kind: str = Field(description="alert, update, ...")
+    priority: int = Field(ge=1, le=4)
+    tlp: TlpLabel
+    tlp_decision: Literal["allowed", "blocked"]
+    status: str = Field(description="outbox status: pending, digest, blocked, ...")
+    reason: str | None = Field(description="why the TLP rules blocked it; null when allowed")
+
+
+class PublishOutcome(Out):
+    """What a publish, revision or withdrawal did; for a dry run what it would do."""
+
+    id: str
+    revision: int = Field(ge=1)
+    status: Literal["published", "revised", "unchanged", "withdrawn"]
+    dry_run: bool = Field(description="true: nothing was written or sent")
+    case_id: str | None = Field(description="the case the advisory became; null when unplanned")
+    material: bool = Field(description="false: a text-only change, no update is sent")
+    changes: list[str]
+    warnings: list[str]
+    unknown_recipients: list[str]
+    paths: dict[str, list[str]] = Field(description="kommunenummer -> the priority decision path")
+    deliveries: list[PlannedDelivery]
+
+
 class Problem(Out):
     """RFC 9457 problem details."""
 
@@ -117,6 +167,12 @@ class Problem(Out):
     status: int
     detail: str | None = None
     instance: str | None = None
+
+
+class InvalidProblem(Problem):
+    """A 422: the body is not a valid draft; one line per problem (field: message)."""
+
+    errors: list[str]
 
 
 class Check(Out):
@@ -143,6 +199,8 @@ class Route:
     query: type[BaseModel] | None = None
     scope: str | None = "read"  # None: no token needed
     path_params: tuple[str, ...] = ()
+    method: Literal["get", "post"] = "get"
+    body: type[BaseModel] | None = None  # the JSON request body of a POST
 
 
 ROUTES: tuple[Route, ...] = (
@@ -166,6 +224,28 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{PREFIX}/incidents", "listIncidents", "Incident reports", IncidentPage, IncidentQuery),
     Route(f"{PREFIX}/sector", "getSector", "The sector at a glance", SectorSummary, SectorQuery),
     Route(f"{PREFIX}/feeds", "listFeeds", "Feed health", FeedList),
+    Route(
+        f"{PREFIX}/advisories",
+        "publishAdvisory",
+        "Publish the team's own advisory from a draft, or revise it (same id): the ordinary "
+        "match, priority, TLP and outbox path; dry_run plans it and writes nothing",
+        PublishOutcome,
+        PublishQuery,
+        scope="publish",
+        method="post",
+        body=Draft,
+    ),
+    Route(
+        f"{PREFIX}/advisories/{{advisory_id}}/withdraw",
+        "withdrawAdvisory",
+        "Withdraw a published advisory; those alerted are told",
+        PublishOutcome,
+        WithdrawQuery,
+        scope="publish",
+        path_params=("advisory_id",),
+        method="post",
+        body=WithdrawBody,
+    ),
 )
 HEALTH_ROUTES: tuple[Route, ...] = (
     Route("/healthz", "healthz", "The process is up", Health, scope=None),
@@ -177,6 +257,12 @@ ERRORS = {
     "403": "The token lacks the scope, or the municipality is not the client's",
     "404": "Not found",
     "429": "Rate limit; see Retry-After",
+}
+POST_ERRORS = {
+    "400": "Bad query parameters, or the body is not JSON",
+    "409": "Refused, nothing written: a revision to a stricter TLP without confirm_tlp, "
+    "recipients not configured, an unknown or withdrawn advisory",
+    "422": "The body is not a valid draft",
 }
 
 
@@ -214,8 +300,13 @@ def _operation(route: Route, ref: dict[str, str]) -> dict[str, Any]:
         }
     }
     codes = ERRORS if route.scope else {"503": "Not ready"} if route.op == "readyz" else {}
-    for code, text in codes.items():
-        if code == "503":
+    if route.body is not None:
+        codes = {**codes, **POST_ERRORS}
+    for code, text in sorted(codes.items()):
+        if code == "422":
+            schema = {"schema": {"$ref": ref["InvalidProblem"]}}
+            responses[code] = {"description": text, "content": {PROBLEM_JSON: schema}}
+        elif code == "503":
             responses[code] = {
                 "description": text,
                 "content": {"application/json": {"schema": {"$ref": ref["Readiness"]}}},
@@ -229,6 +320,9 @@ def _operation(route: Route, ref: dict[str, str]) -> dict[str, Any]:
         "responses": responses,
     }
     op["security"] = [{"bearer": []}] if route.scope else []
+    if route.body is not None:
+        body = {"schema": {"$ref": ref[route.body.__name__]}}
+        op["requestBody"] = {"required": True, "content": {"application/json": body}}
     return op
 
 
@@ -236,15 +330,20 @@ def openapi() -> dict[str, Any]:
     """The OpenAPI 3.1 document of `ROUTES` and `HEALTH_ROUTES`."""
     routes = ROUTES + HEALTH_ROUTES
     models: list[type[BaseModel]] = sorted(
-        {r.response for r in routes} | {Problem, Readiness}, key=lambda m: m.__name__
+        {r.response for r in routes} | {Problem, InvalidProblem, Readiness},
+        key=lambda m: m.__name__,
     )
-    mode: Literal["serialization"] = "serialization"
-    _, top = models_json_schema(
-        [(m, mode) for m in models], ref_template="#/components/schemas/{model}"
-    )
+    bodies = sorted({r.body for r in routes if r.body is not None}, key=lambda m: m.__name__)
+    modes: list[tuple[type[BaseModel], Literal["serialization", "validation"]]] = [
+        *((m, "serialization") for m in models),
+        *((m, "validation") for m in bodies),
+    ]
+    _, top = models_json_schema(modes, ref_template="#/components/schemas/{model}")
     schemas = top.get("$defs", {})
     ref = {name: f"#/components/schemas/{name}" for name in schemas}
-    paths = {r.path: {"get": _operation(r, ref)} for r in routes}
+    paths: dict[str, dict[str, Any]] = {}
+    for r in routes:
+        paths.setdefault(r.path, {})[r.method] = _operation(r, ref)
     paths[f"{PREFIX}/openapi.json"] = {
         "get": {
             "operationId": "openapi",
@@ -278,7 +377,9 @@ def openapi() -> dict[str, Any]:
             "title": "certbot API",
             "version": "1",
             "description": "The sector overview of certbot: cases, matches per municipality, "
-            "deliveries, acknowledgements, incidents, the sector summary and feed health. "
+            "deliveries, acknowledgements, incidents, the sector summary and feed health; "
+            "clients with the publish scope publish, revise and withdraw the team's own "
+            "advisories. "
             "Every answer is bounded by the client's TLP clearance: text above it is null "
             "and the item is marked withheld.",
         },
