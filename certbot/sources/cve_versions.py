@@ -342,7 +342,7 @@ def element_segments(versions: Iterable[Any], default: Any) -> Element:
         if isinstance(got, Raw):
             raw.append(got)
             continue
-        unknown = unknown or any(g.status == "unknown" for g in got)
+        unknown = unknown or _says_unknown(entry) or any(g.status == "unknown" for g in got)
         tops = [g for g in got if g.hi is not None]
         top = max(tops, key=lambda g: _key(g.hi or "0"), default=None)
         if (
@@ -362,6 +362,22 @@ def element_segments(versions: Iterable[Any], default: Any) -> Element:
     return Element(tuple(kept), tuple(raw), _status(default) or "unknown")
 
 
+def _says_unknown(entry: dict[str, Any]) -> bool:
+    """The CNA marks the entry, or a change inside its range, "unknown" (even one a later change
+    at the same version overrides): then the record's open end stays unknown."""
+    upper = entry.get("lessThan") or entry.get("lessThanOrEqual")
+    if _status(entry.get("status")) == "unknown" or upper is None:
+        return _status(entry.get("status")) == "unknown"
+    hi, changes = read_version(upper), entry.get("changes")
+    for ch in changes if isinstance(changes, list) else []:
+        if isinstance(ch, dict) and _status(ch.get("status")) == "unknown":
+            at = read_version(ch.get("at"))
+            c = compare(at, hi) if at and hi else -1
+            if c < 0 or (c == 0 and "lessThan" not in entry):
+                return True
+    return False
+
+
 def _above(kept: list[Segment], uppers: list[Segment]) -> list[Segment]:
     """No defaultStatus: the versions above the lowest upper bound of an affected range entry
     that no entry holds are unaffected (the CNA's bounds are its fixes). Only where some entry
@@ -371,20 +387,3 @@ def _above(kept: list[Segment], uppers: list[Segment]) -> list[Segment]:
     for old in kept:
         pieces = [p for piece in pieces for p in subtract(piece, old)]
     return pieces
-
-
-def status_at(element: Element, version: str) -> Status:
-    """The oracle: the CVE schema's algorithm over a read element (used by tests and bench)."""
-    v = read_version(version)
-    if v is None:
-        return "unknown"
-    for seg in element.segments:
-        lo_ok = seg.lo is None or compare(v, seg.lo) > (-1 if seg.lo_incl else 0)
-        hi_ok = seg.hi is None or compare(v, seg.hi) < (1 if seg.hi_incl else 0)
-        if lo_ok and hi_ok:
-            return seg.status
-    if element.raw and not (
-        element.default == "affected" and all(r.status == "affected" for r in element.raw)
-    ):
-        return "unknown"
-    return element.default
