@@ -59,13 +59,22 @@ def no_network():
     socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
 
 
+def golden_path(name: str) -> Path:
+    """Where the golden file ``name`` lives (see `golden`)."""
+    return GOLDEN / (f"{name}.golden" if name.endswith(".html") else name)
+
+
 @pytest.fixture
 def golden(request: pytest.FixtureRequest):
-    """``golden(name, text)`` compares text with tests/golden/<name>; --update-golden rewrites."""
+    """``golden(name, text)`` compares text with tests/golden/<name>; --update-golden rewrites.
+
+    An HTML golden is stored as ``<name>.golden``: it is expected output (data), and a code tool
+    that reads ``.html`` as source (``duplicates``, an HTML linter) would otherwise take each
+    rendered page for a second copy of the template that made it."""
     update = request.config.getoption("--update-golden")
 
     def check(name: str, text: str) -> None:
-        path = GOLDEN / name
+        path = golden_path(name)
         if update or not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
