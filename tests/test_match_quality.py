@@ -144,3 +144,22 @@ def test_cisa_trademark_spelling_and_the_runtime_name() -> None:
     case = Case("icsa-25-010-02", list(get_source("csaf").parse(doc, feed)))
     m = matched(case, "Schneider Electric", "EcoStruxure Operator Terminal Expert", "3.4")
     assert m is not None and m.verdict == "confirmed"
+
+
+@pytest.mark.parametrize(
+    ("version", "affected"),
+    [
+        ("15.2.1544.4", None),  # Exchange 2019 CU14 with the fix: nothing leaves it unknown
+        ("15.2.1258.12", "confirmed"),  # Exchange 2019 CU13 before the fix
+        ("15.1.2507.35", "confirmed"),  # Exchange 2016 CU23, named in the record
+    ],
+)
+def test_an_update_named_in_the_product_leaves_only_its_own_line_unknown(
+    version: str, affected: str | None
+) -> None:
+    """CVE-2024-21410 lists "Exchange Server 2016 Cumulative Update 23" with version "N/A" and
+    no defaultStatus: what it leaves unknown is the other 2016 (15.1) builds, not a patched
+    Exchange 2019 (15.2) that the record's own 2019 entries leave out (the demo's Bergen)."""
+    case = record_case("CVE-2024-21410", "Microsoft", "Exchange Server")
+    m = matched(case, "Microsoft", "Exchange Server", version)
+    assert (m.affected if m else None) == affected

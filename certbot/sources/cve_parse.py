@@ -240,6 +240,19 @@ def _default_product(
             evidence=f"{label}: versions it does not list are unknown below {first.lo} and "
             f"read as not affected from {first.lo} on (no defaultStatus)",
         )
+    builds = [seg for seg in read.segments if seg.note == cve_forms.BUILDS_NOTE]
+    if builds and read.default == "unknown" and builds[0].lo:
+        # "Exchange Server 2016 Cumulative Update 23": what the entry leaves unknown is the
+        # other builds of its own release line (15.1), not Exchange 2019's 15.2 builds.
+        line = ".".join(builds[0].lo.split(".")[:2])
+        return replace(
+            base,
+            versions=f"vers:generic/>={line}|<{cve_forms.next_line(line)}",
+            status=_STATUS["unknown"],
+            entry=entry,
+            evidence=f"{label}: other builds of the {line} line unknown (the product name "
+            "names one update)",
+        )
     return replace(
         base,
         versions="vers:generic/*" if read.default == "affected" else None,
