@@ -324,20 +324,28 @@ class Matcher:
         versioned: set[str],
         nots: dict[tuple[str, int], list[verdict.Exclusion]],
     ) -> None:
-        """The text rule over the case's prose advisories (a withdrawn one matches nobody)."""
+        """The text rule over the case's prose advisories (a withdrawn one matches nobody), and
+        over a structured one naming no product (CNA "n/a"): only to decide the version of an
+        item another source matched without versions (`prose_match.versionless`)."""
         by_prose: dict[tuple[str, int], bool] = {}  # items whose version prose decided
         for adv in case.advisories:
-            if adv.structured or adv.withdrawn:
+            if (adv.structured and adv.products) or adv.withdrawn:
                 continue
             text = f"{adv.title}\n{adv.summary}"
             readings: dict[str, prose.ProseReading | None] = {}
             for ref, name in self._text_hits(text):
-                if not ref.ikeys.isdisjoint(versioned) or self._spelled_in(ref.item, versioned):
+                if not ref.ikeys.isdisjoint(versioned) or prose_match.spelled_in(
+                    ref.item, versioned
+                ):
                     continue  # a structured source already said whether this version is hit
+                if adv.structured and not prose_match.versionless(best, ref):
+                    continue
                 reading = prose_match.item_reading(text, ref.item, readings)
                 said, detail = prose_match.text_verdict(
                     ref.item, name, reading, self._version_verdict
                 )
+                if adv.structured and said is None:
+                    continue
                 m = Match(
                     case.id,
                     ref.subscriber,
@@ -361,12 +369,6 @@ class Matcher:
                 else:
                     m = replace(m, affected="possible")
                 prose_match.keep_text(best, by_prose, m, said, self._keep)
-
-    @staticmethod
-    def _spelled_in(item: InventoryItem, versioned: set[str]) -> bool:
-        vendor = norm(item.vendor)
-        names = {norm(item.product), *(norm(a) for a in item.aliases)}
-        return any(f"{vendor}|{n}" in versioned for n in names)
 
     @staticmethod
     def _keep(best: dict[tuple[str, int], Match], m: Match) -> None:

@@ -187,6 +187,11 @@ def _constraints(name: str, m: re.Match[str]) -> tuple[list[str], list[str]]:
         return [f">={_v(g[0])}", f"<={_v(g[2])}"], []
     if name == "dash":
         return [f">={_v(g[0])}", f"<={_v(g[1])}"], []
+    if name == "branch_before":  # groups: branch, patched bound, its patch, plain bound
+        upper = f"<={_v(g[1])}" if g[1] else f"<{_v(g[3])}"
+        return [f">={_v(g[0])}", upper], []
+    if name == "before_patch":
+        return [f"<={_v(g[0])}"], []
     if name == "before":
         return [f"<{_v(g[0])}"], []
     return [f"<={_v(g[0])}"], []  # through, and_earlier
@@ -237,10 +242,31 @@ def phrase_constraints(text: str) -> list[str] | None:
     return cons if not re.sub(r"(?:,|;|\b(?:and|or|og|eller)\b|\s)+", "", rest) else None
 
 
+def _same_branch_once(cons: list[str]) -> list[str]:
+    """Two ranges from one branch ("8.8.x before 8.8.10 patch 7 or 8.8.x before 8.8.11 patch
+    3") become the wider one: a vers range names each bound once."""
+    merged: list[str] = []
+    lower_at: dict[str, int] = {}  # a lower bound -> where its pair stands in ``merged``
+    i = 0
+    while i < len(cons):
+        lo, hi = cons[i], cons[i + 1] if i + 1 < len(cons) else ""
+        if not (lo[0] == ">" and hi[:1] == "<"):
+            merged.append(lo)
+            i += 1
+            continue
+        if lo not in lower_at:
+            lower_at[lo] = len(merged)
+            merged += [lo, hi]
+        elif version_in(hi.lstrip("<="), "vers:generic/" + merged[lower_at[lo] + 1]) is False:
+            merged[lower_at[lo] + 1] = hi  # the later upper bound covers the earlier one
+        i += 2
+    return merged
+
+
 def _range(cons: list[str]) -> str | None:
     if not cons:
         return None
-    text = "vers:generic/" + "|".join(cons)
+    text = "vers:generic/" + "|".join(_same_branch_once(cons))
     return text if parse_range(text) is not None else None
 
 

@@ -46,6 +46,12 @@ _FIXED_VERB = (
 )
 _UPGRADE_VERB = r"(?:oppdater\w*|oppgrader\w*|upgrad\w*|updat\w*|installer\w*|install)"
 
+# A release branch written with a wildcard ("8.8.x"), and a version with a patch level
+# ("8.8.11 patch 3"): the number and the patch count.
+_BRANCH = r"(?<![\w.\-/])(\d+(?:\.\d+)*)\.x\b"
+_PATCHED = r"(?<![\w.\-/])(\d+(?:\.\d+)+)\s+patch\s+(\d+)\b"
+_BOUND = rf"(?:{_PATCHED}|{_V})"
+
 # The range forms, tried left to right in the text; at one position the first form wins.
 RANGE_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, _I))
@@ -70,6 +76,11 @@ RANGE_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "dash",
             rf"(?<![\w.\-/])v?(\d+(?:\.\d+)+)\s*[-–]\s*v?(\d+(?:\.\d+)+)(?![\w/]|\.\d){_QUALIFIER}",
         ),
+        # CVE descriptions: "8.7.x before 8.7.11 patch 10", "8.8.x before 8.8.11": that
+        # branch below the bound; with a patch level the bound's own version stays affected
+        ("branch_before", rf"{_BRANCH}\s+{_BEFORE}\s+{_VWORD}{_BOUND}"),
+        # "before 8.6 patch 13": the patch level is not comparable, so 8.6 itself is affected
+        ("before_patch", rf"\b{_BEFORE}\s+{_VWORD}{_PATCHED}"),
         # "versjoner før 3.4.1", "eldre enn 3.4.1", "versions prior to 3.4.1", "before 3.4.1"
         ("before", rf"\b{_BEFORE}\s+{_VWORD}{_V}"),
         # "til og med 7.2.6", "up to and including 7.2.6", "through 7.2.6"

@@ -11,11 +11,15 @@ Used by `certbot.match` for the ``text`` rule. Contract:
 - ``keep_text`` records a text match: prose that decides the version decides over a source
   without versions ("prose over nothing", DOMAIN.md "Matching"): a confirmed verdict of its
   own, not a note on KEV's versionless match.
+- ``versionless`` says whether an item was matched without versions, the only items a
+  structured advisory without products may decide through its text; ``spelled_in`` whether
+  a structured source gives versions for the item's own spelling.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from certbot import prose
 from certbot.config import InventoryItem
@@ -75,6 +79,22 @@ def text_verdict(
             return verdict, f"{item.version} {how} the fixed version {fixes}{quoted}"
         return None, f"{item.version} on no branch fixed in {fixes}{quoted}"
     return None, f"{detail}{quoted}"
+
+
+def spelled_in(item: InventoryItem, versioned: set[str]) -> bool:
+    """Does a structured source give versions for the item's own spelling (vendor|name)?"""
+    vendor = norm(item.vendor)
+    names = {norm(item.product), *(norm(a) for a in item.aliases)}
+    return any(f"{vendor}|{n}" in versioned for n in names)
+
+
+def versionless(best: dict[Key, Match], ref: Any) -> bool:
+    """Did another source match this item without versions (KEV: "possibly affected")? Only
+    such an item may a structured advisory without products (a CVE record whose CNA wrote
+    "n/a") decide through its description ("8.8.x before 8.8.11 patch 3"): the description
+    never makes a match of its own."""
+    m = best.get((ref.subscriber, ref.index))
+    return m is not None and m.rule == "product_no_version"
 
 
 def keep_text(

@@ -146,20 +146,46 @@ def test_cisa_trademark_spelling_and_the_runtime_name() -> None:
     assert m is not None and m.verdict == "confirmed"
 
 
+EXCHANGE = ("CVE-2024-21410", "Microsoft", "Exchange Server", "Exchange Server")
+ZIMBRA = (
+    "CVE-2019-9621",
+    "Synacor",
+    "Zimbra Collaboration Suite (ZCS)",
+    "Zimbra Collaboration Suite",
+)
+
+
 @pytest.mark.parametrize(
-    ("version", "affected"),
+    ("case", "version", "affected"),
     [
-        ("15.2.1544.4", None),  # Exchange 2019 CU14 with the fix: nothing leaves it unknown
-        ("15.2.1258.12", "confirmed"),  # Exchange 2019 CU13 before the fix
-        ("15.1.2507.35", "confirmed"),  # Exchange 2016 CU23, named in the record
+        # CVE-2024-21410 lists "Exchange Server 2016 Cumulative Update 23" with version "N/A"
+        # and no defaultStatus: what it leaves unknown is the other 2016 (15.1) builds, not a
+        # patched Exchange 2019 (15.2) that the record's own 2019 entries leave out.
+        (EXCHANGE, "15.2.1544.4", None),  # 2019 CU14 with the fix (the demo's Bergen)
+        (EXCHANGE, "15.2.1258.12", "confirmed"),  # 2019 CU13 before the fix
+        (EXCHANGE, "15.1.2507.35", "confirmed"),  # 2016 CU23, named in the record
+        # CVE-2019-9621: the CNA wrote "n/a"; the description reads "Zimbra Collaboration Suite
+        # before 8.6 patch 13, 8.7.x before 8.7.11 patch 10, and 8.8.x before 8.8.10 patch 7
+        # or 8.8.x before 8.8.11 patch 3". KEV alone leaves every Zimbra "possibly affected".
+        (ZIMBRA, "10.0.8", None),
+        (ZIMBRA, "8.8.15", None),
+        (ZIMBRA, "8.8.11", "confirmed"),  # "before 8.8.11 patch 3": patch levels not compared
+        (ZIMBRA, "8.7.9", "confirmed"),
+        (ZIMBRA, "8.6.0", "confirmed"),
     ],
 )
-def test_an_update_named_in_the_product_leaves_only_its_own_line_unknown(
-    version: str, affected: str | None
+def test_what_a_record_leaves_unknown_or_says_in_its_description(
+    case: tuple[str, str, str, str], version: str, affected: str | None
 ) -> None:
-    """CVE-2024-21410 lists "Exchange Server 2016 Cumulative Update 23" with version "N/A" and
-    no defaultStatus: what it leaves unknown is the other 2016 (15.1) builds, not a patched
-    Exchange 2019 (15.2) that the record's own 2019 entries leave out (the demo's Bergen)."""
-    case = record_case("CVE-2024-21410", "Microsoft", "Exchange Server")
-    m = matched(case, "Microsoft", "Exchange Server", version)
+    cve, kev_vendor, kev_product, product = case
+    m = matched(record_case(cve, kev_vendor, kev_product), kev_vendor, product, version)
     assert (m.affected if m else None) == affected
+
+
+def test_a_record_without_products_makes_no_match_of_its_own() -> None:
+    """Without the KEV entry, the n/a record's description names Zimbra but matches nobody."""
+    rec = parse_record(json.loads((DATA / "CVE-2019-9621.json").read_text()))
+    sub = subscriber(
+        "0301", "Oslo", [item("Zimbra", "Zimbra Collaboration Suite", version="8.6.0")]
+    )
+    assert Matcher([sub]).match(Case("CVE-2019-9621", [rec])) == {}

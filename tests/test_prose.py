@@ -65,6 +65,16 @@ RANGES = [
         ">=9.0.0|<=9.0.3|>=9.1.0|<=9.1.1",
         (),
     ),
+    # CVE descriptions (MITRE-era records whose CNA wrote "n/a")
+    ("Product 8.8.x before 8.8.11 allows SSRF.", "Product", ">=8.8|<8.8.11", ()),
+    ("Product before 8.6 patch 13 allows SSRF.", "Product", "<=8.6", ()),
+    (
+        "Product before 8.6 patch 13, 8.7.x before 8.7.11 patch 10, and 8.8.x before 8.8.10 "
+        "patch 7 or 8.8.x before 8.8.11 patch 3 allows SSRF.",
+        "Product",
+        "<=8.6|>=8.7|<=8.7.11|>=8.8|<=8.8.11",
+        (),
+    ),
 ]
 
 FIXES = [

@@ -182,3 +182,21 @@ def test_a_negated_range_reads_as_not_affected(rng, pick, english) -> None:  # t
     assert r is not None and r.unaffected == expected([b]), sentence
     assert r.unaffected_sentence == sentence and not r.negated
     assert r.verdict(v(b.hi)) is (False if b.hi_incl else None)
+
+
+branch_clause = st.tuples(st.integers(1, 9), st.integers(0, 9), st.integers(1, 20), st.booleans())
+
+
+@given(st.lists(branch_clause, min_size=1, max_size=4), st.tuples(*(st.integers(0, 21),) * 3))
+def test_branch_clauses_read_as_the_union_of_each(clauses, v) -> None:  # type: ignore[no-untyped-def]
+    """ "A.B.x before A.B.C [patch N]" clauses joined by "or": a version is affected by the whole
+    sentence exactly when one clause alone says so (the same branch named twice included)."""
+
+    def phrase(c: tuple[int, int, int, bool]) -> str:
+        return f"{c[0]}.{c[1]}.x before {c[0]}.{c[1]}.{c[2]}" + (" patch 3" if c[3] else "")
+
+    whole = read(f"Product {' or '.join(map(phrase, clauses))} is affected.", "Product")
+    alone = [read(f"Product {phrase(c)} is affected.", "Product") for c in clauses]
+    assert whole is not None and whole.affected is not None
+    version = ".".join(map(str, v))
+    assert whole.verdict(version) == any(r is not None and r.verdict(version) for r in alone)
