@@ -11,7 +11,7 @@ from certbot.model import AffectedProduct, Remediation
 from certbot.pipeline import Pipeline
 from certbot.sources import SourceState
 from certbot.store import AsyncStore, Store
-from tests.factory import Clock, config, fortios_sub, structured
+from tests.factory import Clock, config, fortios_sub, item, structured, subscriber
 
 FEED = FeedConfig(id="test", kind="csaf", path="x.json")
 OS_72 = AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/>=7.2.0|<7.2.7")
@@ -73,3 +73,26 @@ def test_a_widened_range_shows_the_new_range(store):
 def test_withdrawn_says_so(store):
     changes = _changes(store, adv("1", cvss=5.0), adv("2", cvss=5.0, withdrawn=True))
     assert "Varselet er trukket tilbake av kilden" in changes
+
+
+def _update(store, *revisions):
+    """The update row for an exploited FortiOS that is critical but not internet-facing (P2)."""
+    fw = item("Fortinet", "FortiOS", version="7.2.4", internet_facing=False, criticality="critical")
+    clock = Clock()
+    p = Pipeline(config([subscriber("0301", "Oslo", [fw])]), store, http=None, clock=clock)
+    for a in revisions:
+        p._ingest_and_plan(FEED, [a], SourceState())
+        clock.advance(3600)
+    return next(r for r in store.store.deliveries(limit=1000) if r["kind"] == "update")
+
+
+@pytest.mark.parametrize(
+    ("first", "status"),
+    [
+        ({"cvss": 7.0, "exploited": True}, "digest"),  # only the score rises: no ping
+        ({"cvss": 7.0}, "pending"),  # now exploited, P3 -> P2: at once
+    ],
+)
+def test_an_update_that_only_raises_the_score_waits_for_the_digest(store, first, status):
+    row = _update(store, adv("1", **first), adv("2", cvss=9.8, exploited=True))
+    assert (row["priority"], row["status"]) == (2, status)

@@ -220,11 +220,20 @@ def _block(ctx: PlanContext, row: Delivery, reason: str) -> None:
     plan_operator(ctx.store, ctx.config, notice, now)
 
 
+def _only_a_score(ctx: PlanContext) -> bool:
+    """An update whose only news is a higher score: the priority, the deadline and the items
+    stay as they were, so nothing changes in what the municipality does; it waits for the
+    digest instead of interrupting (a priority that rises is its own change, "priority_up")."""
+    return ctx.kind == "update" and set(ctx.changes) == {"severity_up"}  # P1 keeps its path
+
+
 def _route(ctx: PlanContext, target: TargetConfig, row: Delivery) -> None:
-    """When the row goes: held for a digest (P3/P4 where the target takes one, or over the
-    daily cap), after quiet hours (P2), or now."""
+    """When the row goes: held for a digest (P3/P4 where the target takes one, a P2 update
+    whose only news is a higher score, or over the daily cap), after quiet hours (P2), or now."""
     sub, priority, now, routing = ctx.sub, ctx.priority, ctx.now, ctx.config.service.routing
-    if priority >= Priority.P3 and target.digest:
+    if (
+        priority >= Priority.P3 or (priority == Priority.P2 and _only_a_score(ctx))
+    ) and target.digest:
         row.status = "digest"
         # Stored in UTC like every other time: the outbox compares them as text.
         row.due_at = iso(digest_due(routing, priority, now))
