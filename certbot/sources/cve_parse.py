@@ -228,38 +228,28 @@ def _default_product(
     base: AffectedProduct, read: Element, above: list[Segment], entry: str, label: str
 ) -> AffectedProduct:
     """The entry for the versions no entry lists: every version, or, where the record has no
-    defaultStatus and reads as not affected above its ranges, only those below that."""
-    if above and read.default == "unknown":
-        first = above[0]
-        op = "<" if first.lo_incl else "<="
-        return replace(
-            base,
-            versions=f"vers:generic/{op}{first.lo}",
-            status=_STATUS["unknown"],
-            entry=entry,
-            evidence=f"{label}: versions it does not list are unknown below {first.lo} and "
-            f"read as not affected from {first.lo} on (no defaultStatus)",
-        )
+    defaultStatus and reads as not affected above its ranges, only those below that; where
+    the product name names one update, only the other builds of its own release line."""
+    status = read.default
+    versions = "vers:generic/*" if status == "affected" else None
+    evidence = f"{label}: other versions {status}"
     builds = [seg for seg in read.segments if seg.note == cve_forms.BUILDS_NOTE]
-    if builds and read.default == "unknown" and builds[0].lo:
+    if above and status == "unknown":
+        first = above[0]
+        versions = f"vers:generic/{'<' if first.lo_incl else '<='}{first.lo}"
+        evidence = (
+            f"{label}: versions it does not list are unknown below {first.lo} and "
+            f"read as not affected from {first.lo} on (no defaultStatus)"
+        )
+    elif builds and status == "unknown" and builds[0].lo:
         # "Exchange Server 2016 Cumulative Update 23": what the entry leaves unknown is the
         # other builds of its own release line (15.1), not Exchange 2019's 15.2 builds.
         line = ".".join(builds[0].lo.split(".")[:2])
-        return replace(
-            base,
-            versions=f"vers:generic/>={line}|<{cve_forms.next_line(line)}",
-            status=_STATUS["unknown"],
-            entry=entry,
-            evidence=f"{label}: other builds of the {line} line unknown (the product name "
-            "names one update)",
+        versions = f"vers:generic/>={line}|<{cve_forms.next_line(line)}"
+        evidence = (
+            f"{label}: other builds of the {line} line unknown (the product name names one update)"
         )
-    return replace(
-        base,
-        versions="vers:generic/*" if read.default == "affected" else None,
-        status=_STATUS[read.default],
-        entry=entry,
-        evidence=f"{label}: other versions {read.default}",
-    )
+    return replace(base, versions=versions, status=_STATUS[status], entry=entry, evidence=evidence)
 
 
 def _container_products(
