@@ -36,7 +36,7 @@ def item_reading(
 ) -> prose.ProseReading | None:
     """What the text's sentences say about the item (product name first, then aliases)."""
     found = None
-    for name in (item.product, *item.aliases):
+    for name in (e for n in (item.product, *item.aliases) for e in edition_names(n)):
         if name not in cache:
             cache[name] = prose.read(text, name)
         reading = cache[name]
@@ -125,9 +125,18 @@ def keep_text(
             del best[key]
 
 
+def edition_names(name: str) -> list[str]:
+    """The name, and how advisories name it together with its sister edition: Atlassian
+    writes "Confluence Data Center and Server" for both "Confluence Data Center" and
+    "Confluence Server" (Jira, Bitbucket, Bamboo and Crowd alike)."""
+    base, _, last = name.rpartition(" ")
+    return [name, f"{base} Data Center and Server"] if base and last.lower() == "server" else [name]
+
+
 def text_keys(item: InventoryItem) -> set[str]:
-    """The phrases the text rule looks for: each name and alias, vendor-qualified when short."""
-    names = {norm(item.product), *(norm(a) for a in item.aliases)}
+    """The phrases the text rule looks for: each name and alias (with `edition_names`),
+    vendor-qualified when short."""
+    names = {norm(n) for name in (item.product, *item.aliases) for n in edition_names(name)}
     vendor = norm(item.vendor)
     out = set()
     for n in names:

@@ -189,3 +189,32 @@ def test_a_record_without_products_makes_no_match_of_its_own() -> None:
         "0301", "Oslo", [item("Zimbra", "Zimbra Collaboration Suite", version="8.6.0")]
     )
     assert Matcher([sub]).match(Case("CVE-2019-9621", [rec])) == {}
+
+
+@pytest.mark.parametrize(
+    ("version", "affected"), [("8.5.3", None), ("7.19.14", None), ("8.4.1", "confirmed")]
+)
+def test_data_center_and_server_names_the_server_edition(
+    version: str, affected: str | None
+) -> None:
+    """CERT-EU writes "Confluence Data Center and Server"; the item is "Confluence Server". The
+    text's ranges decide over KEV's versionless entry ("Versions prior to 8.0.0 are not
+    affected", 8.5.3 is after every range)."""
+    text = (
+        "Atlassian has released a fix for a critical vulnerability in Confluence Data Center and "
+        "Server. Versions 8.0.0 through 8.3.2, 8.4.0 through 8.4.2 and 8.5.0 through 8.5.1 are "
+        "affected. Versions prior to 8.0.0 are not affected."
+    )
+    nsm = Advisory(
+        source="cert-eu",
+        source_id="c-1",
+        title="Confluence",
+        summary=text,
+        cves=("CVE-2023-22515",),
+    )
+    case = Case(
+        "CVE-2023-22515",
+        [kev("CVE-2023-22515", "Atlassian", "Confluence Data Center and Server"), nsm],
+    )
+    m = matched(case, "Atlassian", "Confluence Server", version)
+    assert (m.affected if m else None) == affected
