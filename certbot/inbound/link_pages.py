@@ -5,8 +5,9 @@ every response under ``/l/`` carries. ``certbot.inbound.web`` routes the request
   municipality's name and language, the deadline and the current status. The title is shown
   only where the target the link was sent to was cleared for the case's TLP (a link without
   a target: TLP:GREEN at most); otherwise the page says it is withheld and names the label.
-- `render` fills ``templates/web/<lang>/<name>.html`` with Jinja2 autoescape (the title is
-  untrusted advisory text); the words live in the templates, one set per language.
+- `render` fills ``templates/web/<name>.html`` with Jinja2 autoescape (the title is
+  untrusted advisory text); one markup for every language, the words in
+  ``templates/web/<lang>.toml`` (`certbot.words`).
 - `headers` are on every response under ``/l/``, errors included: a CSP with no script
   source at all and the page's one ``<style>`` allowed by a per-response nonce,
   ``frame-ancestors 'none'``, ``Cache-Control: no-store``, ``X-Content-Type-Options:
@@ -32,6 +33,7 @@ from certbot.model import TLP, Priority
 from certbot.render import OSLO, Renderer
 from certbot.store import Store
 from certbot.store import replies as records
+from certbot.words import words
 
 # The top level of the Reference Security Incident Taxonomy (RSIT, ENISA/TF-CSIRT).
 RSIT_CLASSES = (
@@ -138,8 +140,9 @@ def new_nonce() -> str:
 
 def render(renderer: Renderer, lang: str, name: str, **values: Any) -> str:
     lang = lang if lang in ("nb", "en") else "nb"
-    template = renderer.html.get_template(f"web/{lang}/{name}.html")
-    return template.render(lang=lang, rsit_classes=RSIT_CLASSES, **values)
+    template = renderer.html.get_template(f"web/{name}.html")
+    t = words(renderer.root, "web", lang)
+    return template.render(lang=lang, t=t, rsit_classes=RSIT_CLASSES, **values)
 
 
 def incident_fields(post: Mapping[str, str]) -> tuple[dict[str, Any], str | None]:

@@ -131,7 +131,7 @@ class InboundWeb:
             return None
 
     def page(self, lang: str, name: str, status: int = 200, **values: Any) -> web.Response:
-        """A link page from templates/web/<lang>/<name>.html, with its CSP style nonce."""
+        """A link page from templates/web/<name>.html in ``lang``, with its CSP style nonce."""
         nonce = link_pages.new_nonce()
         text = link_pages.render(self.renderer, lang, name, csp_nonce=nonce, **values)
         resp = web.Response(text=text, content_type="text/html", status=status)

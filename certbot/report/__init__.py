@@ -9,7 +9,8 @@ median (no other municipality named), a 12-week trend chart and a recommendation
 - `figures`: the numbers, computed from the store's `report_alerts` rows (pure), with case
   titles above the reader's TLP clearance withheld.
 - `chart`: the 12-week trend as a PNG (Pillow): Outlook shows no SVG.
-- `render`: Jinja2 (autoescape) over ``templates/report/<lang>/``: the page, the chat summary.
+- `render`: Jinja2 (autoescape) over ``templates/report/``: the page, the chat summary (one
+  markup; the words in ``templates/report/<lang>.toml``).
 - `pdf`: the page printed to PDF by headless chromium.
 - `weekly`: the scheduled send to ``role: leadership`` targets through the outbox.
 - `commands`: the ``report`` command line.

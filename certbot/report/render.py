@@ -1,9 +1,10 @@
 """The report as HTML (the page, the e-mail body) and as a short chat summary. Pure.
 
-Templates: ``templates/report/<lang>/report.html`` (autoescaped: case titles are untrusted
+Templates: ``templates/report/report.html`` (autoescaped: case titles are untrusted
 advisory text) and ``summary.txt`` (plain text: each chat channel escapes for its own
-markup). The chart is referenced by ``image_src``: a ``cid:`` URL in e-mail, a ``data:`` URI
-in a file or PDF. All wording lives in the templates; code passes numbers and keys.
+markup), one markup for every language; the words are in ``templates/report/<lang>.toml``
+(`certbot.words`, passed as ``t``). The chart is referenced by ``image_src``: a ``cid:`` URL
+in e-mail, a ``data:`` URI in a file or PDF. Code passes numbers and keys, never words.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from certbot.render import Renderer
 from certbot.report.chart import HEIGHT, WIDTH
 from certbot.report.figures import Report
+from certbot.words import words
 
 MONTHS = {
     "nb": "januar februar mars april mai juni juli august september oktober november desember",
@@ -72,11 +74,12 @@ def advice(report: Report) -> list[str]:
     return keys
 
 
-def _context(report: Report, **extra: Any) -> dict[str, Any]:
+def _context(report: Report, renderer: Renderer, **extra: Any) -> dict[str, Any]:
     lang = report.language
     return {
         "r": report,
         "lang": lang,
+        "t": words(renderer.root, "report", _lang(report)),
         "dates": week_dates(report),
         "advice": advice(report),
         "shown": report.overdue[:OVERDUE_SHOWN],
@@ -95,12 +98,12 @@ def _lang(report: Report) -> str:
 
 def render_html(report: Report, image_src: str, renderer: Renderer | None = None) -> str:
     r = renderer or Renderer()
-    template = r.html.get_template(f"report/{_lang(report)}/report.html")
-    return template.render(**_context(report, image_src=image_src))
+    template = r.html.get_template("report/report.html")
+    return template.render(**_context(report, r, image_src=image_src))
 
 
 def render_summary(report: Report, renderer: Renderer | None = None) -> str:
     """A few lines with the key numbers, for chat channels and the e-mail's text part."""
     r = renderer or Renderer()
-    template = r.text.get_template(f"report/{_lang(report)}/summary.txt")
-    return template.render(**_context(report)).strip() + "\n"
+    template = r.text.get_template("report/summary.txt")
+    return template.render(**_context(report, r)).strip() + "\n"

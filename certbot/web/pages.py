@@ -33,6 +33,7 @@ from certbot.config.web import WebConfig
 from certbot.render import templates_dir
 from certbot.web.auth import COOKIE, DEMO_PERSON, RateLimit, Session, Sessions, csrf_ok
 from certbot.web.auth_oidc import Oidc
+from certbot.words import words
 
 if TYPE_CHECKING:
     from certbot.app import App
@@ -132,7 +133,7 @@ def _guard(site: Site) -> Any:
 
 
 def render(request: web.Request, name: str, **values: Any) -> web.Response:
-    """``templates/web/<lang>/<name>.html`` for this request's session language."""
+    """``templates/web/<name>.html`` in this request's session language (``t``: its words)."""
     site = request.app[SITE]
     session = session_of(request)
     lang = session.lang if session is not None else _lang(request)
@@ -143,9 +144,10 @@ def render(request: web.Request, name: str, **values: Any) -> web.Response:
         csrf=session.csrf if session else "",
         demo=site.demo,
         path=request.rel_url.path,
+        t=words(templates_dir(), "web", lang),
     )
     env = request.app[JINJA]
-    html = env.get_template(f"web/{lang}/{name}.html").render(**values)
+    html = env.get_template(f"web/{name}.html").render(**values)
     return web.Response(text=html, content_type="text/html", status=values.get("status", 200))
 
 
