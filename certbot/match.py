@@ -334,11 +334,7 @@ class Matcher:
             text = f"{adv.title}\n{adv.summary}"
             readings: dict[str, prose.ProseReading | None] = {}
             for ref, name in self._text_hits(text):
-                if not ref.ikeys.isdisjoint(versioned) or prose_match.spelled_in(
-                    ref.item, versioned
-                ):
-                    continue  # a structured source already said whether this version is hit
-                if adv.structured and not prose_match.versionless(best, ref):
+                if prose_match.not_for_text(ref, versioned, best, adv.structured):
                     continue
                 reading = prose_match.item_reading(text, ref.item, readings)
                 said, detail = prose_match.text_verdict(

@@ -88,6 +88,15 @@ def spelled_in(item: InventoryItem, versioned: set[str]) -> bool:
     return any(f"{vendor}|{n}" in versioned for n in names)
 
 
+def not_for_text(ref: Any, versioned: set[str], best: dict[Key, Match], structured: bool) -> bool:
+    """Does the text rule leave this item alone? Yes where a structured source already said
+    whether its version is hit, and, for a structured advisory without products, where no
+    other source matched it without versions (`versionless`)."""
+    if not ref.ikeys.isdisjoint(versioned) or spelled_in(ref.item, versioned):
+        return True
+    return structured and not versionless(best, ref)
+
+
 def versionless(best: dict[Key, Match], ref: Any) -> bool:
     """Did another source match this item without versions (KEV: "possibly affected")? Only
     such an item may a structured advisory without products (a CVE record whose CNA wrote
