@@ -164,7 +164,11 @@ def build_case(spec: dict[str, Any]) -> Case:
     return with_cve_records(case) if spec.get("cve_record") else case
 
 
-def subscribers(munis: list[dict[str, Any]]) -> list[SubscriberConfig]:
+def subscribers(
+    munis: list[dict[str, Any]], *, target: dict[str, Any] | None = None, **settings: Any
+) -> list[SubscriberConfig]:
+    """The bench municipalities as subscribers, each with ``settings`` (a daily cap...) and one
+    file target ``out/<id>.jsonl`` (``target``: more of its settings)."""
     return [
         SubscriberConfig.model_validate(
             {
@@ -172,8 +176,12 @@ def subscribers(munis: list[dict[str, Any]]) -> list[SubscriberConfig]:
                 "name": m["name"],
                 "county": m["county"],
                 "inventory": [i["item"] for i in m["items"]],
-                "targets": [{"id": "drift", "kind": "file", "address": f"out/{m['id']}.jsonl"}],
+                "targets": [
+                    {"id": "drift", "kind": "file", "address": f"out/{m['id']}.jsonl"}
+                    | (target or {})
+                ],
             }
+            | settings
         )
         for m in munis
     ]

@@ -44,7 +44,7 @@ from bench import quality
 from bench.inventories import municipalities
 from bench.server import FeedServer
 from certbot.app import App
-from certbot.config import Config, FeedConfig, ServiceConfig, SubscriberConfig
+from certbot.config import Config, FeedConfig, ServiceConfig
 from certbot.model import Advisory
 from certbot.sources import Source, register, source_kinds
 from certbot.sources.cve_parse import parse_record
@@ -133,29 +133,6 @@ def patch_tuesday(n: int = 80) -> bytes:
     return json.dumps(doc).encode()
 
 
-def _subs(munis: list[dict[str, Any]]) -> list[SubscriberConfig]:
-    return [
-        SubscriberConfig.model_validate(
-            {
-                "id": m["id"],
-                "name": m["name"],
-                "county": m["county"],
-                "daily_cap": 10000,
-                "inventory": [i["item"] for i in m["items"]],
-                "targets": [
-                    {
-                        "id": "drift",
-                        "kind": "file",
-                        "address": f"out/{m['id']}.jsonl",
-                        "tlp_max": "AMBER",
-                    }
-                ],
-            }
-        )
-        for m in munis
-    ]
-
-
 def _lines(root: Path, seen: dict[Path, int] | None = None) -> list[dict[str, Any]]:
     """The records of every file; with ``seen`` (file -> lines already read, updated here)
     only the lines appended since. Slicing the concatenation of all files instead counts
@@ -216,8 +193,9 @@ async def _run(n: int, root: Path) -> dict[str, Any]:
                    url=f"{base}/msrc/.well-known/csaf/provider-metadata.json",
                    fingerprints=(server.tsk.extract_certificate().fingerprint,)),  # type: ignore[call-arg]
     ]  # fmt: skip
+    subs = quality.subscribers(munis, target={"tlp_max": "AMBER"}, daily_cap=10000)
     config = Config(root=root, service=ServiceConfig.model_validate({}), feeds=tuple(feeds),
-                    subscribers=tuple(_subs(munis)))  # fmt: skip
+                    subscribers=tuple(subs))  # fmt: skip
     now = [START]
     weekly: list[list[dict[str, Any]]] = []
     seen: dict[Path, int] = {}

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -33,9 +33,11 @@ from certbot.config import InventoryItem, SubscriberConfig
 from certbot.identity.keys import advisory_keys as _advisory_keys
 from certbot.identity.keys import code_keys as _code_keys
 from certbot.identity.keys import cpe_parts as _cpe_parts
+from certbot.identity.keys import cpe_vp as _cpe_vp
 from certbot.identity.keys import item_keys as _item_identity_keys
 from certbot.identity.keys import own_keys as _own_keys
 from certbot.identity.keys import purl_key as _purl_key
+from certbot.identity.keys import purl_name as _purl_name
 from certbot.identity.names import norm
 from certbot.model import Advisory, AffectedProduct, Case, Match, MatchRule
 
@@ -68,6 +70,24 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
+
+
+_Slot = tuple[list[_Ref] | None, str | None]
+
+
+def _slot(
+    code: str | None,
+    seen: dict[str, _Slot],
+    index: dict[str, list[_Ref]],
+    key_of: Callable[[str], str | None],
+) -> _Slot:
+    """The index list an item joins for its CPE or PURL, and its key (parsed once per string)."""
+    if not code:
+        return None, None
+    if (slot := seen.get(code)) is None:
+        key = key_of(code)
+        slot = seen[code] = (index[key] if key else None, key)
+    return slot
 
 
 class Matcher:
@@ -113,8 +133,8 @@ class Matcher:
                         ikeys,
                     )
                 lists, ikeys = known
-                cpe_lst, cpe_vp = self._cpe_slot(item.cpe, cpes)
-                purl_lst, purl_name = self._purl_slot(item.purl, purls)
+                cpe_lst, cpe_vp = _slot(item.cpe, cpes, self.by_cpe, _cpe_vp)
+                purl_lst, purl_name = _slot(item.purl, purls, self.by_purl, _purl_name)
                 if cpe_vp or purl_name:
                     if (more := extra.get((ikeys, cpe_vp, purl_name))) is None:
                         add = _code_keys(cpe_vp, purl_name) - ikeys
@@ -134,29 +154,6 @@ class Matcher:
                 if purl_lst is not None:
                     purl_lst.append(ref)
         self.max_words = max((len(n.split()) for n in self.text_names), default=1)
-
-    def _cpe_slot(
-        self, cpe: str | None, seen: dict[str, tuple[list[_Ref] | None, str | None]]
-    ) -> tuple[list[_Ref] | None, str | None]:
-        """The CPE index list an item joins and its 'vendor:product' (once per CPE string)."""
-        if not cpe:
-            return None, None
-        if (slot := seen.get(cpe)) is None:
-            parts = _cpe_parts(cpe)
-            vp = f"{parts[0]}:{parts[1]}" if parts else None
-            slot = seen[cpe] = (self.by_cpe[vp] if vp else None, vp)
-        return slot
-
-    def _purl_slot(
-        self, purl: str | None, seen: dict[str, tuple[list[_Ref] | None, str | None]]
-    ) -> tuple[list[_Ref] | None, str | None]:
-        """The PURL index list an item joins and its type/namespace/name (once per string)."""
-        if not purl:
-            return None, None
-        if (slot := seen.get(purl)) is None:
-            pk = _purl_key(purl)
-            slot = seen[purl] = (self.by_purl[pk[0]] if pk else None, pk[0] if pk else None)
-        return slot
 
     @staticmethod
     def _name_keys(item: InventoryItem) -> set[str]:

@@ -67,6 +67,18 @@ def guarded(name: str, fn: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitab
     return job
 
 
+def _add_job(
+    sched: AsyncIOScheduler,
+    name: str,
+    fn: Callable[[], Awaitable[Any]],
+    trigger: Any = "interval",
+    **options: Any,
+) -> None:
+    """One job named (and identified by) ``name``, run through `guarded`, never two at once and
+    missed runs coalesced; ``options`` are the trigger's and APScheduler's other settings."""
+    sched.add_job(guarded(name, fn), trigger, id=name, coalesce=True, max_instances=1, **options)
+
+
 def build_scheduler(
     app: App, *, dispatch_every: float = 10.0, config_check_every: float = 30.0
 ) -> AsyncIOScheduler:
@@ -94,13 +106,11 @@ def build_scheduler(
 
     now = datetime.now(UTC)
     for i, feed in enumerate(f for f in app.config.feeds if f.enabled):
-        sched.add_job(
-            guarded(f"poll:{feed.id}", poller(feed.id)),
-            "interval",
+        _add_job(
+            sched,
+            f"poll:{feed.id}",
+            poller(feed.id),
             seconds=feed.interval,
-            id=f"poll:{feed.id}",
-            coalesce=True,
-            max_instances=1,
             jitter=max(1, min(60, feed.interval // 10)),
             misfire_grace_time=feed.interval,
             next_run_time=now + timedelta(seconds=i * 2),  # first polls staggered, at start-up
@@ -110,23 +120,12 @@ def build_scheduler(
         if await run_escalation(app.store, app.config, app.clock()):
             wake.set()
 
-    sched.add_job(
-        guarded("escalation", escalate),
-        "interval",
-        seconds=300,
-        id="escalation",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=300,
-        next_run_time=now,
-    )
-    sched.add_job(
-        guarded("dispatch", dispatch),
-        "interval",
+    _add_job(sched, "escalation", escalate, seconds=300, misfire_grace_time=300, next_run_time=now)
+    _add_job(
+        sched,
+        "dispatch",
+        dispatch,
         seconds=dispatch_every,
-        id="dispatch",
-        coalesce=True,
-        max_instances=1,
         misfire_grace_time=60,
         next_run_time=now,
     )
@@ -134,14 +133,7 @@ def build_scheduler(
     async def check_database() -> None:
         app.store.store.check_file()
 
-    sched.add_job(
-        guarded("database-check", check_database),
-        "interval",
-        seconds=DATABASE_CHECK_EVERY,
-        id="database-check",
-        coalesce=True,
-        max_instances=1,
-    )
+    _add_job(sched, "database-check", check_database, seconds=DATABASE_CHECK_EVERY)
     _add_config_watch(sched, app, config_check_every)
     add_weekly_report(sched, app)
 
@@ -164,15 +156,7 @@ def _add_config_watch(sched: AsyncIOScheduler, app: App, every: float) -> None:
             stamp[0] = now_stamp
             reload_config(app)
 
-    sched.add_job(
-        guarded("config-watch", watch_config),
-        "interval",
-        seconds=every,
-        id="config-watch",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=60,
-    )
+    _add_job(sched, "config-watch", watch_config, seconds=every, misfire_grace_time=60)
 
 
 #: When the weekly leadership report is planned: Monday 07:00 in Oslo (issue 14.4).
@@ -187,12 +171,11 @@ def add_weekly_report(sched: AsyncIOScheduler, app: App) -> None:
         if await app.store.call(plan_weekly_reports, app.config, app.clock()):
             app.dispatcher.wake.set()
 
-    sched.add_job(
-        guarded("weekly-report", weekly_report),
-        CronTrigger(timezone=OSLO, **WEEKLY_REPORT),
-        id="weekly-report",
-        coalesce=True,
-        max_instances=1,
+    _add_job(
+        sched,
+        "weekly-report",
+        weekly_report,
+        trigger=CronTrigger(timezone=OSLO, **WEEKLY_REPORT),
         misfire_grace_time=6 * 3600,  # a loop stalled at 07:00 still sends that morning
     )
 

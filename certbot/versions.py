@@ -63,12 +63,16 @@ class VendorRange(RpmVersionRange):
     a version is canonicalised before the containment test (RPM ordering otherwise)."""
 
 
+def _blind(pattern: str) -> re.Pattern[str]:
+    """Vendors spell the same words in any case ("Prior to", "PRIOR TO", "FW14", "fw14")."""
+    return re.compile(pattern, re.IGNORECASE)
+
+
 _GENERIC_SCHEMES = {"generic", "all", "vendor", "firmware", ""}
 _ALL_WORDS = {"*", "all", "any", "all versions", "alle versjoner", "every version", "all_versions"}
 # Version-word prefixes: "MX-V4.7", "FW14", "firmware_05", "SW_4.1", "Version 2.2", "Ver.2.60".
-_PREFIX = re.compile(
+_PREFIX = _blind(
     r"^(?:mx-|fw[ _]*|firmware[ _]*|sw[ _]+|software\s+|version\s+|ver\.\s*)?(?:v\.?\s?|r)?(?=\d)",
-    re.IGNORECASE,
 )
 _QUAL_RANK = (  # (pattern, rank token); alphabetical order of the tokens = release order
     (r"build", "qa"),
@@ -78,39 +82,31 @@ _QUAL_RANK = (  # (pattern, rank token); alphabetical order of the tokens = rele
     (r"r", "qe"),
 )
 _QUAL = "|".join(p for p, _ in _QUAL_RANK)
-_VMWARE_UPDATE = re.compile(r"^(\d+\.\d+)U(\d+[a-z]?)$", re.IGNORECASE)
+_VMWARE_UPDATE = _blind(r"^(\d+\.\d+)U(\d+[a-z]?)$")
 _BODY = r"\d[0-9A-Za-z.\-_+~:()]*"
 _QNUM = r"\d+(?:\.\d+)*[a-z]?"
 _TOKEN = rf"(?:mx-|fw[ _]*|firmware[ _]*|sw[ _]+|ver\.\s*)?(?:v\.?\s?|r)?{_BODY}(?:\s*(?:{_QUAL})\s*{_QNUM})*"
-_TOKEN_RE = re.compile(rf"(?P<body>{_BODY})(?P<quals>(?:\s*(?:{_QUAL})\s*{_QNUM})*)", re.I)
-_ONE_QUAL = re.compile(rf"\s*({_QUAL})\s*({_QNUM})", re.IGNORECASE)
-_ITEM = re.compile(
+_TOKEN_RE = _blind(rf"(?P<body>{_BODY})(?P<quals>(?:\s*(?:{_QUAL})\s*{_QNUM})*)")
+_ONE_QUAL = _blind(rf"\s*({_QUAL})\s*({_QNUM})")
+_ITEM = _blind(
     rf"(?P<sep>(?:\s*(?:\||,|;|\band\b|\bor\b))*)\s*(?P<op>>=|<=|=>|=<|!=|>|<|=)?\s*\(?(?P<v>{_TOKEN})\)?\s*",
-    re.IGNORECASE,
 )
-_WILDCARD = re.compile(r"^(\d+(?:\.\d+)*)\.[x*]$", re.IGNORECASE)
-_LEAD = re.compile(
+_WILDCARD = _blind(r"^(\d+(?:\.\d+)*)\.[x*]$")
+_LEAD = _blind(
     r"^(?:all\s+(?:bios\s+|firmware\s+|software\s+)?versions?(?:\s+of)?|versions?|bios)\b\s*:?\s*",
-    re.IGNORECASE,
 )
-_AFTER = re.compile(
+_AFTER = _blind(
     r"^(?P<v>.+?)\s*(?:\band\s+(?:later|above|newer|higher|up)|\bor\s+(?:later|above|newer|higher)"
     r"|\+)$",
-    re.IGNORECASE,
 )
-_UPTO = re.compile(
-    r"^(?P<v>.+?)\s+(?:and|or)\s+(?:prior|earlier|below|older|lower|before)$", re.IGNORECASE
-)
-_BEFORE = re.compile(r"^(?:prior\s+to|before|earlier\s+than|older\s+than)\s+(?P<v>.+)$", re.I)
-_BETWEEN = re.compile(
+_UPTO = _blind(r"^(?P<v>.+?)\s+(?:and|or)\s+(?:prior|earlier|below|older|lower|before)$")
+_BEFORE = _blind(r"^(?:prior\s+to|before|earlier\s+than|older\s+than)\s+(?P<v>.+)$")
+_BETWEEN = _blind(
     r"^between\s+(?P<a>.+?)\s*\(\s*(?:including|inclusive|incl\.?)\s*\)\s+and\s+"
     r"(?P<b>.+?)\s*\(\s*(?P<x>excluding|exclusive|excl\.?|including|inclusive|incl\.?)\s*\)$",
-    re.IGNORECASE,
 )
-_SPAN = re.compile(
-    r"^(?P<a>\S+)\s*(?:\s-\s*|\s*-\s|\s+(?:to|through|thru|til)\s+)(?P<b>\S+)$", re.I
-)
-_ONLY_CVE = re.compile(r"\s*\(\s*only affected by (?:CVE-\d{4}-\d+[\s,and]*)+\)$", re.IGNORECASE)
+_SPAN = _blind(r"^(?P<a>\S+)\s*(?:\s-\s*|\s*-\s|\s+(?:to|through|thru|til)\s+)(?P<b>\S+)$")
+_ONLY_CVE = _blind(r"\s*\(\s*only affected by (?:CVE-\d{4}-\d+[\s,and]*)+\)$")
 
 
 def normalise_version(version: str) -> str:

@@ -6,7 +6,8 @@ imported lazily from `BUILTIN` (one line per kind). A class must declare ``kind`
 ``rate_per_second`` or `register` refuses it, so a forgotten limit can no longer silently cap
 sends at 1/s. Config, dispatch and planning ask the class, never the kind name:
 ``rate_per_second``, ``signed_links``, ``size_limit`` (measured by `payload_size`),
-``address_help``/``env_ref_help`` and `target_problem` (target rules for check-config) and
+``address_help``/``env_ref_help``, ``address_pattern``/``address_problem`` and `target_problem`
+(target rules for check-config) and
 `can_be_personal` (may a target reach exactly one person, and so TLP:RED).
 
 The seam (DESIGN.md): ``render(notification, target) -> Payload`` is pure and golden-tested;
@@ -18,6 +19,7 @@ mapping the SDK's own errors. Retries, backoff, rate limits, digests and TLP liv
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -72,6 +74,10 @@ class Channel:
     size_limit: ClassVar[int | None] = None
     #: What ``address`` holds, for "needs 'address'" messages; "" if the kind takes none.
     address_help: ClassVar[str] = ""
+    #: A regular expression every address of this kind matches in full; "" if any will do.
+    address_pattern: ClassVar[str] = ""
+    #: What is wrong with an address that does not match, and the fix ({address!r} filled in).
+    address_problem: ClassVar[str] = ""
     #: Message when a target lacks ``secret``; "" if the kind needs no per-target secret.
     env_ref_help: ClassVar[str] = ""
     #: Why a target of this kind cannot be one person ({address!r} is filled in).
@@ -89,7 +95,11 @@ class Channel:
 
     @classmethod
     def target_problem(cls, target: TargetConfig) -> tuple[str, str] | None:
-        """(key, what is wrong and how to fix it) for a target address this kind cannot use."""
+        """(key, what is wrong and how to fix it) for a target address this kind cannot use;
+        by default, an address that does not match ``address_pattern``."""
+        address = target.address or ""
+        if cls.address_pattern and not re.fullmatch(cls.address_pattern, address):
+            return ("address", cls.address_problem.format(address=address))
         return None
 
     @classmethod

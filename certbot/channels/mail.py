@@ -74,13 +74,8 @@ class MailChannel(Channel):
     signed_links = True  # acknowledge/status links in the text and HTML parts (issue 5)
     address_help = "an e-mail address"
     service_secrets = ("smtp.password",)
-
-    @classmethod
-    def target_problem(cls, target: TargetConfig) -> tuple[str, str] | None:
-        a = target.address or ""
-        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", a):
-            return ("address", f"{a!r} is not an e-mail address (name@example.no)")
-        return None
+    address_pattern = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+    address_problem = "{address!r} is not an e-mail address (name@example.no)"
 
     @classmethod
     def target_warning(cls, target: TargetConfig) -> str | None:

@@ -131,17 +131,11 @@ class SlackChannel(Channel):
     address_help = "a Slack channel id (C0123ABCD) or user id (U0123ABCD)"
     finds_sent = True
     service_secrets = ("slack_token",)
-
-    @classmethod
-    def target_problem(cls, target: TargetConfig) -> tuple[str, str] | None:
-        a = target.address or ""
-        if not re.fullmatch(r"[CGDUW][A-Z0-9]{2,}", a):
-            return (
-                "address",
-                f"{a!r} is not a Slack id; use the channel id (C0123ABCD, under the channel's "
-                "details) or a user id (U0123ABCD), not the #name",
-            )
-        return None
+    address_pattern = r"[CGDUW][A-Z0-9]{2,}"
+    address_problem = (
+        "{address!r} is not a Slack id; use the channel id (C0123ABCD, under the channel's "
+        "details) or a user id (U0123ABCD), not the #name"
+    )
 
     @classmethod
     def can_be_personal(cls, target: TargetConfig) -> bool:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 from typing import Any
 
 import httpx
@@ -103,16 +102,8 @@ class TelegramChannel(Channel):
     size_limit = MAX_CHARS  # UTF-16 code units of the message text
     service_secrets = ("telegram_token",)
     address_help = "a Telegram chat id (-100... for a group, a number for a person)"
-
-    @classmethod
-    def target_problem(cls, target: TargetConfig) -> tuple[str, str] | None:
-        a = target.address or ""
-        if not re.fullmatch(r"-?\d+|@[A-Za-z]\w{4,}", a):
-            return (
-                "address",
-                f"{a!r} is not a Telegram chat id; use a number such as -1001234567890",
-            )
-        return None
+    address_pattern = r"-?\d+|@[A-Za-z]\w{4,}"
+    address_problem = "{address!r} is not a Telegram chat id; use a number such as -1001234567890"
 
     @classmethod
     def can_be_personal(cls, target: TargetConfig) -> bool:

@@ -97,6 +97,21 @@ class Fake:
             return web.json_response(resp.body, status=resp.status, headers=resp.headers)
         return web.Response(status=resp.status, text=resp.body or "", headers=resp.headers)
 
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Record the request, then answer with the next response scripted for its endpoint (the
+        route's ``{method}``, else `default_endpoint`), or as the platform would (`answer`)."""
+        rec = await self.record(request)
+        endpoint = request.match_info.get("method", self.default_endpoint)
+        canned = self.scripted(request, endpoint)
+        if canned is not None:
+            return canned
+        return await self.answer(request, rec, endpoint)
+
+    async def answer(
+        self, request: web.Request, rec: Recorded, endpoint: str
+    ) -> web.StreamResponse:
+        raise NotImplementedError
+
     def routes(self, app: web.Application) -> None:
         async def dump(request: web.Request) -> web.Response:
             return web.json_response(

@@ -29,9 +29,10 @@ class SlackFake(Fake):
     name = "slack"
     default_endpoint = "chat.postMessage"
 
-    def __init__(self, token: str = FAKE_SLACK_TOKEN) -> None:
+    token = FAKE_SLACK_TOKEN
+
+    def __init__(self) -> None:
         super().__init__()
-        self.token = token
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.responses: list[Recorded] = []  # what was POSTed to a response_url
         self.responded = asyncio.Event()  # set at each response_url POST
@@ -40,28 +41,18 @@ class SlackFake(Fake):
     def routes(self, app: web.Application) -> None:
         super().routes(app)
         app.router.add_route("*", "/api/{method}", self.handle)
-        app.router.add_post("/response/{hook:.*}", self.response)
+        app.router.add_post("/{method:response}/{hook:.*}", self.handle)
 
     def response_url(self, base: str, hook: str = "T0FAKE/1/fake") -> str:
         """A response_url on this fake, as Slack puts in slash commands and payloads;
         ``base`` is the fake's slack base URL (``.../slack/api/``)."""
         return base.rstrip("/").removesuffix("/api") + f"/response/{hook}"
 
-    async def response(self, request: web.Request) -> web.StreamResponse:
-        rec = await self.record(request)
-        canned = self.scripted(request, "response")
-        if canned is not None:
-            return canned
-        self.responses.append(rec)
-        self.responded.set()
-        return web.Response(text="ok")
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        rec = await self.record(request)
-        method = request.match_info["method"]
-        canned = self.scripted(request, method)
-        if canned is not None:
-            return canned
+    async def answer(self, request: web.Request, rec: Recorded, method: str) -> web.StreamResponse:
+        if method == "response":
+            self.responses.append(rec)
+            self.responded.set()
+            return web.Response(text="ok")
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         args = {**rec.query, **(rec.body or {})}
@@ -123,19 +114,13 @@ class TeamsFake(Fake):
     name = "teams"
     default_endpoint = "webhook"
 
-    def __init__(self, sig: str = FAKE_TEAMS_SIG) -> None:
-        super().__init__()
-        self.sig = sig
+    sig = FAKE_TEAMS_SIG
 
     def routes(self, app: web.Application) -> None:
         super().routes(app)
         app.router.add_post("/webhook/{flow}", self.handle)
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        rec = await self.record(request)
-        canned = self.scripted(request, "webhook")
-        if canned is not None:
-            return canned
+    async def answer(self, request: web.Request, rec: Recorded, _: str) -> web.StreamResponse:
         if request.query.get("sig") != self.sig:
             return web.json_response(
                 {"error": {"code": "DirectApiAuthorizationRequired"}}, status=401
@@ -168,9 +153,10 @@ class TelegramFake(Fake):
     default_endpoint = "sendMessage"
     max_hold = 1.0  # seconds an empty getUpdates is held (tests shorten it)
 
-    def __init__(self, token: str = FAKE_TELEGRAM_TOKEN) -> None:
+    token = FAKE_TELEGRAM_TOKEN
+
+    def __init__(self) -> None:
         super().__init__()
-        self.token = token
         self.sent: list[dict[str, Any]] = []
         self.sent_event = asyncio.Event()
         self._updates: deque[dict[str, Any]] = deque()
@@ -194,12 +180,7 @@ class TelegramFake(Fake):
         super().routes(app)
         app.router.add_post("/bot{token}/{method}", self.handle)
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        rec = await self.record(request)
-        method = request.match_info["method"]
-        canned = self.scripted(request, method)
-        if canned is not None:
-            return canned
+    async def answer(self, request: web.Request, rec: Recorded, method: str) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401

@@ -9,6 +9,7 @@ from certbot.app import App
 from certbot.config import Config
 from certbot.errors import DeliveryError
 from certbot.model import TLP, Notification
+from certbot.outbound.notices import Addressee
 from certbot.store import Delivery, Store, delivery_id, utcnow
 
 
@@ -22,16 +23,11 @@ async def send_test(config: Config, db: str, sub_id: str) -> list[tuple[str, str
                 results.append((target.id, f"failed: no channel '{target.kind}'"))
                 continue
             nb = sub.language == "nb"
-            n = Notification(
-                delivery_id=delivery_id("test", sub.id, target.id, utcnow().isoformat()),
-                kind="test",
-                language=sub.language,
-                subscriber_id=sub.id,
-                subscriber_name=sub.name,
-                target_id=target.id,
-                tlp=TLP.CLEAR,
-                priority=None,
-                title="TEST – dette er en testmelding fra certbot"
+            n = Addressee(sub.id, sub.name, target.id, sub.language).notice(
+                delivery_id("test", sub.id, target.id, utcnow().isoformat()),
+                "test",
+                TLP.CLEAR,
+                "TEST – dette er en testmelding fra certbot"
                 if nb
                 else "TEST – this is a test message from certbot",
                 summary=(
@@ -58,14 +54,4 @@ async def send_test(config: Config, db: str, sub_id: str) -> list[tuple[str, str
 
 def _queued(n: Notification, channel: str) -> Delivery:
     """The test message as an outbox row, for the running service to send."""
-    return Delivery(
-        id=n.delivery_id,
-        subscriber_id=n.subscriber_id,
-        target_id=n.target_id,
-        channel=channel,
-        kind="test",
-        priority=None,
-        tlp=int(TLP.CLEAR),
-        status="pending",
-        notification=n,
-    )
+    return Delivery.planned(n, channel)

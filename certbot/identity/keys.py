@@ -21,10 +21,12 @@ __all__ = [
     "advisory_keys",
     "code_keys",
     "cpe_parts",
+    "cpe_vp",
     "declared_from_name",
     "item_keys",
     "own_keys",
     "purl_key",
+    "purl_name",
 ]
 
 
@@ -126,3 +128,15 @@ def purl_key(purl: str) -> tuple[str, str | None] | None:
         return None
     ns = f"{p.namespace}/" if p.namespace else ""
     return f"{p.type}/{ns}{p.name}".lower(), p.version
+
+
+def cpe_vp(cpe: str) -> str | None:
+    """A CPE's 'vendor:product' (the `code_keys` and matcher index key)."""
+    parts = cpe_parts(cpe)
+    return f"{parts[0]}:{parts[1]}" if parts else None
+
+
+def purl_name(purl: str) -> str | None:
+    """A PURL's type/namespace/name, lower case (the `code_keys` and matcher index key)."""
+    pk = purl_key(purl)
+    return pk[0] if pk else None

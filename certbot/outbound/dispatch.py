@@ -306,16 +306,18 @@ def _current_tlp(store: Store, row: Delivery) -> TLP | None:
     return max(current, TLP(row.tlp))
 
 
+def _audit(
+    store: Store, row: Delivery, event: str, decision: str, now: datetime, **detail: str
+) -> None:
+    """The audit line of a delivery that ends here (blocked at send time, dead)."""
+    detail = {"delivery": row.id, "target": row.target_id, **detail}
+    store.audit(event, subscriber_id=row.subscriber_id, decision=decision, detail=detail, now=now)
+
+
 def _block(store: Store, config: Config, row: Delivery, reason: str, now: datetime) -> None:
     with store.tx():
         store.set_status(row.id, "blocked", now, error=reason)
-        store.audit(
-            "tlp_block_at_send",
-            subscriber_id=row.subscriber_id,
-            decision="blocked",
-            detail={"delivery": row.id, "target": row.target_id, "reason": reason},
-            now=now,
-        )
+        _audit(store, row, "tlp_block_at_send", "blocked", now, reason=reason)
         text = (
             f"Blocked by TLP at send time: {row.id} to "
             f"{row.subscriber_id}/{row.target_id}: {reason}"
@@ -334,13 +336,7 @@ def _mark_dead(
         if not store.finish_failed(row.id, now, message, retry_at=None, owner=owner):
             log.warning("delivery %s was taken over by another instance; not recorded", row.id)
             return
-        store.audit(
-            "delivery_dead",
-            subscriber_id=row.subscriber_id,
-            decision="dead",
-            detail={"delivery": row.id, "target": row.target_id, "error": message},
-            now=now,
-        )
+        _audit(store, row, "delivery_dead", "dead", now, error=message)
         if row.subscriber_id == OPERATOR:
             log.critical("an operator notice could not be delivered: %s (%s)", row.id, message)
             return

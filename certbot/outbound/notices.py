@@ -5,7 +5,8 @@ health, rejected documents, unknown TLP labels, unacknowledged P1 alerts, incide
 inbound incident flow. It runs on the store's writer thread inside the caller's transaction
 and plans one outbox row per operator target; the id is derived from ``key``, so telling the
 same thing twice is one notice. The notice itself obeys TLP: an operator target not cleared
-for the advisory's label gets the notice without the advisory's title.
+for the advisory's label gets the notice without the advisory's title. `Addressee.notice`
+builds every notification that is about no case (operator notices, test messages, reports).
 """
 
 from __future__ import annotations
@@ -13,13 +14,37 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Literal
 
 from certbot import tlp as tlp_rules
 from certbot.config import OPERATOR, Config
 from certbot.model import TLP, Notification
-from certbot.store import Store, delivery_id
+from certbot.store import Delivery, Store, delivery_id
 
 log = logging.getLogger("certbot.notices")
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """One target of a municipality (or of the operator), and the language it is told in."""
+
+    subscriber_id: str
+    subscriber_name: str
+    target_id: str
+    language: str
+
+    def notice(
+        self,
+        did: str,
+        kind: Literal["operator", "test", "report"],
+        tlp: TLP,
+        title: str,
+        **more: Any,
+    ) -> Notification:
+        """A notification about no case (an operator notice, a test message, a report): it
+        carries no priority; ``more`` holds its summary and extras."""
+        head: dict[str, Any] = {"delivery_id": did, "kind": kind, "tlp": tlp, "title": title}
+        return Notification(**head, priority=None, **vars(self), **more)
 
 
 @dataclass(frozen=True)
@@ -45,32 +70,15 @@ def plan_operator(store: Store, config: Config, notice: OperatorNotice, now: dat
         cleared = tlp_rules.check(tlp, target, target_owner=OPERATOR, concerned=OPERATOR) is None
         shown_title = (title or text) if cleared else "(innhold holdt tilbake av TLP)"
         did = delivery_id("operator", key, target.id)
-        n = Notification(
-            delivery_id=did,
-            kind="operator",
-            language="nb",
-            subscriber_id=OPERATOR,
-            subscriber_name="Sektorresponsmiljøet",
-            target_id=target.id,
-            tlp=tlp if cleared else TLP.CLEAR,
-            priority=None,
-            title=shown_title[:300],
+        to = Addressee(OPERATOR, "Sektorresponsmiljøet", target.id, "nb")
+        n = to.notice(
+            did,
+            "operator",
+            tlp if cleared else TLP.CLEAR,
+            shown_title[:300],
             summary=text
             if cleared
             else "Et varsel ble holdt tilbake; se `deliveries --status blocked`.",
         )
-        planned += store.add_delivery(
-            {
-                "id": did,
-                "subscriber_id": OPERATOR,
-                "target_id": target.id,
-                "channel": target.kind,
-                "kind": "operator",
-                "priority": 1,
-                "tlp": int(n.tlp),
-                "status": "pending",
-                "notification": n,
-            },
-            now=now,
-        )
+        planned += store.add_delivery(Delivery.planned(n, target.kind, priority=1), now=now)
     return planned

@@ -78,17 +78,8 @@ def fold_rows(store: Store, fold: Fold, did: str, ids: list[str], now: datetime)
         items=fold.children,
         extra=dict(fold.extra),
     )
-    row = Delivery(
-        id=did,
-        subscriber_id=fold.sub.id,
-        target_id=fold.target.id,
-        channel=fold.target.kind,
-        kind=fold.kind,
-        priority=int(fold.priority),
-        tlp=int(fold.tlp),
-        status="pending",
-        notification=n,
-        next_attempt_at=fold.next_attempt_at,
+    row = Delivery.planned(
+        n, fold.target.kind, kind=fold.kind, next_attempt_at=fold.next_attempt_at
     )
     if fold.kind == "group":
         return store.fold_into_group(row, ids, now)

@@ -181,19 +181,7 @@ def _plan_target(ctx: PlanContext, target: TargetConfig) -> Delivery | None:
         links := action_links(ctx.config, sub.id, case.id, ctx.now, target=target)
     ):
         n.extra["action_links"] = links
-    row = Delivery(
-        id=did,
-        case_id=case.id,
-        revision=case.revision,
-        subscriber_id=sub.id,
-        target_id=target.id,
-        channel=target.kind,
-        kind=ctx.kind,
-        priority=int(priority),
-        tlp=int(case.effective_tlp),
-        status="pending",
-        notification=n,
-    )
+    row = Delivery.planned(n, target.kind)
     reason = tlp_rules.check(case.tlp, target, target_owner=sub.id, concerned=sub.id)
     if reason is not None:
         _block(ctx, row, reason)

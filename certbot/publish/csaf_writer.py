@@ -34,12 +34,15 @@ from certbot.publish.load import range_of
 
 WITHDRAWN_NOTE = "Reasoning for Withdrawal"
 TLP_URL = "https://www.first.org/tlp/"
-CSAF_TLP = {"CLEAR": "WHITE", "GREEN": "GREEN", "AMBER": "AMBER", "AMBER+STRICT": "AMBER"}
-TLP_TEXT = {
-    "CLEAR": "TLP:CLEAR. Kan deles fritt.",
-    "GREEN": "TLP:GREEN. Kan deles innen kommunesektoren, ikke offentlig.",
-    "AMBER": "TLP:AMBER. Bare til kommunen det gjelder og dem som trenger det for å handle.",
-    "AMBER+STRICT": "TLP:AMBER+STRICT. Bare innen kommunen det gjelder.",
+#: Per label the team may publish: the CSAF 2.0 label (TLP 1.0 names) and the sharing text.
+CSAF_TLP = {
+    "CLEAR": ("WHITE", "TLP:CLEAR. Kan deles fritt."),
+    "GREEN": ("GREEN", "TLP:GREEN. Kan deles innen kommunesektoren, ikke offentlig."),
+    "AMBER": (
+        "AMBER",
+        "TLP:AMBER. Bare til kommunen det gjelder og dem som trenger det for å handle.",
+    ),
+    "AMBER+STRICT": ("AMBER", "TLP:AMBER+STRICT. Bare innen kommunen det gjelder."),
 }
 
 
@@ -252,10 +255,8 @@ def csaf_document(adv: PublishedAdvisory, publisher: Publisher, self_url: str) -
         )
     built = product_tree(draft)
     title = draft.title if adv.status == "current" else f"TRUKKET TILBAKE: {draft.title}"
-    distribution = {
-        "text": TLP_TEXT[draft.tlp],
-        "tlp": {"label": CSAF_TLP[draft.tlp], "url": TLP_URL},
-    }
+    label, text = CSAF_TLP[draft.tlp]
+    distribution = {"text": text, "tlp": {"label": label, "url": TLP_URL}}
     document: dict[str, Any] = {
         "category": "csaf_security_advisory",
         "csaf_version": "2.0",

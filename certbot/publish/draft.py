@@ -14,14 +14,31 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 TlpLabel = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
 KOMMUNENUMMER = re.compile(r"^\d{4}$")
 FYLKESNUMMER = re.compile(r"^\d{2}$")
+
+
+def _each(pattern: re.Pattern[str], what: str) -> AfterValidator:
+    """The rule that every entry of a tuple matches ``pattern``; the error names the others."""
+
+    def check(v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [x for x in v if not pattern.match(x)]
+        if bad:
+            raise ValueError(f"not {what}: {', '.join(bad)}")
+        return v
+
+    return AfterValidator(check)
+
+
+CveIds = Annotated[tuple[str, ...], _each(CVE_ID, "a CVE id (CVE-YYYY-NNNN)")]
+Kommunenumre = Annotated[tuple[str, ...], _each(KOMMUNENUMMER, "a four-digit kommunenummer")]
+Fylkesnumre = Annotated[tuple[str, ...], _each(FYLKESNUMMER, "a two-digit fylkesnummer")]
 
 
 class _Strict(BaseModel):
@@ -44,24 +61,8 @@ class Product(_Strict):
 class Recipients(_Strict):
     """Explicit recipients on top of inventory matching (kommunenummer, fylkesnummer)."""
 
-    municipalities: tuple[str, ...] = ()
-    counties: tuple[str, ...] = ()
-
-    @field_validator("municipalities")
-    @classmethod
-    def _kommunenummer(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [x for x in v if not KOMMUNENUMMER.match(x)]
-        if bad:
-            raise ValueError(f"not a four-digit kommunenummer: {', '.join(bad)}")
-        return v
-
-    @field_validator("counties")
-    @classmethod
-    def _fylkesnummer(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [x for x in v if not FYLKESNUMMER.match(x)]
-        if bad:
-            raise ValueError(f"not a two-digit fylkesnummer: {', '.join(bad)}")
-        return v
+    municipalities: Kommunenumre = ()
+    counties: Fylkesnumre = ()
 
 
 class Draft(_Strict):
@@ -75,7 +76,7 @@ class Draft(_Strict):
     summary_en: str | None = None
     details: str = ""
     details_en: str | None = None
-    cves: tuple[str, ...] = ()
+    cves: CveIds = ()
     products: tuple[Product, ...] = ()
     exploited: bool = False
     cvss: float | None = Field(default=None, ge=0, le=10)
@@ -83,14 +84,6 @@ class Draft(_Strict):
     actions_en: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     recipients: Recipients = Recipients()
-
-    @field_validator("cves")
-    @classmethod
-    def _cve_ids(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [x for x in v if not CVE_ID.match(x)]
-        if bad:
-            raise ValueError(f"not a CVE id (CVE-YYYY-NNNN): {', '.join(bad)}")
-        return v
 
 
 class Revision(_Strict):

@@ -22,12 +22,13 @@ from datetime import datetime
 from certbot import tlp as tlp_rules
 from certbot.config import Config, SubscriberConfig, TargetConfig
 from certbot.model import TLP, Notification
+from certbot.outbound.notices import Addressee
 from certbot.render import Renderer
 from certbot.report.chart import trend_png
 from certbot.report.figures import Report, compute
 from certbot.report.render import render_html, render_summary
 from certbot.report.weeks import Week
-from certbot.store import Store, delivery_id, iso
+from certbot.store import Delivery, Store, delivery_id, iso
 
 log = logging.getLogger("certbot.report")
 LEADERSHIP = "leadership"
@@ -63,16 +64,12 @@ def report_notification(
     cid = f"chart-{did}@certbot"
     title = TITLES.get(report.language, TITLES["en"]).format(n=report.week.number, name=report.name)
     summary = render_summary(report, renderer)
-    return Notification(
-        delivery_id=did,
-        kind="report",
-        language=report.language,
-        subscriber_id=report.sub_id,
-        subscriber_name=report.name,
-        target_id=target.id,
-        tlp=report.tlp,
-        priority=None,
-        title=title,
+    to = Addressee(report.sub_id, report.name, target.id, report.language)
+    return to.notice(
+        did,
+        "report",
+        report.tlp,
+        title,
         summary=summary,
         extra={
             "week": str(report.week),
@@ -95,20 +92,8 @@ def plan_weekly_reports(store: Store, config: Config, now: datetime) -> int:
     for sub, target in readers:
         report = compute(config, rows, sub.id, week, clearance_of(target, sub.id))
         n = report_notification(report, target, renderer)
-        planned += store.add_delivery(
-            {
-                "id": n.delivery_id,
-                "subscriber_id": sub.id,
-                "target_id": target.id,
-                "channel": target.kind,
-                "kind": "report",
-                "priority": 4,  # after every alert that is due at the same time
-                "tlp": int(n.tlp),
-                "status": "pending",
-                "notification": n,
-            },
-            now=now,
-        )
+        # priority 4: after every alert that is due at the same time
+        planned += store.add_delivery(Delivery.planned(n, target.kind, priority=4), now=now)
     if planned:
         log.info("weekly report %s planned to %d leadership target(s)", week, planned)
     return planned

@@ -62,6 +62,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True, slots=True)
 class Entry:
+    """One document a provider's index lists (ROLIE feed or changes.csv): its URL, when it
+    last changed, and its hash and signature files where the feed names them."""
+
     url: str
     updated: datetime
     hash_url: str | None = None

@@ -69,6 +69,16 @@ class Delivery:
     due_at: str | None = None
 
     @classmethod
+    def planned(cls, n: Notification, channel: str, **more: Any) -> Delivery:
+        """A pending row that sends ``n`` through ``channel``: its ids, kind, priority and TLP
+        are n's unless ``more`` says otherwise (a digest's kind, a notice's place in the queue)."""
+        same = ("subscriber_id", "target_id", "kind", "case_id", "revision")
+        own = {k: getattr(n, k) for k in same}
+        own["priority"] = None if n.priority is None else int(n.priority)
+        own |= {"channel": channel, "tlp": int(n.tlp), "status": "pending", "notification": n}
+        return cls(n.delivery_id, **own | more)
+
+    @classmethod
     def from_row(cls, row: dict[str, Any]) -> Delivery:
         return cls(**{f.name: row[f.name] for f in fields(cls) if f.name in row})
 

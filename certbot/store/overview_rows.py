@@ -23,63 +23,67 @@ OWED = ("pending", "sending")
 
 
 class OverviewRows(StoreBase):
+    def _listing(
+        self,
+        source: str,
+        order: str,
+        flt: RowFilter | None,
+        columns: tuple[str, str, str, str],
+        page: tuple[int, int],
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One ``page`` (limit, offset) of "SELECT ``source`` ORDER BY ``order``", filtered by
+        ``flt`` on ``columns`` (municipality, status, channel, case; "" where a listing has no
+        such column), and how many rows match in all."""
+        f = flt or RowFilter()
+        who, *others = columns
+        values = (f.status, f.channel, f.case_id)
+        args: list[Any] = []
+        equals = [(c, v) for c, v in zip(others, values, strict=True) if c]
+        cond = where(args, who, f.subscribers, *equals)
+        rows = self.db.query(
+            f"SELECT count(*) OVER () AS _total, {source} WHERE 1{cond} "
+            f"ORDER BY {order} LIMIT ? OFFSET ?",
+            [*args, *page],
+        )
+        return _page(list(rows))
+
     def delivery_page(
         self, flt: RowFilter | None = None, *, limit: int = 100, offset: int = 0
     ) -> tuple[list[dict[str, Any]], int]:
         """Deliveries, newest first."""
-        f = flt or RowFilter()
-        args: list[Any] = []
-        cond = where(
-            args,
-            "subscriber_id",
-            f.subscribers,
-            ("status", f.status),
-            ("channel", f.channel),
-            ("case_id", f.case_id),
+        return self._listing(
+            f"{_DELIVERY_COLUMNS} FROM deliveries",
+            "created_at DESC, id",
+            flt,
+            ("subscriber_id", "status", "channel", "case_id"),
+            (limit, offset),
         )
-        rows = self.db.query(
-            f"SELECT {_DELIVERY_COLUMNS}, count(*) OVER () AS _total FROM deliveries "  # noqa: S608
-            f"WHERE 1{cond} ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
-            [*args, limit, offset],
-        )
-        return _page(list(rows))
 
     def ack_page(
         self, flt: RowFilter | None = None, *, limit: int = 100, offset: int = 0
     ) -> tuple[list[dict[str, Any]], int]:
         """Acks and statuses, the latest first, with their history (parsed)."""
-        f = flt or RowFilter()
-        args: list[Any] = []
-        cond = where(
-            args, "k.subscriber_id", f.subscribers, ("k.status", f.status), ("k.case_id", f.case_id)
-        )
-        rows = list(
-            self.db.query(
-                f"SELECT k.*, {tlp_rank('k.case_id')} AS tlp, "  # noqa: S608
-                f"count(*) OVER () AS _total FROM acks k WHERE 1{cond} "
-                "ORDER BY k.at DESC, k.case_id, k.subscriber_id LIMIT ? OFFSET ?",
-                [*args, limit, offset],
-            )
+        rows, total = self._listing(
+            f"k.*, {tlp_rank('k.case_id')} AS tlp FROM acks k",
+            "k.at DESC, k.case_id, k.subscriber_id",
+            flt,
+            ("k.subscriber_id", "k.status", "", "k.case_id"),
+            (limit, offset),
         )
         for r in rows:
             r["history"] = json.loads(r["history"] or "[]")
-        return _page(rows)
+        return rows, total
 
     def incident_page(
         self, flt: RowFilter | None = None, *, limit: int = 100, offset: int = 0
     ) -> tuple[list[dict[str, Any]], int]:
         """Incident reports, newest first, each with its history."""
-        f = flt or RowFilter()
-        args: list[Any] = []
-        cond = where(args, "municipality", f.subscribers, ("status", f.status))
-        rows, total = _page(
-            list(
-                self.db.query(
-                    f"SELECT *, count(*) OVER () AS _total FROM incidents WHERE 1{cond} "  # noqa: S608
-                    "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-                    [*args, limit, offset],
-                )
-            )
+        rows, total = self._listing(
+            "* FROM incidents",
+            "created_at DESC, id DESC",
+            flt,
+            ("municipality", "status", "", ""),
+            (limit, offset),
         )
         ids = [r["id"] for r in rows]
         history: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}

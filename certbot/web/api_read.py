@@ -100,6 +100,21 @@ def _tlp(rank: Any) -> TLP:
     return TLP.RED if rank is None else TLP(int(rank))
 
 
+def _delivery_extras(r: dict[str, Any]) -> dict[str, Any]:
+    return {"tlp": label_of(TLP(r["tlp"]))}
+
+
+def _ack_extras(r: dict[str, Any]) -> dict[str, Any]:
+    history = [AckEvent(**{k: e.get(k) for k in AckEvent.model_fields}) for e in r["history"]]
+    return {"history": history, "tlp": label_of(_tlp(r["tlp"]))}
+
+
+def _incident_extras(r: dict[str, Any]) -> dict[str, Any]:
+    related = [str(a) for a in r["related_advisories"]]
+    history = [IncidentEvent(**h) for h in r["history"]]
+    return {"related_advisories": related, "history": history, "tlp": label_of(incident_label(r))}
+
+
 @dataclass
 class Reader:
     store: StoreThread
@@ -214,45 +229,35 @@ class Reader:
         fields = {k: row[k] for k in model.model_fields if k in row and k not in values}
         return model(**fields, **values).bounded(self.viewer)
 
+    async def _listing(
+        self,
+        page: Callable[..., tuple[list[dict[str, Any]], int]],
+        model: type[R],
+        extras: Callable[[dict[str, Any]], dict[str, Any]],
+        flt: RowFilter,
+        at: tuple[int, int],
+    ) -> tuple[list[R], int]:
+        """One page (``at``: limit, offset) of a store listing, each row as ``model`` with the
+        fields ``extras`` derives from it, and the total."""
+        rows, total = await self.store.call(page, flt, limit=at[0], offset=at[1])
+        return [self._bounded(model, r, **extras(r)) for r in rows], total
+
     async def deliveries(
         self, flt: RowFilter, *, limit: int = 100, offset: int = 0
     ) -> tuple[list[DeliveryOut], int]:
-        rows, total = await self.store.call(Store.delivery_page, flt, limit=limit, offset=offset)
-        tlp = label_of
-        return [self._bounded(DeliveryOut, r, tlp=tlp(TLP(r["tlp"]))) for r in rows], total
+        extras = _delivery_extras
+        return await self._listing(Store.delivery_page, DeliveryOut, extras, flt, (limit, offset))
 
     async def acks(
         self, flt: RowFilter, *, limit: int = 100, offset: int = 0
     ) -> tuple[list[AckOut], int]:
-        rows, total = await self.store.call(Store.ack_page, flt, limit=limit, offset=offset)
-        out = [
-            self._bounded(
-                AckOut,
-                r,
-                history=[
-                    AckEvent(**{k: e.get(k) for k in AckEvent.model_fields}) for e in r["history"]
-                ],
-                tlp=label_of(_tlp(r["tlp"])),
-            )
-            for r in rows
-        ]
-        return out, total
+        return await self._listing(Store.ack_page, AckOut, _ack_extras, flt, (limit, offset))
 
     async def incidents(
         self, flt: RowFilter, *, limit: int = 100, offset: int = 0
     ) -> tuple[list[IncidentOut], int]:
-        rows, total = await self.store.call(Store.incident_page, flt, limit=limit, offset=offset)
-        out = [
-            self._bounded(
-                IncidentOut,
-                r,
-                related_advisories=[str(a) for a in r["related_advisories"]],
-                history=[IncidentEvent(**h) for h in r["history"]],
-                tlp=label_of(incident_label(r)),
-            )
-            for r in rows
-        ]
-        return out, total
+        extras = _incident_extras
+        return await self._listing(Store.incident_page, IncidentOut, extras, flt, (limit, offset))
 
     # --- feeds and the summary ------------------------------------------------------------
 
