@@ -23,6 +23,10 @@ and inherits, without an if/elif on kind:
 - hostile titles render inert and within the channel's declared ``size_limit``, and the real
   peer (fake) accepts them;
 - the class is registered under its kind and declares its rate limit.
+
+The chat channels (Slack, Telegram, Teams) share one wiring, `ChatContract`: the three fakes
+from tests/chat_helpers.py (``chat_env``), the channel class, its canary and how its fake is
+told to fail; each names those three and nothing else.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -42,7 +46,15 @@ from certbot.channels import Channel, Payload, channel_classes
 from certbot.config import TargetConfig
 from certbot.errors import DeliveryError
 from certbot.redact import install_redaction
-from tests.chat_helpers import HOSTILE_TITLES, make_alert, make_huge
+from tests.chat_helpers import (
+    CANARY,
+    HOSTILE_TITLES,
+    ChatEnv,
+    chat_env,
+    make_alert,
+    make_huge,
+    target,
+)
 
 HTTP_ROWS: tuple[tuple[int, bool | None], ...] = (
     (200, None),
@@ -183,6 +195,31 @@ class ChannelContract:
             assert 0 < d.channel.payload_size(payload) <= limit
 
 
+class ChatContract(ChannelContract):
+    """`ChannelContract` wired to a chat platform's fake (``chat_env``): a subclass names
+    ``channel_class``, the ``canary`` key in `CANARY` and ``fail_with`` (script the fake)."""
+
+    channel_class: ClassVar[Any]
+    canary: ClassVar[str]
+
+    def fail_with(self, env: ChatEnv, code: int) -> None:
+        """Make the fake's next answer an HTTP ``code`` failure."""
+        raise NotImplementedError
+
+    @contextlib.asynccontextmanager
+    async def driver(self, tmp_path: Path, canary: bool = False):  # type: ignore[no-untyped-def]
+        async with chat_env(canary=canary) as env:
+            channel = self.channel_class(env.ctx)
+
+            def fail(code: int) -> None:
+                self.fail_with(env, code)
+
+            try:
+                yield Driver(channel, target(self.kind), fail, CANARY[self.canary])
+            finally:
+                await channel.aclose()
+
+
 def chat_blob_is_inert(payload: Payload) -> None:
     """What every chat platform shares: no bidi override, no mass mention, no script tag."""
     blob = json.dumps(payload.body, ensure_ascii=False)
@@ -190,4 +227,11 @@ def chat_blob_is_inert(payload: Payload) -> None:
     assert "<!channel>" not in blob and "<script>" not in blob
 
 
-__all__ = ["HTTP_ROWS", "SMTP_ROWS", "ChannelContract", "Driver", "chat_blob_is_inert"]
+__all__ = [
+    "HTTP_ROWS",
+    "SMTP_ROWS",
+    "ChannelContract",
+    "ChatContract",
+    "Driver",
+    "chat_blob_is_inert",
+]

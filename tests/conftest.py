@@ -1,4 +1,5 @@
-"""Shared fixtures. The network guard fails any connection off loopback (DESIGN.md rule 7)."""
+"""Shared fixtures. The network guard fails any connection off loopback (DESIGN.md rule 7);
+``store`` is an `AsyncStore` on a fresh database; ``golden`` compares with tests/golden."""
 
 from __future__ import annotations
 
@@ -7,6 +8,14 @@ import socket
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+from certbot.store import AsyncStore, Store
+
+# Hypothesis' per-example deadline (200 ms) is a timing assertion: on a loaded 2-core machine a
+# slow example fails a correct test. Speed is measured in bench/, never asserted in tests.
+settings.register_profile("certbot", deadline=None)
+settings.load_profile("certbot")
 
 DATA = Path(__file__).parent / "data"
 GOLDEN = Path(__file__).parent / "golden"
@@ -57,6 +66,15 @@ def no_network():
     yield
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """An `AsyncStore` on a fresh database in the test's tmp dir, closed afterwards (a module
+    that needs another store defines its own ``store``)."""
+    s = AsyncStore(Store(tmp_path / "t.db"))
+    yield s
+    s.close()
 
 
 def golden_path(name: str) -> Path:

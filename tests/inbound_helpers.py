@@ -1,4 +1,5 @@
-"""A small world for the inbound tests: two municipalities, people, an operator, one P1."""
+"""A small world for the inbound tests: two municipalities, people, an operator, one P1; and
+`slack_headers`, the headers of a request signed the way Slack signs it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from certbot.config import Config
 from certbot.inbound.auth import RateLimiter
 from certbot.inbound.commands import Command, Context, Reply, handle
+from certbot.inbound.slack import sign
 from certbot.match import Matcher
 from certbot.planning import plan_case
 from certbot.store import Store
@@ -91,3 +93,12 @@ def make_world(tmp: Path, **service: Any) -> World:
             plan_case(store, cfg, Matcher(cfg.subscribers), change, T0)
     ctx = Context(store, cfg, RateLimiter(clock=lambda: clock.now.timestamp()), clock=clock)
     return World(store, cfg, clock, ctx, changes[0].case_id)
+
+
+def slack_headers(secret: str, ts: int, raw: bytes) -> dict[str, str]:
+    """The headers of a form POST ``raw`` that Slack signed with ``secret`` at ``ts``."""
+    return {
+        "X-Slack-Request-Timestamp": str(ts),
+        "X-Slack-Signature": sign(secret, ts, raw),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }

@@ -6,24 +6,14 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import pytest
-
 from certbot.config import FeedConfig
 from certbot.pipeline import Pipeline
 from certbot.sources import SourceState
-from certbot.store import AsyncStore, Store
 from tests.factory import T0, Clock, config, confirmed, fortios_sub, kev
 
 FEED = FeedConfig(id="csaf-test", kind="csaf", path="x.json")
 OLD = T0 - timedelta(days=400)
 RECENT = T0 - timedelta(days=3)
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = AsyncStore(Store(tmp_path / "t.db"))
-    yield s
-    s.close()
 
 
 def poll(p: Pipeline, *advisories, feed: FeedConfig = FEED):

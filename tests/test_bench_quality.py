@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bench import quality
 from bench.inventories import LINES, load_six
+from tests.case_tables import cases
 
 
-@pytest.mark.parametrize(
-    ("version", "spec", "inside"),
-    [
-        ("7.2.6", "7.2.0..7.2.6", True),
-        ("7.2.7", "7.2.0..7.2.6", False),
-        ("7.2.10", "7.2.0..<7.2.7", False),  # numbers compare numerically, not as text
-        ("13.1-58.21", "13.1..<13.1-58.32", True),
-        ("13.1-59.19", "13.1..<13.1-59.19", False),
-        ("9.6p1", "8.5p1..9.7p1", True),
-        ("9.8p1", "8.5p1..9.7p1", False),
-        ("3.3 Patch 4", "=3.3 Patch 4", True),
-        ("3.3 Patch 7", "=3.3 Patch 4", False),
-        ("11.3.4_23", "11..<11.3.4_23", False),
-        ("7.12", "<=7.12", True),
-        ("R82", "=R81.20", False),
-        ("anything", "*", True),
-    ],
-)
+@cases("quality-oracle-ranges")
 def test_oracle_range_forms(version: str, spec: str, inside: bool) -> None:
     assert quality.in_spec(version, spec) is inside
 

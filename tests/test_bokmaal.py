@@ -26,7 +26,7 @@ from certbot.pipeline import Pipeline
 from certbot.render import Renderer
 from certbot.sources import SourceState, get_source
 from certbot.store import AsyncStore, Store
-from tests.factory import Clock
+from tests.factory import Clock, structured
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo"
@@ -88,20 +88,20 @@ def parsed(f: FeedConfig) -> list[Advisory]:
 
 
 VENDOR = FeedConfig(id="csaf-x", kind="csaf", path="x.json")
+FORTIOS_BRANCHES = [
+    AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/>=7.2.0|<7.2.7"),
+    AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/>=7.4.0|<7.4.3"),
+]
 EXTRA = [
-    Advisory(
+    structured(
+        "FG-IR-24-015",
+        FORTIOS_BRANCHES,
         source="csaf-x",
-        source_id="FG-IR-24-015",
         title="FortiOS out-of-bounds write in sslvpnd",
         cves=("CVE-2024-21762",),
-        structured=True,
         exploited=True,
         cvss=9.6,
         cvss_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
-        products=(
-            AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/>=7.2.0|<7.2.7"),
-            AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/>=7.4.0|<7.4.3"),
-        ),
         remediations=(
             Remediation("vendor_fix", "Upgrade to 7.2.7 or above", fixed_version="7.2.7"),
             Remediation("vendor_fix", "Upgrade to 7.4.3 or above", fixed_version="7.4.3"),
@@ -110,13 +110,12 @@ EXTRA = [
             ),
         ),
     ),
-    Advisory(
+    structured(
+        "VEEAM-2025-01",
+        [AffectedProduct("Veeam", "Backup & Replication", versions="vers:generic/<12.3")],
         source="csaf-x",
-        source_id="VEEAM-2025-01",
         title="Veeam Backup & Replication remote code execution",
         cves=("CVE-2025-99999",),
-        structured=True,
-        products=(AffectedProduct("Veeam", "Backup & Replication", versions="vers:generic/<12.3"),),
         remediations=(
             Remediation("none_available", "A fix is being developed; apply the hardening guide."),
             Remediation(

@@ -15,6 +15,7 @@ from certbot.config import InventoryItem
 from certbot.kev_phrases import PHRASES, normalise, translate
 from certbot.model import Advisory, AffectedProduct, Case, Match, Priority, Remediation
 from certbot.versions import version_in
+from tests.case_tables import cases
 
 DATA = Path(__file__).parent / "data" / "kev" / "required_actions.json"
 DEADLINE = datetime(2026, 12, 15, 22, 59, tzinfo=UTC)  # 23:59 in Oslo
@@ -77,21 +78,7 @@ def test_fixed_for_branch_examples(declared, fixes, expected):
     assert fixed_for_branch(declared, fixes) == expected
 
 
-@pytest.mark.parametrize(
-    ("rng", "nb", "en"),
-    [
-        ("vers:generic/>=7.2.0|<7.2.7", "7.2.0 til før 7.2.7", "7.2.0 up to before 7.2.7"),
-        ("vers:generic/<7.2.9", "før 7.2.9", "before 7.2.9"),
-        ("vers:generic/>=7.0.0|<=7.0.13", "7.0.0 til og med 7.0.13", "7.0.0 to 7.0.13"),
-        ("vers:generic/7.2.4", "7.2.4", "7.2.4"),
-        ("vers:generic/*", "alle versjoner", "all versions"),
-        (
-            "vers:generic/>=7.0.0|<7.0.14|>=7.2.0|<7.2.7",
-            "7.0.0 til før 7.0.14, 7.2.0 til før 7.2.7",
-            "7.0.0 up to before 7.0.14, 7.2.0 up to before 7.2.7",
-        ),
-    ],
-)
+@cases("human-ranges")
 def test_human_range(rng, nb, en):
     assert human_range(rng, "nb") == nb and human_range(rng, "en") == en
     assert "vers:" not in nb

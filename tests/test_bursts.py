@@ -12,7 +12,6 @@ from certbot.pipeline import Pipeline
 from certbot.planning.bursts import GRACE, per_message
 from certbot.sources import SourceState
 from certbot.store import iso
-from tests import test_baseline
 from tests.factory import (
     FORTIOS_FIXED_727,
     T0,
@@ -24,8 +23,6 @@ from tests.factory import (
     structured,
 )
 from tests.test_baseline import FEED, poll, rows
-
-store = test_baseline.store  # the same fixture: a store on a fresh database
 
 RECENT = T0 - timedelta(days=2)
 

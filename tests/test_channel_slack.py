@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 
@@ -11,9 +10,9 @@ import pytest
 from certbot.channels.slack import MAX_BLOCKS, MAX_SECTION, SlackChannel
 from certbot.demo.fakes import Resp, slack_error
 from certbot.errors import DeliveryError
-from tests.channel_contract import ChannelContract, Driver, chat_blob_is_inert
+from tests.channel_contract import ChatContract, chat_blob_is_inert
 from tests.chat_helpers import (
-    CANARY,
+    ChatEnv,
     chat_env,
     make_alert,
     make_digest,
@@ -151,23 +150,15 @@ async def test_already_sent_looks_in_the_thread_for_updates(env):
     assert env.fakes.slack.calls("conversations.replies")
 
 
-class TestSlackContract(ChannelContract):
+class TestSlackContract(ChatContract):
     """The shared channel checks (tests/channel_contract.py) against the Slack fake."""
 
     kind = "slack"
+    channel_class = SlackChannel
+    canary = "slack"
 
-    @contextlib.asynccontextmanager
-    async def driver(self, tmp_path, canary=False):
-        async with chat_env(canary=canary) as env:
-            channel = SlackChannel(env.ctx)
-
-            def fail(code: int) -> None:
-                env.fakes.slack.script([Resp(code, {"ok": False, "error": f"http_{code}"})])
-
-            try:
-                yield Driver(channel, target("slack"), fail, CANARY["slack"])
-            finally:
-                await channel.aclose()
+    def fail_with(self, env: ChatEnv, code: int) -> None:
+        env.fakes.slack.script([Resp(code, {"ok": False, "error": f"http_{code}"})])
 
     def check_inert(self, payload, title):
         blocks = payload.body["blocks"]

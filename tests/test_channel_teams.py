@@ -8,7 +8,6 @@ nothing is backslash-escaped; certbot's own words are TextBlocks free of Markdow
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
 
@@ -20,9 +19,9 @@ from certbot.channels.teams import CARD_VERSION, MAX_BYTES, TeamsChannel, encode
 from certbot.demo.fakes import TEAMS_MAX_BYTES, Resp
 from certbot.errors import DeliveryError
 from certbot.model import Priority
-from tests.channel_contract import ChannelContract, Driver
+from tests.channel_contract import ChatContract
 from tests.chat_helpers import (
-    CANARY,
+    ChatEnv,
     chat_env,
     make_alert,
     make_ctx,
@@ -254,23 +253,15 @@ async def test_wrong_signature_is_permanent_and_not_leaked(env):
     assert "nope123" not in repr(info.value)
 
 
-class TestTeamsContract(ChannelContract):
+class TestTeamsContract(ChatContract):
     """The shared channel checks (tests/channel_contract.py) against the Workflows fake."""
 
     kind = "teams"
+    channel_class = TeamsChannel
+    canary = "teams_sig"
 
-    @contextlib.asynccontextmanager
-    async def driver(self, tmp_path, canary=False):
-        async with chat_env(canary=canary) as env:
-            channel = TeamsChannel(env.ctx)
-
-            def fail(code: int) -> None:
-                env.fakes.teams.script([Resp(code, f"scripted {code}")])
-
-            try:
-                yield Driver(channel, target("teams"), fail, CANARY["teams_sig"])
-            finally:
-                await channel.aclose()
+    def fail_with(self, env: ChatEnv, code: int) -> None:
+        env.fakes.teams.script([Resp(code, f"scripted {code}")])
 
     def check_inert(self, payload, title):
         """A hostile title is text in a TextRun, exactly as cleaned: no Markdown applies

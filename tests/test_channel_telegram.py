@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from html.parser import HTMLParser
 
@@ -13,9 +12,9 @@ from telegram.error import NetworkError, TimedOut
 from certbot.channels.telegram import MAX_CHARS, TelegramChannel, map_error, utf16_len
 from certbot.demo.fakes import Resp, telegram_error
 from certbot.errors import DeliveryError
-from tests.channel_contract import ChannelContract, Driver, chat_blob_is_inert
+from tests.channel_contract import ChatContract, chat_blob_is_inert
 from tests.chat_helpers import (
-    CANARY,
+    ChatEnv,
     chat_env,
     make_alert,
     make_digest,
@@ -180,24 +179,16 @@ def test_timed_out_is_ambiguous_and_connect_error_is_not():
     assert (refused.retryable, refused.ambiguous) == (True, False)
 
 
-class TestTelegramContract(ChannelContract):
+class TestTelegramContract(ChatContract):
     """The shared channel checks (tests/channel_contract.py) against the Bot API fake."""
 
     kind = "telegram"
+    channel_class = TelegramChannel
+    canary = "telegram"
 
-    @contextlib.asynccontextmanager
-    async def driver(self, tmp_path, canary=False):
-        async with chat_env(canary=canary) as env:
-            channel = TelegramChannel(env.ctx)
-
-            def fail(code: int) -> None:
-                body = {"ok": False, "error_code": code, "description": f"scripted {code}"}
-                env.fakes.telegram.script([Resp(code, body)])
-
-            try:
-                yield Driver(channel, target("telegram"), fail, CANARY["telegram"])
-            finally:
-                await channel.aclose()
+    def fail_with(self, env: ChatEnv, code: int) -> None:
+        body = {"ok": False, "error_code": code, "description": f"scripted {code}"}
+        env.fakes.telegram.script([Resp(code, body)])
 
     def check_inert(self, payload, title):
         text = payload.body["text"]

@@ -4,28 +4,18 @@ escalation side is in tests/test_escalation.py)."""
 
 from __future__ import annotations
 
-from certbot.model import AffectedProduct
 from certbot.sources import SourceState
-from tests.factory import Clock, item, structured, subscriber
-from tests.test_dispatch import setup, store  # noqa: F401  (the fixture)
+from tests.factory import Clock, structured
+from tests.test_dispatch import FORTIOS_BELOW_727, digest_sub, setup
 from tests.test_pipeline import FEED
 
 HOUR = 3600
 
 
-async def test_clock_jumps_never_double_a_digest(store):  # noqa: F811
+async def test_clock_jumps_never_double_a_digest(store):
     clock = Clock()
-    sub = subscriber(
-        "0301",
-        "Kommune 0301",
-        [
-            item(
-                "Fortinet", "FortiOS", version="7.2.4", internet_facing=True, criticality="critical"
-            )
-        ],
-    )
-    _, p, d, chans = setup(store, [sub], clock)
-    fortios = AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/<7.2.7")
+    _, p, d, chans = setup(store, [digest_sub()], clock)
+    fortios = FORTIOS_BELOW_727
     for i in range(2):
         p._ingest_and_plan(FEED, [structured(f"low-{i}", [fortios])], SourceState())
     clock.advance(24 * HOUR)

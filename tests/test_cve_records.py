@@ -1,5 +1,6 @@
-"""CVE JSON 5 records -> Advisory: a table over real records (tests/data/cve5), the FortiOS
-branch check, SSVC/KEV, CVSS, remediations, REJECTED, golden output."""
+"""CVE JSON 5 records -> Advisory: a table over real records (tests/data/cve5; the cases in
+tests/data/cases/cve-cna-versions.yaml), the FortiOS branch check, SSVC/KEV, CVSS,
+remediations, REJECTED, golden output."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from certbot.model import Advisory, AffectedProduct
 from certbot.sources.cve_facts import fix_versions, ssvc_facts
 from certbot.sources.cve_parse import fixed_for, parse_record, parse_record_bytes, verdict
 from certbot.versions import parse_range
+from tests.case_tables import cases
 
 DATA = Path(__file__).parent / "data" / "cve5"
-A, N, U = "affected", "not_affected", "unknown"
 
 
 def record(name: str) -> dict[str, Any]:
@@ -29,144 +30,7 @@ def products(name: str, product: str | None) -> list[AffectedProduct]:
     return [p for p in adv.products if product is None or p.product == product]
 
 
-# (record, CNA product, declared version, what the CNA data says, fixed version of its branch)
-TABLE = [
-    # semver lessThanOrEqual per branch, defaultStatus unaffected, fixes from solutions
-    ("CVE-2024-21762", "FortiOS", "7.2.10", N, None),
-    ("CVE-2024-21762", "FortiOS", "7.2.4", A, "7.2.7"),
-    ("CVE-2024-21762", "FortiOS", "7.2.6", A, "7.2.7"),
-    ("CVE-2024-21762", "FortiOS", "7.2.7", N, None),
-    ("CVE-2024-21762", "FortiOS", "7.4.2", A, "7.4.3"),
-    ("CVE-2024-21762", "FortiOS", "6.0.17", A, None),  # no fix named for 6.0
-    ("CVE-2024-21762", "FortiOS", "5.6.9", N, None),
-    ("CVE-2024-21762", "FortiProxy", "7.2.8", A, "7.2.9"),
-    # custom ranges with changes[] at hotfix versions
-    ("vulnrichment/CVE-2024-3400", "PAN-OS", "10.2.9", A, "10.2.9-h1"),
-    ("vulnrichment/CVE-2024-3400", "PAN-OS", "10.2.9-h1", N, None),
-    ("vulnrichment/CVE-2024-3400", "PAN-OS", "11.1.2", A, "11.1.2-h3"),
-    ("vulnrichment/CVE-2024-3400", "PAN-OS", "10.1.5", N, None),
-    ("vulnrichment/CVE-2024-3400", "Cloud NGFW", "1.0", N, None),  # "All" unaffected
-    # defaultStatus affected with unaffected single versions
-    ("vulnrichment/CVE-2023-35078", "Endpoint Manager Mobile", "11.10", N, None),
-    ("vulnrichment/CVE-2023-35078", "Endpoint Manager Mobile", "11.7", A, None),
-    # defaultStatus unknown, lessThanOrEqual from "0"
-    ("CVE-2025-8088", "WinRAR", "7.12", A, None),
-    ("CVE-2025-8088", "WinRAR", "6.0", A, None),
-    ("CVE-2025-8088", "WinRAR", "7.13", U, None),
-    # rpm: defaultStatus affected, unaffected from the fixed build (lessThan "*"), epoch dropped
-    ("vulnrichment/CVE-2024-6387", "Red Hat Enterprise Linux 9", "8.7p1-38.el9_4.1", N, None),
-    ("vulnrichment/CVE-2024-6387", "Red Hat Enterprise Linux 9", "8.7p1-37.el9", A, None),
-    ("vulnrichment/CVE-2024-6387", "OpenSSH", "9.7p1", A, None),
-    ("vulnrichment/CVE-2024-6387", "OpenSSH", "9.8p1", N, None),
-    # versionType patch: lessThan is a build of the release in `version`
-    ("CVE-2025-5777", "ADC", "14.1-43.50", A, "14.1-43.56"),
-    ("CVE-2025-5777", "ADC", "14.1-43.56", N, None),
-    ("CVE-2025-5777", "ADC", "13.1-58.31", A, "13.1-58.32"),
-    ("CVE-2025-5777", "ADC", "12.1-55.330", N, None),
-    # odd versionTypes: "<=" (N-able), "RC" (AMI), "7.0U3o" (VMware)
-    ("CVE-2025-8876", "N-central", "2024.6", A, "2025.3.1"),
-    ("CVE-2025-8876", "N-central", "2025.3.1", N, None),
-    ("CVE-2024-54085", "MegaRAC-SPx", "12.6", A, "12.7"),
-    ("CVE-2024-54085", "MegaRAC-SPx", "13.5", N, None),
-    ("CVE-2024-54085", "MegaRAC-SPx", "11.0", N, None),
-    ("vulnrichment/CVE-2023-34048", "VMware vCenter Server", "7.0U3n", A, "7.0U3o"),
-    ("vulnrichment/CVE-2023-34048", "VMware vCenter Server", "7.0U3o", N, None),
-    (
-        "vulnrichment/CVE-2023-34048",
-        "VMware Cloud Foundation (VMware vCenter Server)",
-        "5.1",
-        A,
-        None,
-    ),
-    # n/a and prose: no range, never a wrong one
-    ("CVE-2019-9621", None, "8.8.10", U, None),
-    (
-        "CVE-2024-24919",
-        "Check Point Quantum Gateway, Spark Gateway and CloudGuard Network",
-        "81.20",
-        U,
-        None,
-    ),
-    ("CVE-2023-27532", "Veeam Backup & Replication", "12.0.0.1420", U, None),
-    # a version phrase in `version` ("5.6.9 and below", "6.0.5 and below", then "6.2.0"),
-    # no defaultStatus: above the lowest bound, what no entry holds is not affected
-    ("CVE-2019-6693", "FortiGate", "5.6.8", A, None),
-    ("CVE-2019-6693", "FortiGate", "5.6.9", A, None),
-    ("CVE-2019-6693", "FortiGate", "6.0.5", A, None),
-    ("CVE-2019-6693", "FortiGate", "6.0.6", N, None),
-    ("CVE-2019-6693", "FortiGate", "6.2.0", A, None),
-    ("CVE-2019-6693", "FortiGate", "7.2.10", N, None),
-    # ranges written inside `version`, pre-release lower bounds
-    ("CVE-2025-48384", "git", "2.43.6", A, "2.43.7"),
-    ("CVE-2025-48384", "git", "2.44.0", A, "2.44.4"),
-    ("CVE-2025-48384", "git", "2.44.4", N, None),  # no defaultStatus: above the ranges
-    ("CVE-2025-48384", "git", "2.43.7", N, None),
-    ("CVE-2025-48384", "git", "2.45.2", A, "2.45.4"),
-    # version == lessThan: "prior to"
-    ("CVE-2025-6558", "Chrome", "138.0.7204.156", A, "138.0.7204.157"),
-    ("CVE-2025-6558", "Chrome", "138.0.7204.157", N, None),
-    ("CVE-2025-6558", "Chrome", "138.0.7204.168", N, None),
-    # Microsoft: "16.0.0" lessThan the fix, no defaultStatus
-    (
-        "CVE-2025-49704",
-        "Microsoft SharePoint Server 2019",
-        "16.0.10417.20018",
-        A,
-        "16.0.10417.20027",
-    ),
-    ("CVE-2025-49704", "Microsoft SharePoint Server 2019", "16.0.10417.20027", N, None),
-    ("CVE-2025-49704", "Microsoft SharePoint Server 2019", "15.0.5000.1000", U, None),
-    # WinRAR writes defaultStatus "unknown": above its range stays unknown
-    ("CVE-2025-8088", "WinRAR", "7.12", A, None),
-    ("CVE-2025-8088", "WinRAR", "7.13", U, None),
-    # "2019 (14.0)" lessThan 14.0.0.14039: the version in brackets starts the range
-    ("CVE-2025-54948", "Trend Micro Apex One", "14.0.0.12980", A, "14.0.0.14039"),
-    ("CVE-2025-54948", "Trend Micro Apex One", "14.0.0.14136", N, None),
-    # leading zeros ("15.02.0") and "N/A"
-    (
-        "CVE-2024-21410",
-        "Microsoft Exchange Server 2019 Cumulative Update 13",
-        "15.2.1258.12",
-        A,
-        "15.2.1544.4",
-    ),
-    (
-        "CVE-2024-21410",
-        "Microsoft Exchange Server 2016 Cumulative Update 23",
-        "15.1.2507.6",
-        A,  # version "N/A", the update in the product name: CU23's builds
-        None,
-    ),
-    (
-        "CVE-2024-21410",
-        "Microsoft Exchange Server 2016 Cumulative Update 23",
-        "15.1.2507.35",
-        A,
-        None,
-    ),
-    (
-        "CVE-2024-21410",
-        "Microsoft Exchange Server 2016 Cumulative Update 23",
-        "15.1.2375.7",
-        U,
-        None,
-    ),
-    # version == lessThanOrEqual: that version for certain, earlier ones possibly
-    ("CVE-2023-46805", "ICS", "9.1R18", A, None),
-    ("CVE-2023-46805", "ICS", "9.1R17", U, None),
-    ("CVE-2023-46805", "ICS", "22.7R2", N, None),
-    # "8.0" lessThan "ESXi80U3-24022510" (8.0 Update 3 = 8.0.3), and a lone "7.0" beside it:
-    # the 7.0 release line (no fix planned)
-    ("CVE-2024-37085", "VMware ESXi", "7.0", A, None),
-    ("CVE-2024-37085", "VMware ESXi", "7.0.3", A, None),
-    ("CVE-2024-37085", "VMware ESXi", "8.0.2", A, "8.0.3"),
-    ("CVE-2024-37085", "VMware ESXi", "8.0.3", N, None),
-    ("CVE-2024-37085", "VMware ESXi", "8.0U3", N, None),
-    ("CVE-2024-37085", "VMware ESXi", "6.7", N, None),
-]
-
-
-@pytest.mark.parametrize(("name", "product", "version", "expected", "fixed"), TABLE)
+@cases("cve-cna-versions")  # record, CNA product, declared version, CNA verdict, branch fix
 def test_cna_table(
     name: str, product: str | None, version: str, expected: str, fixed: str | None
 ) -> None:

@@ -12,7 +12,7 @@ import pytest
 from certbot.outbound.dispatch import Dispatcher
 from certbot.pipeline import Pipeline
 from certbot.sources import SourceState
-from certbot.store import AsyncStore, Store
+from certbot.store import AsyncStore
 from tests.factory import Clock, RecordingChannel, config, fortios_sub, kev
 from tests.test_pipeline import FEED
 
@@ -25,13 +25,6 @@ def cap(store: AsyncStore, extra_pages: int) -> None:
 
 def uncap(store: AsyncStore) -> None:
     store.store.db.execute("PRAGMA max_page_count = 1073741823")
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = AsyncStore(Store(tmp_path / "t.db"))
-    yield s
-    s.close()
 
 
 def many(n: int):

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import random
+from typing import Any
 
 import pytest
 
+from certbot.config import SubscriberConfig
 from certbot.errors import DeliveryError
 from certbot.model import TLP, AffectedProduct
 from certbot.outbound.dispatch import Dispatcher, backoff
 from certbot.pipeline import Pipeline
 from certbot.sources import SourceState
-from certbot.store import AsyncStore, Store
+from certbot.store import Store
 from tests.factory import (
     Clock,
     RecordingChannel,
@@ -33,19 +35,24 @@ OPERATOR = {
 }
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = AsyncStore(Store(tmp_path / "t.db"))
-    yield s
-    s.close()
-
-
 def setup(store, subs, clock, *, service=None, channels=None):
     cfg = config(subs, service=service or OPERATOR)
     chans = channels or {"file": RecordingChannel(), "email": RecordingChannel()}
     p = Pipeline(cfg, store, http=None, clock=clock)
     d = Dispatcher(cfg, store, chans, clock=clock, rng=random.Random(1), rate_limits=False)
     return cfg, p, d, chans
+
+
+FORTIOS_BELOW_727 = AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/<7.2.7")
+
+
+def digest_sub(*extra: dict[str, Any]) -> SubscriberConfig:
+    """0301 with an internet-facing, critical FortiOS 7.2.4 (a structured advisory for it is
+    scheduled, P3, so it waits for the digest) and the ``extra`` inventory items."""
+    fortios = item(
+        "Fortinet", "FortiOS", version="7.2.4", internet_facing=True, criticality="critical"
+    )
+    return subscriber("0301", "Kommune 0301", [fortios, *extra])
 
 
 def two_targets():
@@ -177,20 +184,10 @@ async def test_digest_folds_held_items_at_its_time(store):
     clock = Clock()
     # Two scheduled (P3) cases for the FortiOS item (open, critical, version confirmed) and one
     # deferred (P4) case for a low-importance internal item.
-    sub = subscriber(
-        "0301",
-        "Kommune 0301",
-        [
-            item(
-                "Fortinet", "FortiOS", version="7.2.4", internet_facing=True, criticality="critical"
-            ),
-            item("Acme", "Lab Tool", version="1.0", criticality="low"),
-        ],
-    )
+    sub = digest_sub(item("Acme", "Lab Tool", version="1.0", criticality="low"))
     _, p, d, chans = setup(store, [sub], clock)
-    fortios = AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/<7.2.7")
     lab = AffectedProduct("Acme", "Lab Tool", versions="vers:generic/<2.0")
-    for i, product in enumerate((fortios, fortios, lab)):
+    for i, product in enumerate((FORTIOS_BELOW_727, FORTIOS_BELOW_727, lab)):
         p._ingest_and_plan(FEED, [structured(f"low-{i}", [product])], SourceState())
     assert (await d.run_once()).sent == 0
     clock.advance(24 * 3600)  # the next morning's daily digest time has passed

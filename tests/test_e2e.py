@@ -13,6 +13,7 @@ from aiohttp import web
 
 from certbot.cli import main
 from tests.conftest import DATA, ROOT
+from tests.pipeline_helpers import serving
 
 
 class FeedServer:
@@ -42,14 +43,9 @@ async def feed_server():
     server = FeedServer(files)
     app = web.Application()
     app.router.add_get("/{name}", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    server.base = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
-    yield server
-    await runner.cleanup()
+    async with serving(app) as base:
+        server.base = base  # type: ignore[attr-defined]
+        yield server
 
 
 def write_config(root: Path, base: str) -> None:

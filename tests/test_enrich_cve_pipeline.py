@@ -14,11 +14,12 @@ from aiohttp import web
 
 from certbot import pipeline as pipeline_mod
 from certbot.fetch import Http
-from certbot.model import Fetched
+from certbot.model import Advisory
 from certbot.pipeline import Pipeline
 from certbot.sources import get_source
 from certbot.store import AsyncStore, Store
 from tests.factory import Clock, config, kev, subscriber
+from tests.pipeline_helpers import FixedSource, serving
 
 DATA = Path(__file__).parent / "data" / "cve5"
 FORTI = "CVE-2024-21762"
@@ -51,33 +52,17 @@ async def api():  # type: ignore[no-untyped-def]
     stub = Api()
     app = web.Application()
     app.router.add_get("/api/cve/{cve}", stub.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield stub, f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serving(app) as base:
+        yield stub, base
 
 
-class KevOnce:
+def _kev_once() -> list[Advisory]:
     """The KEV feed stand-in: the same four FortiOS entries, without versions, every poll."""
-
-    kind = "kev"
-    enrichment = False
-    expert = False
-    reads_headers = False
-
-    async def fetch(self, feed: Any, http: Any, state: Any) -> Fetched:
-        return Fetched(200, b"x")
-
-    def parse(self, doc: bytes, feed: Any) -> Any:
-        for cve in IDS:
-            yield kev(cve, "Fortinet", "FortiOS")
+    return [kev(cve, "Fortinet", "FortiOS") for cve in IDS]
 
 
 def _sources(kind: str) -> Any:
-    return KevOnce() if kind == "kev" else get_source(kind)
+    return FixedSource(_kev_once) if kind == "kev" else get_source(kind)
 
 
 def _alerts(store: AsyncStore) -> dict[tuple[str, str], dict[str, Any]]:

@@ -9,11 +9,13 @@ import json
 import pytest
 from aiohttp import web
 
+from certbot import pipeline as pipeline_mod
 from certbot.config import FeedConfig
 from certbot.fetch import Http
 from certbot.pipeline import Pipeline
 from certbot.store import AsyncStore, Store
 from tests.factory import Clock, config, kev, subscriber
+from tests.pipeline_helpers import FixedSource, serving
 
 CVE = "CVE-2024-21762"
 NVD_ANSWER = {
@@ -69,35 +71,17 @@ async def nvd_server():
 
     app = web.Application()
     app.router.add_get("/rest/json/cves/2.0", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield hits, f"http://127.0.0.1:{port}/rest/json/cves/2.0"
-    await runner.cleanup()
+    async with serving(app) as base:
+        yield hits, f"{base}/rest/json/cves/2.0"
 
 
-class OneShot:
+def one_shot() -> FixedSource:
     """A source stand-in that yields the same KEV advisory on every poll."""
-
-    kind = "kev"
-    enrichment = False
-    reads_headers = False
-
-    async def fetch(self, feed, http, state):
-        from certbot.model import Fetched
-
-        return Fetched(200, b"x")
-
-    def parse(self, doc, feed):
-        yield kev(CVE, "Fortinet", "FortiOS")
+    return FixedSource(lambda: [kev(CVE, "Fortinet", "FortiOS")])
 
 
 async def test_nvd_ranges_make_kev_matches_version_accurate(tmp_path, nvd_server, monkeypatch):
-    from certbot import pipeline as pipeline_mod
-
-    monkeypatch.setattr(pipeline_mod, "get_source", lambda kind: OneShot())
+    monkeypatch.setattr(pipeline_mod, "get_source", lambda kind: one_shot())
     subs = [
         subscriber(
             "0301", "Oslo", [{"vendor": "Fortinet", "product": "FortiOS", "version": "7.2.4"}]

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from certbot.app import App
 from certbot.config import load_config
+from tests.pipeline_helpers import serving
 
 ITEM_TITLE = "Kritisk sårbarhet i Fortinet FortiOS (bot inntil 100 €)"
 RSS = (
@@ -38,13 +39,8 @@ async def served():
         return web.Response(body=body, headers={"Content-Type": ctype})
 
     app.router.add_get("/{name}", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield files, f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serving(app) as base:
+        yield files, base
 
 
 def write_config(root: Path, url: str) -> None:

@@ -8,24 +8,15 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from certbot.outbound.dispatch import Dispatcher
 from certbot.pipeline import Pipeline
 from certbot.sources import SourceState
-from certbot.store import AsyncStore, Delivery, Store
+from certbot.store import Delivery, Store
 from certbot.store.instances import Instance
 from tests.factory import Clock, RecordingChannel, config, fortios_sub, kev
 from tests.test_pipeline import FEED
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = AsyncStore(Store(tmp_path / "t.db"))
-    yield s
-    s.close()
 
 
 def many_targets(n: int):

@@ -19,6 +19,7 @@ from certbot.identity import build_number, catalogue, resolve, suggest
 from certbot.identity.build import build, dumps, main
 from certbot.identity.check import unknown_items
 from certbot.identity.names import norm, split_compound, split_name
+from tests.case_tables import cases
 from tests.conftest import ROOT
 from tests.factory import config, item, subscriber
 
@@ -69,36 +70,7 @@ def test_compound_split():
     assert split_compound("Backup & Replication") == ["Backup & Replication"]
 
 
-@pytest.mark.parametrize(
-    ("vendor", "product", "entry"),
-    [
-        ("Fortinet", "Fortinet FortiOS", "fortinet/fortios"),
-        ("Fortinet", "FortiGate", "fortinet/fortios"),
-        ("Cisco", "Cisco Secure Firewall ASA", "cisco/asa"),
-        ("Cisco", "Adaptive Security Appliance (ASA)", "cisco/asa"),
-        ("Cisco", "Firepower Threat Defense", "cisco/ftd"),
-        ("Cisco", "AnyConnect Secure Mobility Client", "cisco/secure-client"),
-        ("Microsoft", "Exchange Server 2016 CU23", "microsoft/exchange-server"),
-        (
-            "Microsoft",
-            "Microsoft Exchange Server 2019 Cumulative Update 14",
-            "microsoft/exchange-server",
-        ),
-        ("Microsoft", "Azure AD", "microsoft/entra-id"),
-        ("Microsoft", "Microsoft Entra ID", "microsoft/entra-id"),
-        ("Microsoft", "SQL Server 2019", "microsoft/sql-server"),
-        ("Broadcom", "vCenter Server", "vmware/vcenter-server"),
-        ("VMware by Broadcom", "ESXi", "vmware/esxi"),
-        ("Veeam", "Veeam Backup and Replication", "veeam/backup-replication"),
-        ("Ivanti", "Pulse Connect Secure", "ivanti/connect-secure"),
-        ("Ivanti", "MobileIron Core", "ivanti/epmm"),
-        ("Citrix", "Citrix ADC", "citrix/netscaler-adc"),
-        ("NetScaler", "ADC", "citrix/netscaler-adc"),
-        ("Synacor", "Zimbra Collaboration Suite (ZCS)", "zimbra/collaboration"),
-        ("Check Point", "Quantum Security Gateway", "checkpoint/quantum-security-gateway"),
-        ("Progress", "MOVEit Transfer", "progress/moveit-transfer"),
-    ],
-)
+@cases("identity-reviewed-entries")
 def test_resolves_to_the_reviewed_entry(vendor, product, entry):
     r = resolve(vendor, product)
     assert r is not None and r.ids == (entry,)

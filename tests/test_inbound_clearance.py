@@ -22,7 +22,7 @@ from certbot.inbound import records
 from certbot.inbound.auth import RateLimiter
 from certbot.inbound.clearance import Chat, clearance, kind_from_id, slack_kind, telegram_kind
 from certbot.inbound.commands import Context
-from certbot.inbound.slack import SlackInbound, sign
+from certbot.inbound.slack import SlackInbound
 from certbot.inbound.telegram import TelegramInbound
 from certbot.inbound.texts import t
 from certbot.inbound.web import InboundWeb
@@ -31,6 +31,7 @@ from certbot.model import TLP
 from certbot.pipeline import plan_case
 from certbot.store import AsyncStore, Store
 from tests.factory import T0, Clock, config, fortios_sub, kev
+from tests.inbound_helpers import slack_headers
 
 SIGNING = "slack-signing-secret-for-clearance"
 HOOK = "telegram-hook-secret-for-clearance"
@@ -137,13 +138,7 @@ class Site:
         raw = urlencode(form, quote_via=quote).encode()
         ts = int(self.wall)
         resp = await self.client.post(
-            "/slack/commands",
-            data=raw,
-            headers={
-                "X-Slack-Request-Timestamp": str(ts),
-                "X-Slack-Signature": sign(SIGNING, ts, raw),
-                "Content-Type": "application/x-www-form-urlencoded",
-            },
+            "/slack/commands", data=raw, headers=slack_headers(SIGNING, ts, raw)
         )
         assert resp.status == 200
         return str((await resp.json())["text"])

@@ -18,7 +18,7 @@ from certbot.inbound.slack import SlackInbound, sign
 from certbot.inbound.web import InboundWeb, action_links
 from certbot.store import AsyncStore
 from tests.chat_helpers import make_ctx, target
-from tests.inbound_helpers import World, make_world
+from tests.inbound_helpers import World, make_world, slack_headers
 from tests.notifications import make_alert
 
 SIGNING = "slack-signing-secret-for-tests"
@@ -125,15 +125,7 @@ async def test_button_and_reply_text(server: Any) -> None:
     }
     raw = urlencode({"payload": json.dumps(payload)}).encode()
     ts = int(wall.t)
-    resp = await client.post(
-        "/slack/actions",
-        data=raw,
-        headers={
-            "X-Slack-Request-Timestamp": str(ts),
-            "X-Slack-Signature": sign(SIGNING, ts, raw),
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
-    )
+    resp = await client.post("/slack/actions", data=raw, headers=slack_headers(SIGNING, ts, raw))
     assert resp.status == 200 and "Kvittert" in (await resp.json())["text"]
     assert status(world) == "acknowledged"
 
@@ -203,12 +195,9 @@ async def test_buttons_on_the_rendered_alert_drive_ack_and_status(server: Any) -
     ts = int(wall.t)
 
     async def post(raw: bytes) -> dict[str, Any]:
-        headers = {
-            "X-Slack-Request-Timestamp": str(ts),
-            "X-Slack-Signature": sign(SIGNING, ts, raw),
-            "Content-Type": "application/x-www-form-urlencoded",
-        }
-        resp = await client.post("/slack/actions", data=raw, headers=headers)
+        resp = await client.post(
+            "/slack/actions", data=raw, headers=slack_headers(SIGNING, ts, raw)
+        )
         assert resp.status == 200
         body: dict[str, Any] = await resp.json()
         return body

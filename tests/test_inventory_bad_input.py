@@ -48,30 +48,65 @@ def _bad(root: Path, path: Path, match: str, **kw) -> None:
     _unchanged(root, before)
 
 
-def test_truncated_cyclonedx_json_names_the_line(root, tmp_path):
-    bad = tmp_path / "cut.cdx.json"
-    text = (SBOM / "laravel-7.12.0.bom.1.4.json").read_text("utf-8")
-    bad.write_text(text[: len(text) // 2], "utf-8")
-    _bad(root, bad, r"line \d+ column \d+: not valid JSON .*complete", fmt="cyclonedx")
+def _half(name: str) -> bytes:
+    """The first half of a real SBOM from tests/data/sbom."""
+    text = (SBOM / name).read_text("utf-8")
+    return text[: len(text) // 2].encode("utf-8")
 
 
-def test_truncated_cyclonedx_xml_names_the_line(root, tmp_path):
-    bad = tmp_path / "cut.xml"
-    text = (SBOM / "valid-bom-1.6.xml").read_text("utf-8")
-    bad.write_text(text[: len(text) // 2], "utf-8")
-    _bad(root, bad, r"line \d+ column \d+: not well-formed XML")
+# (file name, its content, what the error says, import options)
+BAD_FILES = [
+    pytest.param(
+        "cut.cdx.json",
+        _half("laravel-7.12.0.bom.1.4.json"),
+        r"line \d+ column \d+: not valid JSON .*complete",
+        {"fmt": "cyclonedx"},
+        id="truncated_cyclonedx_json_names_the_line",
+    ),
+    pytest.param(
+        "cut.xml",
+        _half("valid-bom-1.6.xml"),
+        r"line \d+ column \d+: not well-formed XML",
+        {},
+        id="truncated_cyclonedx_xml_names_the_line",
+    ),
+    pytest.param(
+        "bad.spdx",
+        b"SPDXVersion: SPDX-2.3\nPackageName: x\nPackageVersion\n",
+        r"not an SPDX 2.2/2.3 document",
+        {},
+        id="spdx_that_does_not_parse",
+    ),
+    pytest.param("empty.csv", b"", r"\(file\): the file is empty", {}, id="empty_file"),
+    pytest.param(
+        "dup.csv",
+        b"Produkt,Versjon,Produkt\nA,1,B\n",
+        r"line 1: duplicate column\(s\) Produkt",
+        {},
+        id="duplicate_columns",
+    ),
+    pytest.param(
+        "cols.csv",
+        b"Program,Ver\nA,1\n",
+        r"line 1: no product column .*'Program', 'Ver'.*--columns product=",
+        {},
+        id="no_product_column_names_the_headers",
+    ),
+    pytest.param(
+        "n.csv",
+        b"Produkt,Antall\nA,2\nB,mange\n",
+        r"line 3: device count 'mange' is not a whole number",
+        {},
+        id="bad_device_count_names_the_line",
+    ),
+]
 
 
-def test_spdx_that_does_not_parse(root, tmp_path):
-    bad = tmp_path / "bad.spdx"
-    bad.write_text("SPDXVersion: SPDX-2.3\nPackageName: x\nPackageVersion\n", "utf-8")
-    _bad(root, bad, r"not an SPDX 2.2/2.3 document")
-
-
-def test_empty_file(root, tmp_path):
-    empty = tmp_path / "empty.csv"
-    empty.write_bytes(b"")
-    _bad(root, empty, r"\(file\): the file is empty")
+@pytest.mark.parametrize(("name", "content", "match", "kw"), BAD_FILES)
+def test_a_bad_file_is_named_and_changes_nothing(root, tmp_path, name, content, match, kw):
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    _bad(root, bad, match, **kw)
 
 
 def test_too_large_and_too_many_components(root, tmp_path, monkeypatch):
@@ -84,24 +119,6 @@ def test_too_large_and_too_many_components(root, tmp_path, monkeypatch):
     _bad(root, big, r"50 components, more than the 10 certbot imports")
     monkeypatch.setattr(sbom, "MAX_BYTES", 100)
     _bad(root, big, r"MB is more than the 0 MB")
-
-
-def test_duplicate_columns(root, tmp_path):
-    dup = tmp_path / "dup.csv"
-    dup.write_text("Produkt,Versjon,Produkt\nA,1,B\n", "utf-8")
-    _bad(root, dup, r"line 1: duplicate column\(s\) Produkt")
-
-
-def test_no_product_column_names_the_headers(root, tmp_path):
-    f = tmp_path / "cols.csv"
-    f.write_text("Program,Ver\nA,1\n", "utf-8")
-    _bad(root, f, r"line 1: no product column .*'Program', 'Ver'.*--columns product=")
-
-
-def test_bad_device_count_names_the_line(root, tmp_path):
-    f = tmp_path / "n.csv"
-    f.write_text("Produkt,Antall\nA,2\nB,mange\n", "utf-8")
-    _bad(root, f, r"line 3: device count 'mange' is not a whole number")
 
 
 def test_unknown_kommunenummer(root, tmp_path, capsys):

@@ -4,39 +4,25 @@ driven by Playwright at a phone's 390 px width. It shows the title and a tappabl
 submits and shows the report id. Screenshots go to the test's tmp dir (``link-page-*.png``)
 and, when ``CERTBOT_ARTIFACTS`` names a directory, are copied there.
 
-Playwright's own browser download is not used: ``executable_path`` is Debian's chromium,
-which ``.ci/run`` installs when it is missing. Without a chromium binary the test skips and
+Playwright's own browser download is not used: tests/browser_helpers.py launches Debian's
+chromium, which ``.ci/run`` installs when it is missing. Without a chromium binary the test skips and
 says so.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page
 
 from certbot.inbound import records
+from tests.browser_helpers import NEEDS_CHROMIUM, chromium, shot
 from tests.link_page_helpers import Served, serve_links
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no chromium binary on PATH (apt-get install -y chromium; .ci/run does this)",
-)
+pytestmark = NEEDS_CHROMIUM
 WIDTH = 390  # CSS px: an iPhone 12-15 in portrait
 MIN_TAP = 44  # CSS px: WCAG 2.5.5 / Apple HIG minimum touch target
-FLAGS = [
-    "--no-sandbox",  # CI runs as root in a container
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 async def box(page: Page, selector: str) -> dict[str, float]:
@@ -54,33 +40,20 @@ def tappable(b: dict[str, float]) -> bool:
     )
 
 
-async def shot(page: Page, tmp_path: Path, name: str) -> Path:
-    path = tmp_path / f"link-page-{name}.png"
-    await page.screenshot(path=str(path), full_page=True)
-    if target := os.environ.get("CERTBOT_ARTIFACTS"):
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(target) / path.name)
-    return path
-
-
 async def test_link_page_on_a_phone_shows_the_title_and_a_tappable_button_and_reports(
     tmp_path: Path,
 ) -> None:
-    async with serve_links(tmp_path) as served, async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            context = await browser.new_context(
-                viewport={"width": WIDTH, "height": 844},
-                device_scale_factor=2,
-                is_mobile=True,
-                has_touch=True,
-                locale="nb-NO",
-            )
-            page = await context.new_page()
-            await check_page(page, served, tmp_path)
-            await check_incident_form(page, served, tmp_path)
-        finally:
-            await browser.close()
+    async with serve_links(tmp_path) as served, chromium() as browser:
+        context = await browser.new_context(
+            viewport={"width": WIDTH, "height": 844},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="nb-NO",
+        )
+        page = await context.new_page()
+        await check_page(page, served, tmp_path)
+        await check_incident_form(page, served, tmp_path)
 
 
 async def check_page(page: Page, served: Served, tmp_path: Path) -> None:
@@ -100,7 +73,7 @@ async def check_page(page: Page, served: Served, tmp_path: Path) -> None:
     assert await page.evaluate("document.documentElement.scrollWidth") <= WIDTH
     size = await page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
     assert size >= 16
-    await shot(page, tmp_path, "390")
+    await shot(page, tmp_path, "link-page-390")
     print(f"button#act at 390 px: {button}")
 
 
@@ -116,7 +89,7 @@ async def check_incident_form(page: Page, served: Served, tmp_path: Path) -> Non
     for selector in ("#rsit_class", "#what_happened", "#when", "button#report"):
         b = await box(page, selector)
         assert b["height"] >= MIN_TAP and b["x"] + b["width"] <= WIDTH, (selector, b)
-    await shot(page, tmp_path, "390-form")
+    await shot(page, tmp_path, "link-page-390-form")
     async with page.expect_navigation():
         await page.locator("button#report").tap()
     result: Any = page.locator("#result")
@@ -125,5 +98,5 @@ async def check_incident_form(page: Page, served: Served, tmp_path: Path) -> Non
     assert inc["id"] in shown and inc["rsit_class"] == "intrusions"
     assert inc["id"].startswith("HEN-")
     assert tappable(await box(page, "a.button"))
-    await shot(page, tmp_path, "390-done")
+    await shot(page, tmp_path, "link-page-390-done")
     print(f"report {inc['id']} shown: {shown!r}")

@@ -227,24 +227,22 @@ async def test_operator_updates_reach_the_reporter_across_platforms(tmp_path, fa
         _, base = app.inbound
 
         def report_both(store):  # on the writer thread: the service's store takes no other
+            reports = [  # (municipality, reporter, reporter's chat, what happened)
+                ("0301", "telegram:111", "111", "x"),
+                ("4601", "slack:U0BERGEN", "C0BERGEN", "y"),
+            ]
             with store.tx():
-                from_tg = records.create_incident(
-                    store,
-                    municipality="0301",
-                    reporter="telegram:111",
-                    reporter_chat="111",
-                    fields={"what_happened": "x"},
-                    now=now,
-                )
-                from_slack = records.create_incident(
-                    store,
-                    municipality="4601",
-                    reporter="slack:U0BERGEN",
-                    reporter_chat="C0BERGEN",
-                    fields={"what_happened": "y"},
-                    now=now,
-                )
-            return from_tg, from_slack
+                return [
+                    records.create_incident(
+                        store,
+                        municipality=municipality,
+                        reporter=reporter,
+                        reporter_chat=chat,
+                        fields={"what_happened": what},
+                        now=now,
+                    )
+                    for municipality, reporter, chat, what in reports
+                ]
 
         from_tg, from_slack = await app.store.call(report_both)
         async with aiohttp.ClientSession() as http:

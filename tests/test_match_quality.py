@@ -17,6 +17,7 @@ from certbot.match import Matcher
 from certbot.model import Advisory, Case, Match
 from certbot.sources import get_source
 from certbot.sources.cve_parse import parse_record
+from tests.case_tables import cases
 from tests.factory import item, kev, subscriber
 
 DATA = Path(__file__).parent / "data" / "cve5"
@@ -33,20 +34,7 @@ def matched(case: Case, vendor: str, product: str, version: str) -> Match | None
     return found[0] if found else None
 
 
-@pytest.mark.parametrize(
-    ("vendor", "product", "entry"),
-    [
-        # an appliance form factor names the hardware, not the software
-        ("Citrix", "NetScaler ADC VPX", "citrix/netscaler-adc"),
-        ("Citrix", "NetScaler ADC MPX", "citrix/netscaler-adc"),
-        # the current vendor with the former one in the product name
-        ("Broadcom", "VMware ESXi", "vmware/esxi"),
-        ("Broadcom", "VMware vCenter Server", "vmware/vcenter-server"),
-        # a vendor no entry knows, named after its product
-        ("Git SCM", "git", "git/git"),
-        ("Wing FTP", "Wing FTP Server", "wftpserver/wing-ftp-server"),
-    ],
-)
+@cases("quality-municipal-names")
 def test_names_municipalities_write(vendor: str, product: str, entry: str) -> None:
     r = identity.resolve(vendor, product)
     assert r is not None and entry in [e.id for e in r.entries]

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from certbot.config import FeedConfig
 from certbot.model import TLP, AffectedProduct, Priority, Remediation
 from certbot.pipeline import Pipeline
 from certbot.sources import SourceState
-from certbot.store import AsyncStore, Store
 from tests.factory import Clock, config, confirmed, fortios_sub, kev, prose, structured, subscriber
 
 FEED = FeedConfig(id="test", kind="rss", path="x.xml")
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = AsyncStore(Store(tmp_path / "t.db"))
-    yield s
-    s.close()
 
 
 def ingest(pipeline: Pipeline, *advisories):

@@ -10,7 +10,8 @@ import pytest
 from certbot.config import PriorityConfig, SubscriberConfig
 from certbot.model import Advisory, AffectedProduct, Case, Match, Priority, Remediation
 from certbot.priority import assess, decide
-from tests.factory import item, subscriber
+from tests import factory
+from tests.factory import item, structured, subscriber
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 CFG = PriorityConfig()
@@ -26,27 +27,24 @@ def sub(lang: str = "nb", **kw) -> SubscriberConfig:
 
 
 def kev(**kw) -> Advisory:
-    return Advisory(
-        source="kev",
-        source_id="CVE-2024-21762",
+    return factory.kev(
+        "CVE-2024-21762",
+        "Fortinet",
+        "FortiOS",
         title="FortiOS flaw",
-        cves=("CVE-2024-21762",),
-        exploited=True,
-        structured=True,
-        products=(AffectedProduct("Fortinet", "FortiOS", entry="CVE-2024-21762"),),
         remediations=(Remediation("required_action", "Apply updates per vendor instructions."),),
         **kw,
     )
 
 
 def vendor(**kw) -> Advisory:
-    return Advisory(
+    fortios = AffectedProduct("Fortinet", "FortiOS", versions=RANGE, fixed_version="7.2.7")
+    return structured(
+        "FG-IR-24-015",
+        [fortios],
         source="csaf-fortinet",
-        source_id="FG-IR-24-015",
         title="FortiOS out-of-bounds write",
         cves=("CVE-2024-21762",),
-        structured=True,
-        products=(AffectedProduct("Fortinet", "FortiOS", versions=RANGE, fixed_version="7.2.7"),),
         **kw,
     )
 

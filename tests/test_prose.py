@@ -19,7 +19,7 @@ from certbot.prose import (
 )
 from certbot.versions import version_in
 
-# (sentence, product, affected range, fixed versions)
+# (sentence, product, affected range, fixed versions): one case a line
 RANGES = [
     # bokmål
     ("Sårbarheten gjelder Produkt versjoner før 3.4.1.", "Produkt", "<3.4.1", ()),
@@ -32,18 +32,8 @@ RANGES = [
     ("Produkt til og med 4.2.1 er berørt.", "Produkt", "<=4.2.1", ()),
     ("Produkt 2.0.0 til, men ikke med 2.1.0 er berørt.", "Produkt", ">=2.0.0|<2.1.0", ()),
     ("Produkt nyere enn 2.0 og eldre enn 3.0 er berørt.", "Produkt", ">2.0|<3.0", ()),
-    (
-        "FortiOS 7.2.0 til 7.2.6 og 7.4.0 til 7.4.2 er berørt.",
-        "FortiOS",
-        ">=7.2.0|<=7.2.6|>=7.4.0|<=7.4.2",
-        (),
-    ),
-    (
-        "FortiOS 7.2.0 til og med 7.2.6 er berørt, og feilen er rettet i 7.2.7.",
-        "FortiOS",
-        ">=7.2.0|<=7.2.6",
-        ("7.2.7",),
-    ),
+    ("FortiOS 7.2.0 til 7.2.6 og 7.4.0 til 7.4.2 er berørt.", "FortiOS", ">=7.2.0|<=7.2.6|>=7.4.0|<=7.4.2", ()),
+    ("FortiOS 7.2.0 til og med 7.2.6 er berørt, og feilen er rettet i 7.2.7.", "FortiOS", ">=7.2.0|<=7.2.6", ("7.2.7",)),
     ("FortiOS 7.2.0-7.2.6 er berørt.", "FortiOS", ">=7.2.0|<=7.2.6", ()),
     # nynorsk
     ("Produkt versjonar før 3.4.1 er råka.", "Produkt", "<3.4.1", ()),
@@ -59,23 +49,12 @@ RANGES = [
     ("Product 2.0.0 to 2.0.7 is affected.", "Product", ">=2.0.0|<=2.0.7", ()),
     ("All versions of Product are affected.", "Product", "*", ()),
     ("Product 2.0.0 up to but not including 2.1.0.", "Product", ">=2.0.0|<2.1.0", ()),
-    (
-        "Product 9.0.0 through 9.0.3 and 9.1.0 through 9.1.1 are affected.",
-        "Product",
-        ">=9.0.0|<=9.0.3|>=9.1.0|<=9.1.1",
-        (),
-    ),
+    ("Product 9.0.0 through 9.0.3 and 9.1.0 through 9.1.1 are affected.", "Product", ">=9.0.0|<=9.0.3|>=9.1.0|<=9.1.1", ()),
     # CVE descriptions (MITRE-era records whose CNA wrote "n/a")
     ("Product 8.8.x before 8.8.11 allows SSRF.", "Product", ">=8.8|<8.8.11", ()),
     ("Product before 8.6 patch 13 allows SSRF.", "Product", "<=8.6", ()),
-    (
-        "Product before 8.6 patch 13, 8.7.x before 8.7.11 patch 10, and 8.8.x before 8.8.10 "
-        "patch 7 or 8.8.x before 8.8.11 patch 3 allows SSRF.",
-        "Product",
-        "<=8.6|>=8.7|<=8.7.11|>=8.8|<=8.8.11",
-        (),
-    ),
-]
+    ("Product before 8.6 patch 13, 8.7.x before 8.7.11 patch 10, and 8.8.x before 8.8.10 patch 7 or 8.8.x before 8.8.11 patch 3 allows SSRF.", "Product", "<=8.6|>=8.7|<=8.7.11|>=8.8|<=8.8.11", ()),
+]  # fmt: skip
 
 FIXES = [
     ("Oppdater Produkt til 12.1 eller nyere.", "Produkt", ("12.1",)),

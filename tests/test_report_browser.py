@@ -7,8 +7,8 @@ chart is loaded and visible at a legible scale, body text is at least 16 px (pri
 the PDF is one page. Screenshots go to the test's tmp dir (``report-*.png``) and, when
 ``CERTBOT_ARTIFACTS`` names a directory, are copied there.
 
-Playwright's own browser download is not used: ``executable_path`` is Debian's chromium,
-which ``.ci/run`` installs when it is missing. Without a chromium binary the tests skip.
+Playwright's own browser download is not used: tests/browser_helpers.py launches Debian's
+chromium, which ``.ci/run`` installs when it is missing. Without a chromium binary the tests skip.
 """
 
 from __future__ import annotations
@@ -16,15 +16,13 @@ from __future__ import annotations
 import base64
 import email
 import json
-import os
 import re
-import shutil
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page
 
 from certbot.channels import ChannelContext
 from certbot.channels.mail import MailChannel
@@ -33,37 +31,14 @@ from certbot.model import Notification
 from certbot.render import Renderer
 from certbot.report.chart import WIDTH as CHART_WIDTH
 from certbot.report.weekly import plan_weekly_reports
+from tests.browser_helpers import NEEDS_CHROMIUM, chromium, shot
 from tests.report_helpers import build_sector
 from tests.test_report import MONDAY
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        CHROMIUM is None,
-        reason="no chromium binary on PATH (apt-get install -y chromium; .ci/run does this)",
-    ),
-]
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+pytestmark = [pytest.mark.slow, NEEDS_CHROMIUM]
 A4, PHONE = 794, 390  # CSS px: A4 at 96 dpi; an iPhone 12-15 in portrait
 CHART_SMALLEST_FONT = 13  # px in the chart's own drawing (week numbers, totals)
 LEGIBLE = 9.5  # px: the chart's smallest text as shown may not drop below this
-
-
-async def shot(page: Page, tmp_path: Path, name: str) -> Path:
-    path = tmp_path / f"report-{name}.png"
-    await page.screenshot(path=str(path), full_page=True)
-    if target := os.environ.get("CERTBOT_ARTIFACTS"):
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(target) / path.name)
-    return path
 
 
 async def check_layout(page: Page, width: int, min_font: float = 16) -> None:
@@ -93,35 +68,31 @@ async def test_report_page_at_a4_and_on_a_phone_and_as_pdf(tmp_path: Path) -> No
     out = tmp_path / "report-0301.html"
     args = ["--config-dir", str(tmp_path), "--db", str(sector.db), "report", "0301"]
     assert main([*args, "--week", "2026-W11", "--out", str(out)]) == 0
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            for width, mobile in ((A4, False), (PHONE, True)):
-                context = await browser.new_context(
-                    viewport={"width": width, "height": 1123 if not mobile else 844},
-                    device_scale_factor=2 if mobile else 1,
-                    is_mobile=mobile,
-                    has_touch=mobile,
-                    locale="nb-NO",
-                )
-                page = await context.new_page()
-                await page.goto(out.as_uri())
-                assert await page.evaluate("document.documentElement.lang") == "nb"
-                assert "Sårbarheter i Oslo kommune, uke 11" in await page.locator("h1").inner_text()
-                await check_layout(page, width)
-                await shot(page, tmp_path, str(width))
-                if not mobile:
-                    await page.emulate_media(media="print")
-                    await check_layout(page, width, min_font=12)
-                    await shot(page, tmp_path, "print")
-                    pdf = await page.pdf(format="A4", print_background=True)
-                    assert pdf.startswith(b"%PDF")
-                    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
-                    assert pages == 1, f"the report takes {pages} A4 pages"
-                    (tmp_path / "report-0301.pdf").write_bytes(pdf)
-                await context.close()
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        for width, mobile in ((A4, False), (PHONE, True)):
+            context = await browser.new_context(
+                viewport={"width": width, "height": 1123 if not mobile else 844},
+                device_scale_factor=2 if mobile else 1,
+                is_mobile=mobile,
+                has_touch=mobile,
+                locale="nb-NO",
+            )
+            page = await context.new_page()
+            await page.goto(out.as_uri())
+            assert await page.evaluate("document.documentElement.lang") == "nb"
+            assert "Sårbarheter i Oslo kommune, uke 11" in await page.locator("h1").inner_text()
+            await check_layout(page, width)
+            await shot(page, tmp_path, f"report-{width}")
+            if not mobile:
+                await page.emulate_media(media="print")
+                await check_layout(page, width, min_font=12)
+                await shot(page, tmp_path, "report-print")
+                pdf = await page.pdf(format="A4", print_background=True)
+                assert pdf.startswith(b"%PDF")
+                pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+                assert pages == 1, f"the report takes {pages} A4 pages"
+                (tmp_path / "report-0301.pdf").write_bytes(pdf)
+            await context.close()
 
 
 def cid_resolved(msg: EmailMessage) -> str:
@@ -155,17 +126,13 @@ async def test_report_email_renders_with_its_cid_chart(tmp_path: Path) -> None:
     assert isinstance(msg, EmailMessage)
     page_html = cid_resolved(msg)
     assert "cid:" not in page_html  # every reference had its part
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            for width in (PHONE, A4):
-                context = await browser.new_context(viewport={"width": width, "height": 900})
-                page = await context.new_page()
-                await page.set_content(page_html)
-                await check_layout(page, width)
-                assert "Hemmelig FortiOS-feil <script>" in await page.locator("ul").inner_text()
-                assert await page.evaluate("document.querySelectorAll('script').length") == 0
-                await shot(page, tmp_path, f"email-{width}")
-                await context.close()
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        for width in (PHONE, A4):
+            context = await browser.new_context(viewport={"width": width, "height": 900})
+            page = await context.new_page()
+            await page.set_content(page_html)
+            await check_layout(page, width)
+            assert "Hemmelig FortiOS-feil <script>" in await page.locator("ul").inner_text()
+            assert await page.evaluate("document.querySelectorAll('script').length") == 0
+            await shot(page, tmp_path, f"report-email-{width}")
+            await context.close()

@@ -8,8 +8,6 @@ import random
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
 from certbot.config import RoutingConfig
 from certbot.model import Priority
 from certbot.outbound.dispatch import Dispatcher
@@ -17,7 +15,6 @@ from certbot.pipeline import Pipeline
 from certbot.render import OSLO
 from certbot.routing import digest_due, in_quiet_hours, quiet_hours_end
 from certbot.sources import SourceState
-from certbot.store import AsyncStore, Store
 from tests.factory import (
     FORTIOS_FIXED_727,
     Clock,
@@ -37,13 +34,6 @@ QUIET = {"start": "22:00", "end": "07:00"}
 # FortiOS item is internet-facing and critical: open exposure, very high impact.
 FORTIOS = [FORTIOS_FIXED_727]
 AUTOMATABLE = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = AsyncStore(Store(tmp_path / "t.db"))
-    yield s
-    s.close()
 
 
 def oslo(day: int, hour: int, minute: int = 0) -> datetime:

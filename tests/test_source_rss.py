@@ -40,13 +40,16 @@ def as_golden(advisories: list[Advisory]) -> str:
     return json.dumps(rows, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
+ONE_ITEM = (
+    "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t</title>"
+    "<item><title>{title}</title><link>https://x.example/{guid}</link>"
+    "<guid>{guid}</guid><description>{description}</description></item>"
+    "</channel></rss>"
+)
+
+
 def item(title: str, guid: str = "g-1", description: str = "text") -> bytes:
-    return (
-        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t</title>"
-        f"<item><title>{title}</title><link>https://x.example/{guid}</link>"
-        f"<guid>{guid}</guid><description>{description}</description></item>"
-        "</channel></rss>"
-    ).encode()
+    return ONE_ITEM.format(title=title, guid=guid, description=description).encode()
 
 
 def test_registered() -> None:

@@ -7,26 +7,16 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
-
 from certbot.config import FeedConfig
 from certbot.explain import explain, format_explain
 from certbot.model import AffectedProduct
 from certbot.pipeline import Pipeline
 from certbot.sources import SourceState, get_source
-from certbot.store import AsyncStore, Store
 from tests.conftest import DATA
 from tests.factory import Clock, config, fortios_sub, item, structured, subscriber
 
 CSAF_FEED = FeedConfig(id="cisa-csaf", kind="csaf", path="x")
 SIPROTEC = "SIPROTEC 5 6MD85 (CP300)"
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = AsyncStore(Store(tmp_path / "t.db"))
-    yield s
-    s.close()
 
 
 def parse(name: str):

@@ -10,18 +10,10 @@ from certbot.config import FeedConfig
 from certbot.model import AffectedProduct, Remediation
 from certbot.pipeline import Pipeline
 from certbot.sources import SourceState
-from certbot.store import AsyncStore, Store
 from tests.factory import Clock, config, fortios_sub, item, structured, subscriber
 
 FEED = FeedConfig(id="test", kind="csaf", path="x.json")
 OS_72 = AffectedProduct("Fortinet", "FortiOS", versions="vers:generic/>=7.2.0|<7.2.7")
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = AsyncStore(Store(tmp_path / "t.db"))
-    yield s
-    s.close()
 
 
 def _changes(store, *revisions, sub=None):

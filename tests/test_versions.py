@@ -19,6 +19,7 @@ from certbot.versions import (
     same_version,
     version_in,
 )
+from tests.case_tables import rows
 
 # (range as written in a real document or feed, version, expected)
 TABLE = [
@@ -58,53 +59,10 @@ TABLE = [
     ("vers:npm/>=1.0.0|<1.2.3", "1.2.3", False),
 ]
 
-# Forms written in real CISA CSAF documents (cisagov/CSAF csaf_files/OT/white, commit 6960219f;
-# the sample in tests/data/csaf/cisa-sample holds documents with each of them).
+# Forms written in real CISA CSAF documents (tests/data/cases/cisa-range-forms.yaml), then
+# CSAF product_version entries (an exact version each).
 CISA = [
-    ("All versions < V7.1", "V7.0.9", True),
-    ("All versions < V7.1", "V7.1", False),
-    ("All Versions < V6.4", "6.3", True),
-    ("All BIOS versions < V1.0.212N", "V1.0.212M", True),
-    ("All BIOS versions < V1.0.212N", "V1.0.212N", False),
-    ("vers:all/>=V2.9.2<V2.9.4", "V2.9.3", True),
-    ("vers:all/>=V2.9.2<V2.9.4", "V2.9.4", False),
-    ("vers:all/>=V2.9.2<V2.9.4", "V2.9.1", False),
-    ("vers:all/>=V7.80<V9.40", "V9.39", True),
-    (">= R4.01.00 | <= R6.07.00", "R6.07.00", True),
-    (">= R4.01.00 | <= R6.07.00", "R4.01", True),
-    (">= R4.01.00 | <= R6.07.00", "R6.07.01", False),
-    (">= R4.01.00 | <= R6.07.00", "R3.09.50", False),
-    (">= V2.3 and < V6.30.016", "V6.30.015", True),
-    ("> V1.1 and < V1.3.2", "V1.1", False),
-    ("V9.50 and later", "V9.50", True),
-    ("V9.50 and later", "V9.49", False),
-    ("2.3.6 and below", "2.3.6", True),
-    ("2.3.6 and below", "2.3.7", False),
-    ("V6.3", "V6.3", True),  # a bare version in a range field: that version
-    ("V6.3", "V6.4", False),
-    ("All versions <= V7.x", "V7.99", True),
-    ("All versions <= V7.x", "V8.0", False),
-    ("All versions between V2.5 (including) and V2.7 (excluding)", "V2.5", True),
-    ("All versions between V2.5 (including) and V2.7 (excluding)", "V2.7", False),
-    ("Versions 2.00 to 6.11", "6.11", True),
-    ("V4.4, V4.5, V5.0, and V5.1", "V5.0", True),
-    ("V4.4, V4.5, V5.0, and V5.1", "V4.6", False),
-    ("V7.1 < V7.1 Upd3", "V7.1 Upd2", True),
-    ("V7.1 < V7.1 Upd3", "V7.1 Update 3", False),
-    ("< V14 SP1 Update 14", "V14 Update 3", True),  # V14 Update 3 comes before V14 SP1
-    ("< V14 SP1 Update 14", "V14 SP1 Update 13", True),
-    ("< V14 SP1 Update 14", "V14 SP1 Upd 14", False),
-    ("< V14 SP1 Update 14", "V14 SP2", False),
-    ("< V4.8 HF4", "V4.8 HF3", True),
-    ("< V4.8 HF4", "V4.8 SP1", False),
-    ("<= 15.2(6)E0a", "15.2(6)E0a", True),
-    ("<= 15.2(6)E0a", "15.2(6)E1", False),
-    ("< FW14", "FW13", True),
-    ("<=(R4.10)", "R4.10", True),
-    (">= 20.8 (only affected by CVE-2019-10943)", "20.9", True),
-    ("<= 3.4.4 Build 16102416", "3.4.4", True),
-    ("<= 3.4.4 Build 16102416", "3.4.5", False),
-    ("vers:all/<V18 Update 1", "V18", True),
+    *rows("cisa-range-forms"),
     (exact("MX-V4.7.3.11"), "MX-V4.7.3.11", True),
     (exact("MX-V4.7.3.11"), "4.7.3.11", True),
     (exact("MX-V4.7.3.11"), "MX-V4.7.3.12", False),

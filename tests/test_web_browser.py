@@ -18,7 +18,6 @@ Screenshots go to ``tests/artifacts/`` (git-ignored) or to ``$CERTBOT_ARTIFACTS`
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,30 +26,19 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from certbot.config import Config
 from certbot.store import Store
+from tests.browser_helpers import NEEDS_CHROMIUM, chromium
 from tests.link_page_helpers import serve_links
 from tests.oidc_provider import running_provider
 from tests.web_helpers import demo_database, free_port, serve, signin_web
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
-    pytest.mark.skipif(
-        CHROMIUM is None,
-        reason="no chromium binary on PATH (apt-get install -y chromium; .ci/run does this)",
-    ),
+    NEEDS_CHROMIUM,
     pytest.mark.asyncio(loop_scope="module"),
     pytest.mark.slow,
-]
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
 ]
 WIDTHS = (390, 1280)
 ARTIFACTS = Path(os.environ.get("CERTBOT_ARTIFACTS") or Path(__file__).parent / "artifacts")
@@ -70,12 +58,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, Path]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            yield b
-        finally:
-            await b.close()
+    async with chromium() as b:
+        yield b
 
 
 async def new_page(browser: Browser, width: int) -> Page:

@@ -18,7 +18,6 @@ from certbot.config.api import ApiConfig
 from certbot.demo.web import serve_web
 from certbot.errors import ConfigError
 from certbot.store import Store
-from tests.oidc_provider import running_provider
 from tests.web_helpers import (
     ENV,
     VIEWER,
@@ -28,6 +27,7 @@ from tests.web_helpers import (
     free_port,
     serve,
     sign_in,
+    signin_site,
     signin_web,
 )
 
@@ -96,23 +96,19 @@ async def test_language_switch_needs_csrf(demo: tuple[Config, Path], tmp_path: P
 async def test_titles_above_the_readers_clearance_are_withheld(
     demo: tuple[Config, Path], tmp_path: Path
 ) -> None:
-    config, db = demo
-    async with running_provider() as idp:
-        idp.user = dict(VIEWER)  # a viewer cleared for TLP:GREEN
-        web = signin_web(idp.base, free_port())
-        async with serve(config, db, tmp_path, web) as served, browser_client(served.base) as c:
-            title = "Fortinet FortiOS Out-of-Bound Write Vulnerability"
-            await served.app.store.call(_set_tlp, FORTI, "AMBER")
-            assert (await sign_in(c, served.base)).status == 200
-            for path in ("/", f"/case/{FORTI}", "/municipality/0301"):
-                async with c.get(served.base + path) as resp:
-                    html = await resp.text()
-                    assert resp.status == 200, path
-                    assert title not in html, path
-                    assert "[tittel holdt tilbake: TLP:AMBER]" in html, path
-                    assert FORTI in html  # the row keeps its place
-            async with c.get(served.base + "/case/CVE-2025-5777") as resp:
-                assert "Citrix NetScaler ADC" in await resp.text()  # CLEAR: shown
+    async with signin_site(demo, tmp_path, VIEWER) as (_, served, c):  # a viewer, TLP:GREEN
+        title = "Fortinet FortiOS Out-of-Bound Write Vulnerability"
+        await served.app.store.call(_set_tlp, FORTI, "AMBER")
+        assert (await sign_in(c, served.base)).status == 200
+        for path in ("/", f"/case/{FORTI}", "/municipality/0301"):
+            async with c.get(served.base + path) as resp:
+                html = await resp.text()
+                assert resp.status == 200, path
+                assert title not in html, path
+                assert "[tittel holdt tilbake: TLP:AMBER]" in html, path
+                assert FORTI in html  # the row keeps its place
+        async with c.get(served.base + "/case/CVE-2025-5777") as resp:
+            assert "Citrix NetScaler ADC" in await resp.text()  # CLEAR: shown
 
 
 async def test_run_refuses_without_the_client_secret(

@@ -5,7 +5,8 @@ JSON Lines file) and returns the database and the config; each test serves a cop
 (`serve`), so tests may change it. `signin_web` is ``service.web`` signed in through the
 local provider (tests/oidc_provider.py) with three people: an operator, a viewer (cleared
 for GREEN) and a viewer of 0301 only. `browser_client` is an aiohttp client whose cookie
-jar treats the loopback site as secure (the session cookie is ``Secure``).
+jar treats the loopback site as secure (the session cookie is ``Secure``). `signin_site` is all
+three at once: the local provider, the demo served with sign-in through it, and a client.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from certbot.config import Config, load_config
 from certbot.config.web import WebConfig
 from certbot.demo.cycle import DEMO_DIR, run_cycle
 from certbot.demo.web import with_demo_web
-from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OPERATOR
+from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OPERATOR, Provider, running_provider
 
 VIEWER = {"sub": "v-1", "email": "per@fylke.example.no", "email_verified": True, "name": "Per"}
 OSLO = {"sub": "o-1", "email": "ola@oslo.kommune.no", "email_verified": True, "name": "Ola"}
@@ -98,6 +99,21 @@ async def serve(
         )
     async with App(config, copy, serve_inbound=True, environ=ENV, rate_limits=False) as app:
         yield Served(app, app.sites["web"], copy)
+
+
+@contextlib.asynccontextmanager
+async def signin_site(
+    demo: tuple[Config, Path], tmp: Path, person: dict[str, Any] | None = None, **sign_in: Any
+) -> AsyncIterator[tuple[Provider, Served, aiohttp.ClientSession]]:
+    """The local provider (signing ``person`` in, the operator by default), the demo database
+    served with ``signin_web`` (``sign_in``: extra sign-in settings) and a `browser_client`."""
+    config, db = demo
+    async with running_provider() as idp:
+        if person is not None:
+            idp.user = dict(person)
+        web = signin_web(idp.base, free_port(), **sign_in)
+        async with serve(config, db, tmp, web) as served, browser_client(served.base) as client:
+            yield idp, served, client
 
 
 def browser_client(base: str) -> aiohttp.ClientSession:
