@@ -98,12 +98,8 @@ def _products(
             fixed_version = _fixed_version(item, fixed)
         fix_of[pid] = fixed_version
         out.append(
-            AffectedProduct(
-                vendor=item.vendor,
-                product=item.product,
-                versions=item.versions,
-                cpe=item.cpe,
-                purl=item.purl,
+            AffectedProduct(  # the tree's names and identifiers, in the model's field order
+                *(item.vendor, item.product, item.versions, item.cpe, item.purl),
                 status=st,  # type: ignore[arg-type]
                 fixed_version=fixed_version,
                 entry=f"{pid}: {item.note}" if item.note else pid,
