@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from certbot.frozen import quick_init
 from certbot.levels import TLP, Priority
 from certbot.plain import plain
 
@@ -41,6 +42,7 @@ __all__ = [
 ProductStatus = Literal["affected", "not_affected", "fixed", "under_investigation"]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AffectedProduct:
     """One product entry an advisory names.
@@ -62,6 +64,7 @@ class AffectedProduct:
     evidence: str = ""  # the record range or prose sentence the versions came from
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Remediation:
     """A thing to do: vendor_fix, workaround, mitigation, none_available, no_fix_planned,
@@ -73,6 +76,7 @@ class Remediation:
     fixed_version: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Advisory:
     """One source's view of one advisory, as its parser produced it."""

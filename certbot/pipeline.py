@@ -84,6 +84,7 @@ class Pipeline:
         self._rejected: dict[str, list[dict[str, str]]] = {}
         self._capped: dict[str, feed_cap.Capped] = {}
         self._baseline: Baseline | None = None  # the cycle's first-run backlog (issue 11)
+        self._noted: Config | None = None  # the config whose inventory is committed as seen
         self.slices: list[SliceStat] = []  # the last cycle's transactions
         self.on_slice: Callable[[SliceStat], None] | None = None  # bench/test hook
 
@@ -285,7 +286,7 @@ class Pipeline:
         """Ingest in slices, then plan the pending cases in slices (see the module doc)."""
         owner: Owners = {}
         out: PerFeed = {feed.id: ([], 0, 0) for feed, _, _ in batch}
-        await self.store.call(self._start_baseline, [f.id for f, _, _ in batch])
+        await self.store.call(self._start_baseline, [f.id for f, _, _ in batch], remember=True)
         for part in feed_cap.slices(batch):
             t0 = time.perf_counter()
             await self.store.call(self._ingest_slice, part, owner)
@@ -295,11 +296,21 @@ class Pipeline:
         await self.store.call(self._flush_baseline)
         return out
 
-    def _start_baseline(self, store: Store, feed_ids: list[str]) -> None:
+    def _start_baseline(self, store: Store, feed_ids: list[str], *, remember: bool = False) -> None:
         """Before the first ingest slice saves any feed state: which feeds are polled for the
-        first time and which inventory items are new (`certbot.planning.baseline`)."""
+        first time and which inventory items are new (`certbot.planning.baseline`).
+
+        ``remember`` (the poll path, whose transaction here is the writer thread's own): once
+        committed, this config's inventory is known to be noted, so later polls with the same
+        config skip reading every item key back (an idle poll at national load read 120,000).
+        A reload brings a new config object, noted again."""
+        config = self.config
         with store.tx():
-            self._baseline = Baseline.start(store, self.config, feed_ids, self.clock())
+            self._baseline = Baseline.start(
+                store, config, feed_ids, self.clock(), inventory=self._noted is not config
+            )
+        if remember:
+            self._noted = config
 
     def _flush_baseline(self, store: Store) -> None:
         """After the last plan slice: one "Status ved oppstart" per target with held rows."""

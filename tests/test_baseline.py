@@ -134,3 +134,36 @@ def test_a_feed_polled_for_the_first_time_sends_its_backlog_as_status(store):
     assert [r["case_id"] for r in alerts(store)] == ["CVE-2026-0001"]
     (status,) = rows(store, kind="onboarding")
     assert "CVE-2023-0001" in status["notification"]
+
+
+# Issue 16 (idle poll): the poll path notes a config's inventory once. Later polls with the
+# same config do not read every item key back; a reloaded config is noted again, so a new item
+# is still seen as new.
+async def test_inventory_is_noted_once_per_config_on_the_poll_path(store, monkeypatch):
+    noted: list[int] = []
+    new: list[set[tuple[str, str]]] = []
+    note = store.store.note_inventory
+
+    def counting(pairs, now):
+        pairs = list(pairs)
+        noted.append(len(pairs))
+        new.append(note(pairs, now))
+        return new[-1]
+
+    monkeypatch.setattr(store.store, "note_inventory", counting)
+    clock = Clock()
+    p = Pipeline(config([fortios_sub("0301", version="7.0.1")]), store, http=None, clock=clock)
+    await p._ingest_then_plan(
+        [(FEED, [confirmed("CVE-2023-0001", published=OLD)], SourceState())], {}
+    )
+    for _ in range(2):  # idle: a feed answered, nothing new
+        clock.advance(600)
+        await p._ingest_then_plan([(FEED, [], SourceState())], {})
+    assert len(noted) == 1 and noted[0] > 0  # the first poll noted every item
+    clock.advance(3600)
+    p.config = config([fortios_sub("0301", version="7.2.4")])  # a reload: a new item
+    await p._ingest_then_plan(
+        [(FEED, [confirmed("CVE-2023-0002", published=OLD)], SourceState())], {}
+    )
+    assert len(noted) == 2
+    assert any("7.2.4" in key for _, key in new[-1])  # the reloaded item is new

@@ -52,13 +52,26 @@ class Baseline:
     bursts: Bursts | None = None  # the batch's immediate rows, grouped at `flush` (11.3)
 
     @classmethod
-    def start(cls, store: Store, config: Config, feed_ids: list[str], now: datetime) -> Baseline:
+    def start(
+        cls,
+        store: Store,
+        config: Config,
+        feed_ids: list[str],
+        now: datetime,
+        *,
+        inventory: bool = True,
+    ) -> Baseline:
+        """``inventory=False``: the caller knows this config's inventory is already noted (an
+        earlier committed batch), so no item is new and the stored keys are not read back."""
         days = config.service.routing.baseline_days
-        pairs = [(s.id, item_key(i)) for s in config.subscribers for i in s.inventory]
+        new_items: set[tuple[str, str]] = set()
+        if inventory:
+            pairs = [(s.id, item_key(i)) for s in config.subscribers for i in s.inventory]
+            new_items = store.note_inventory(pairs, now)
         return cls(
             cutoff=now - timedelta(days=days),
             first_feeds=store.first_polls(feed_ids),
-            new_items=store.note_inventory(pairs, now),
+            new_items=new_items,
             bursts=Bursts(now) if config.service.routing.group_bursts else None,
         )
 

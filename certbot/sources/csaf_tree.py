@@ -112,12 +112,13 @@ def _package(purl: str | None, ctx: dict[str, str], name: str) -> TreeProduct | 
 
 
 _LEAF_VERSION = ("service_pack", "patch_level")
+_HEAD = re.compile(r"\d+(?:\.\d+)*")
 
 
 def _leaf_version(ctx: dict[str, str]) -> dict[str, str]:
     """The context with the leaf's full version as its product_version (see the docstring)."""
     line = ctx.get("product_version", "")
-    head = re.match(r"\d+(?:\.\d+)*", line)
+    head = _HEAD.match(line)
     for cat in _LEAF_VERSION:
         leaf = ctx.get(cat, "")
         if head and leaf.startswith(head.group(0)) and leaf != line:

@@ -22,11 +22,14 @@ from certbot.errors import ParseError
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ParseError(f"duplicate JSON key {key[:40]!r}: document rejected")
-        out[key] = value
+    """One object: built by ``dict`` in C; a repeated key shows as fewer keys than pairs."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ParseError(f"duplicate JSON key {key[:40]!r}: document rejected")
+            seen.add(key)
     return out
 
 

@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from certbot.errors import ParseError
@@ -31,57 +32,66 @@ HTTPS_URL = re.compile(r"https://[^\s;,<>\"']+")
 SUMMARY_MAX = 4000
 
 
-def _text(entry: dict[str, Any], key: str) -> str:
-    value = entry.get(key)
+def _s(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _date(value: Any) -> date | None:
+def _day(value: Any) -> tuple[date, datetime, str] | None:
+    """A KEV date as (date, its midnight UTC, ISO text), or None."""
+    return _date(value) if isinstance(value, str) and len(value) <= 32 else None
+
+
+@lru_cache(maxsize=4096)
+def _date(value: str) -> tuple[date, datetime, str] | None:
+    """Cached: the catalogue's 1,400 entries share a few hundred days."""
     try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
+        day = date.fromisoformat(value)
     except ValueError:
         return None
+    return day, datetime(day.year, day.month, day.day, tzinfo=UTC), day.isoformat()
 
 
 def _entry(entry: Any, feed: FeedConfig) -> Advisory | None:
     if not isinstance(entry, dict):
         return None
-    cve = _text(entry, "cveID").upper()
+    get = entry.get
+    cve = _s(get("cveID")).upper()
     if not CVE_ID.match(cve):
         return None
-    notes = _text(entry, "notes")
-    summary = _text(entry, "shortDescription")
+    notes = _s(get("notes"))
+    summary = _s(get("shortDescription"))
     if notes:
         summary = f"{summary}\n\n{notes}" if summary else notes
     first_url = HTTPS_URL.search(notes)
-    added = _date(entry.get("dateAdded"))
-    cwes = entry.get("cwes")
+    added = _day(get("dateAdded"))
+    due = _day(get("dueDate"))
+    cwes = get("cwes")
     return Advisory(
         source=feed.id,
         source_id=cve,
-        title=_text(entry, "vulnerabilityName") or cve,
+        title=_s(get("vulnerabilityName")) or cve,
         summary=summary[:SUMMARY_MAX],
         url=first_url.group(0) if first_url else CATALOG + cve,
-        published=datetime(added.year, added.month, added.day, tzinfo=UTC) if added else None,
+        published=added[1] if added else None,
         cves=(cve,),
         tlp=feed.tlp,
         language="en",
         exploited=True,
-        ransomware=_text(entry, "knownRansomwareCampaignUse").lower() == "known",
-        due_date=_date(entry.get("dueDate")),
+        ransomware=_s(get("knownRansomwareCampaignUse")).lower() == "known",
+        due_date=due[0] if due else None,
         products=(
             AffectedProduct(
-                vendor=_text(entry, "vendorProject"),
-                product=_text(entry, "product"),
+                vendor=_s(get("vendorProject")),
+                product=_s(get("product")),
                 versions=None,
                 entry=cve,
             ),
         ),
-        remediations=(Remediation("required_action", _text(entry, "requiredAction")),),
+        remediations=(Remediation("required_action", _s(get("requiredAction"))),),
         structured=True,
         extra={
             "cwes": [c for c in cwes if isinstance(c, str)] if isinstance(cwes, list) else [],
-            "date_added": added.isoformat() if added else None,
+            "date_added": added[2] if added else None,
         },
     )
 

@@ -2,20 +2,23 @@
 
 ``base_score`` prefers the stated base score when it is a sane number (0-10) and computes it
 with the ``cvss`` library from the vector otherwise (CVSS 2, 3.x and 4.0). ``best`` keeps the
-highest (score, vector) pair of several.
+highest (score, vector) pair of several. Vector scores are cached (real vectors recur; a string
+longer than any real vector is computed each time, never kept).
 """
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 from cvss import CVSS2, CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
+VECTOR_MAX = 512  # a full CVSS 4.0 vector with every metric is ~300 characters
 
-def from_vector(vector: str) -> float | None:
-    """The base score a CVSS vector string implies, or None when it cannot be read."""
+
+def _compute(vector: str) -> float | None:
     v = vector.strip()
     try:
         if v.startswith("CVSS:4"):
@@ -25,6 +28,16 @@ def from_vector(vector: str) -> float | None:
         return float(CVSS2(v).base_score)
     except (CVSSError, ValueError, KeyError, IndexError, TypeError):
         return None
+
+
+_score_of = lru_cache(maxsize=4096)(_compute)
+
+
+def from_vector(vector: str) -> float | None:
+    """The base score a CVSS vector string implies, or None when it cannot be read. Cached:
+    the same few hundred vectors recur across thousands of documents (a longer string than any
+    real vector is computed, never kept)."""
+    return _score_of(vector) if len(vector) <= VECTOR_MAX else _compute(vector)
 
 
 def base_score(score: Any, vector: Any) -> float | None:
