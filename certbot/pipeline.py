@@ -212,9 +212,11 @@ class Pipeline:
             if getattr(source, "reads_headers", False):
                 return list(source.parse(fetched.body, feed, headers=fetched.headers))
             return list(source.parse(fetched.body, feed))
-        out: list[Advisory] = []
+        # CSAF documents come parsed: the fetch parsed each to check it
+        done = fetched.parsed is not None and len(fetched.parsed) == len(fetched.documents)
+        out: list[Advisory] = list(fetched.parsed) if done else []
         rejected = list((fetched.cursor or {}).get("rejected", []))
-        for i, doc in enumerate(fetched.documents):
+        for i, doc in enumerate([] if done else fetched.documents):
             try:
                 out.extend(source.parse(doc, feed))
             except CertbotError as exc:
