@@ -79,9 +79,7 @@ class Cases(StoreBase):
         self._siblings: dict[tuple[str, str], Advisory] = {}
 
     def _find_case(self, adv: Advisory) -> str | None:
-        existing = list(self.select("SELECT case_id FROM advisories WHERE key = ?", [adv.key]))
-        if existing:
-            return str(existing[0]["case_id"])
+        """The case of the first alias a new advisory shares (a stored one keeps its own)."""
         ids = adv.identities()
         if ids:
             marks = ",".join("?" * len(ids))
@@ -219,10 +217,10 @@ class Cases(StoreBase):
             self.db.execute(
                 "UPDATE advisories SET versions = versions + 1 WHERE key = ?", [adv.key]
             )
-        for alias in [adv.key, *adv.identities()]:
-            self.db.execute(
-                "INSERT OR IGNORE INTO aliases(alias, case_id) VALUES (?, ?)", [alias, case_id]
-            )
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO aliases(alias, case_id) VALUES (?, ?)",
+            [(alias, case_id) for alias in [adv.key, *adv.identities()]],
+        )
         case = self._case_with(case_id, adv, digest, revision)
         new_fp = _fingerprint(case)
         diff = material_changes(old_fp, new_fp) if not new_case else []
