@@ -101,7 +101,15 @@ async def read_capped(resp: aiohttp.ClientResponse, max_bytes: int, host: str) -
     length = resp.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > max_bytes:
         raise TooLarge(f"{host}: Content-Length {length} is over the cap of {max_bytes} bytes")
-    inflater = _Inflater(resp.headers.get("Content-Encoding", ""), max_bytes, host)
+    encoding = resp.headers.get("Content-Encoding", "")
+    if length.isdigit() and encoding.strip().lower() in ("", "identity"):
+        # A declared length within the cap, not compressed: aiohttp reads exactly that many
+        # bytes (the framing stops there), so the body is under the cap in one read.
+        try:
+            return await resp.content.readexactly(int(length)) if int(length) else b""
+        except asyncio.IncompleteReadError:
+            raise FetchError(f"{host}: body shorter than its Content-Length") from None
+    inflater = _Inflater(encoding, max_bytes, host)
     raw = 0
     async for chunk in resp.content.iter_chunked(CHUNK):
         raw += len(chunk)

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Any
 
 from certbot import prose, prose_match, verdict
 from certbot.config import InventoryItem, SubscriberConfig
@@ -39,7 +40,7 @@ from certbot.identity.keys import own_keys as _own_keys
 from certbot.identity.keys import purl_key as _purl_key
 from certbot.identity.keys import purl_name as _purl_name
 from certbot.identity.names import norm
-from certbot.model import Advisory, AffectedProduct, Case, Match, MatchRule
+from certbot.model import Advisory, AffectedProduct, Case, Match
 
 RULE_ORDER = {"cpe": 0, "purl": 0, "product_version": 1, "product_no_version": 2, "text": 3}
 __all__ = ["RULE_ORDER", "Matcher", "norm"]
@@ -51,12 +52,19 @@ def _raw_key(vendor: str, product: str) -> str:
     return f"{norm(vendor)}|{norm(product)}"
 
 
+_Nots = dict[tuple[str, int], list[verdict.Exclusion]]
+_Known = tuple[set[str], dict[str, list[AffectedProduct]]]  # versioned keys, negatives by key
+# (display, the Match fields after item_index, the fixed entry): one per distinct item
+_Verdict = tuple[str, tuple[Any, ...], AffectedProduct | None]
+
+
 @dataclass(frozen=True, slots=True)
 class _Ref:
     subscriber: str
     index: int
     item: InventoryItem
     ikeys: frozenset[str]  # the item's catalogue keys (shared between items that agree)
+    same: tuple[object, ...]  # what a verdict reads of the item; one tuple per distinct value
 
 
 @contextmanager
@@ -119,6 +127,7 @@ class Matcher:
             tuple[frozenset[str], str | None, str | None], tuple[list[list[_Ref]], frozenset[str]]
         ]
         extra = {}
+        sames: dict[tuple[object, ...], tuple[object, ...]] = {}
         for sub in subscribers:
             sid = sub.id
             for i, item in enumerate(sub.inventory):
@@ -133,6 +142,8 @@ class Matcher:
                         ikeys,
                     )
                 lists, ikeys = known
+                what = (*ident, item.version, item.versions, item.cpe, item.purl)
+                same = sames.setdefault(what, what)
                 cpe_lst, cpe_vp = _slot(item.cpe, cpes, self.by_cpe, _cpe_vp)
                 purl_lst, purl_name = _slot(item.purl, purls, self.by_purl, _purl_name)
                 if cpe_vp or purl_name:
@@ -142,18 +153,18 @@ class Matcher:
                             [self.by_name[k] for k in add],
                             ikeys | add,
                         )
-                    ref = _Ref(sid, i, item, more[1])
+                    ref = _Ref(sid, i, item, more[1], same)
                     for lst in more[0]:
                         lst.append(ref)
                 else:
-                    ref = _Ref(sid, i, item, ikeys)
+                    ref = _Ref(sid, i, item, ikeys, same)
                 for lst in lists:
                     lst.append(ref)
                 if cpe_lst is not None:
                     cpe_lst.append(ref)
                 if purl_lst is not None:
                     purl_lst.append(ref)
-        self.max_words = max((len(n.split()) for n in self.text_names), default=1)
+        self._text_lengths = prose_match.lengths_by_first_word(self.text_names)
 
     @staticmethod
     def _name_keys(item: InventoryItem) -> set[str]:
@@ -172,24 +183,24 @@ class Matcher:
         """Inventory items that name the same product: (ref, identity rule, identity key,
         note). The key is the product's spelling key, or "@<entry id>" where only the catalogue
         knew the two names for one product; the note then says which entry decided."""
-        found: dict[tuple[str, int], tuple[_Ref, str, str, str]] = {}
+        found: dict[int, tuple[_Ref, str, str, str]] = {}  # by id(ref): one _Ref per item
         raw = _raw_key(p.vendor, p.product)
         if p.cpe and (parts := _cpe_parts(p.cpe)):
             for ref in self.by_cpe.get(f"{parts[0]}:{parts[1]}", ()):
-                found[(ref.subscriber, ref.index)] = (ref, "cpe", raw, "")
+                found[id(ref)] = (ref, "cpe", raw, "")
         if p.purl and (pk := _purl_key(p.purl)):
             for ref in self.by_purl.get(pk[0], ()):
-                found.setdefault((ref.subscriber, ref.index), (ref, "purl", raw, ""))
+                found.setdefault(id(ref), (ref, "purl", raw, ""))
         vendor, product = norm(p.vendor), norm(p.product)
         for key in (f"{vendor}|{product}", f"*|{product}", f"*|{vendor} {product}"):
             for ref in self.by_name.get(key, ()):
-                found.setdefault((ref.subscriber, ref.index), (ref, "name", raw, ""))
+                found.setdefault(id(ref), (ref, "name", raw, ""))
         for key, eid in _advisory_keys(p.vendor, p.product, p.cpe, p.purl):
             refs = self.by_name.get(key, ())
             if refs:
                 note = f"same product by catalogue entry {eid}"
                 for ref in refs:
-                    found.setdefault((ref.subscriber, ref.index), (ref, "name", f"@{eid}", note))
+                    found.setdefault(id(ref), (ref, "name", f"@{eid}", note))
         return list(found.values())
 
     @staticmethod
@@ -211,12 +222,13 @@ class Matcher:
         ``excluded``, when given, collects the items a source says are not affected (keyed
         (subscriber, item index), with the evidence) and that no other source matched."""
         best: dict[tuple[str, int], Match] = {}
-        nots: dict[tuple[str, int], list[verdict.Exclusion]] = defaultdict(list)
+        nots: _Nots = defaultdict(list)
         products = case.products
         known = self._known(products)
+        into = (best, nots if excluded is not None else None)  # planning wants no exclusions
         for adv, p in products:
             if p.status in ("affected", "under_investigation"):
-                self._match_product(case.id, adv, p, known, (best, nots))
+                self._match_product(case.id, adv, p, known, into)
         self._text_matches(case, best, known[0], nots)
         if excluded is not None:
             for key, found in nots.items():
@@ -229,9 +241,7 @@ class Matcher:
             out[m.subscriber_id].append(m)
         return dict(out)
 
-    def _known(
-        self, products: Iterable[tuple[object, AffectedProduct]]
-    ) -> tuple[set[str], dict[str, list[AffectedProduct]]]:
+    def _known(self, products: Iterable[tuple[object, AffectedProduct]]) -> _Known:
         """(identity keys some source gives versions for, fixed/not-affected entries by key).
 
         Where some source gives version information for a product, a source that names the
@@ -253,73 +263,87 @@ class Matcher:
         case_id: str,
         adv: Advisory,
         p: AffectedProduct,
-        known: tuple[set[str], dict[str, list[AffectedProduct]]],
-        into: tuple[dict[tuple[str, int], Match], dict[tuple[str, int], list[verdict.Exclusion]]],
+        known: _Known,
+        into: tuple[dict[tuple[str, int], Match], _Nots | None],
     ) -> None:
         """Match one affected product entry; ``known`` is (versioned keys, negatives by key).
 
         A rangeless "affected" entry (KEV) yields to a source that gives versions for the same
         product; a rangeless "under_investigation" entry (a CVE record's default "unknown")
         does not: it is what that source says of the versions its ranges leave out."""
-        versioned, negatives = known
+        versioned = known[0]
         best, nots = into
         unversioned = self._product_range(p) is None
         hideable = unversioned and p.status == "affected"
         if hideable and _raw_key(p.vendor, p.product) in versioned:
             return
         pkeys = self._identity_keys(p)
-        kind = verdict.source_kind(adv, self.kinds)
+        # Municipalities that declare the same item get the same verdict: computed once.
+        facts = (p, pkeys, hideable, known, verdict.source_kind(adv, self.kinds), adv.source)
+        verdicts: dict[tuple[object, ...], _Verdict | None] = {}
         for ref, how, ikey, note in self._candidates(p):
-            it = ref.item
-            # The identities this product and this item share (a KEV compound spelling shares
-            # fortinet/fortios with a FortiOS item even where the item matched by an alias).
-            shared = {ikey} | (pkeys & ref.ikeys)
-            if hideable and not (
-                shared.isdisjoint(versioned)
-                and _own_keys(it.vendor, it.product, it.aliases).isdisjoint(versioned)
-            ):
-                continue  # a source gives versions for this product, or for the item's own
-            fixed = verdict.excluded(it, [n for k in shared for n in negatives.get(k, ())])
-            inside, detail = (False, "listed as fixed") if fixed else self._version_verdict(it, p)
-            m = Match(
-                case_id,
-                ref.subscriber,
-                it.display,
-                ref.index,
-                "product_version",
-                adv.source,
-                p.entry or p.product,
-                f"{detail}; {note}" if note else detail,
-            )
-            if inside is False:
-                by = verdict.decided_by(kind, fixed or p)
-                gone = replace(m, affected="not_affected", version_source=kind, decided_by=by)
-                nots[(ref.subscriber, ref.index)].append((gone, fixed or p, it))
-                continue
-            if inside is True:
-                rule: MatchRule = (
-                    "cpe" if how == "cpe" else "purl" if how == "purl" else "product_version"
-                )
-                sure = p.status == "affected"  # inside a range still under investigation: possible
-                m = replace(
-                    m,
-                    rule=rule,
-                    affected="confirmed" if sure else "possible",
-                    version_source=kind,
-                    decided_by=verdict.decided_by(kind, p),
-                )
-                if not sure:
-                    m = replace(m, detail=f"{m.detail}; the source is still investigating")
+            if (vkey := (ref.same, how, ikey, note)) in verdicts:
+                got = verdicts[vkey]
             else:
-                m = replace(m, rule="product_no_version", affected="possible")
-            self._keep(best, m)
+                got = verdicts[vkey] = self._pair(ref, (how, ikey, note), facts)
+            if got is None:
+                continue  # a source gives versions for this product, or for the item's own
+            display, fields, fixed = got
+            if fields[4] != "not_affected":
+                self._keep(best, Match(case_id, ref.subscriber, display, ref.index, *fields))
+            elif nots is not None:
+                gone = Match(case_id, ref.subscriber, display, ref.index, *fields)
+                nots[(ref.subscriber, ref.index)].append((gone, fixed or p, ref.item))
+
+    def _pair(
+        self, ref: _Ref, key: tuple[str, str, str], facts: tuple[Any, ...]
+    ) -> _Verdict | None:
+        """The verdict for one item and one product entry: (the item's display name, the
+        Match fields after its item index, the fixed entry that excludes it); None when a
+        versioned source hides this rangeless entry for the item."""
+        p, pkeys, hideable, (versioned, negatives), kind, source = facts
+        (how, ikey, note), it = key, ref.item
+        # The identities this product and this item share (a KEV compound spelling shares
+        # fortinet/fortios with a FortiOS item even where the item matched by an alias).
+        shared = {ikey} | (pkeys & ref.ikeys)
+        if hideable and not (
+            shared.isdisjoint(versioned)
+            and _own_keys(it.vendor, it.product, it.aliases).isdisjoint(versioned)
+        ):
+            return None
+        fixed = verdict.excluded(it, [n for k in shared for n in negatives.get(k, ())])
+        inside, detail = (False, "listed as fixed") if fixed else self._version_verdict(it, p)
+        text, entry = (f"{detail}; {note}" if note else detail), p.entry or p.product
+        if inside is False:
+            by = verdict.decided_by(kind, fixed or p)
+            return (
+                it.display,
+                ("product_version", source, entry, text, "not_affected", kind, by),
+                fixed,
+            )
+        if inside is None:
+            return (
+                it.display,
+                ("product_no_version", source, entry, text, "possible", None, ""),
+                None,
+            )
+        rule = "cpe" if how == "cpe" else "purl" if how == "purl" else "product_version"
+        sure = p.status == "affected"  # inside a range still under investigation: possible
+        if not sure:
+            text = f"{text}; the source is still investigating"
+        by = verdict.decided_by(kind, p)
+        return (
+            it.display,
+            (rule, source, entry, text, "confirmed" if sure else "possible", kind, by),
+            None,
+        )
 
     def _text_matches(
         self,
         case: Case,
         best: dict[tuple[str, int], Match],
         versioned: set[str],
-        nots: dict[tuple[str, int], list[verdict.Exclusion]],
+        nots: _Nots,
     ) -> None:
         """The text rule over the case's prose advisories (a withdrawn one matches nobody), and
         over a structured one naming no product (CNA "n/a"): only to decide the version of an
@@ -339,16 +363,8 @@ class Matcher:
                 )
                 if adv.structured and said is None:
                     continue
-                m = Match(
-                    case.id,
-                    ref.subscriber,
-                    ref.item.display,
-                    ref.index,
-                    "text",
-                    adv.source,
-                    "title/summary",
-                    detail,
-                )
+                m = Match(case.id, ref.subscriber, ref.item.display, ref.index, "text",
+                          adv.source, "title/summary", detail)  # fmt: skip
                 if said is not None:
                     why = f"prose ({adv.source}): {reading.sentence if reading else name}"
                     m = replace(
@@ -375,21 +391,5 @@ class Matcher:
             best[key] = m
 
     def _text_hits(self, text: str) -> list[tuple[_Ref, str]]:
-        """Inventory names in the text, except where the words after a name continue it into
-        a longer product ("SQL Server Management Studio" is not "SQL Server")."""
-        words = norm(text).split()
-        hits: list[tuple[_Ref, str]] = []
-        seen: set[tuple[str, int]] = set()
-        for i in range(len(words)):
-            for n in range(1, self.max_words + 1):
-                if i + n > len(words):
-                    break
-                phrase = " ".join(words[i : i + n])
-                refs = self.text_names.get(phrase, ())
-                if refs and prose.names_longer(words, i + n, self.longer_names, start=i):
-                    continue
-                for ref in refs:
-                    if (ref.subscriber, ref.index) not in seen:
-                        seen.add((ref.subscriber, ref.index))
-                        hits.append((ref, phrase))
-        return hits
+        """Inventory names in the text (`prose_match.text_hits`)."""
+        return prose_match.text_hits(text, self.text_names, self._text_lengths, self.longer_names)

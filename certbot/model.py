@@ -390,6 +390,8 @@ class Fetched:
     url: str = ""
     cursor: dict[str, Any] | None = None  # for sources that walk an index (CSAF, TAXII)
     documents: list[bytes] = field(default_factory=list)  # for multi-document sources
+    # The documents already parsed by the fetch (CSAF parses each to check it), in order.
+    parsed: list[Advisory] | None = None
     headers: dict[str, str] = field(default_factory=dict)  # response headers a source needs
 
     @property

@@ -206,16 +206,17 @@ class Pipeline:
 
     def _parse_all(self, source: Any, feed: FeedConfig, fetched: Any) -> list[Advisory]:
         """Parse a single body, or each document of a multi-document source on its own: one
-        bad document is rejected and reported; the others go on."""
+        bad document is rejected and reported; the others go on. CSAF documents come parsed
+        (the fetch parsed each to check it)."""
         if not fetched.documents:
             if fetched.body is None:
                 return []
-            if getattr(source, "reads_headers", False):
-                return list(source.parse(fetched.body, feed, headers=fetched.headers))
-            return list(source.parse(fetched.body, feed))
-        out: list[Advisory] = []
+            headers = {"headers": fetched.headers} if getattr(source, "reads_headers", 0) else {}
+            return list(source.parse(fetched.body, feed, **headers))
+        done = fetched.parsed is not None and len(fetched.parsed) == len(fetched.documents)
+        out: list[Advisory] = list(fetched.parsed) if done else []
         rejected = list((fetched.cursor or {}).get("rejected", []))
-        for i, doc in enumerate(fetched.documents):
+        for i, doc in enumerate([] if done else fetched.documents):
             try:
                 out.extend(source.parse(doc, feed))
             except CertbotError as exc:
@@ -304,11 +305,9 @@ class Pipeline:
         committed, this config's inventory is known to be noted, so later polls with the same
         config skip reading every item key back (an idle poll at national load read 120,000).
         A reload brings a new config object, noted again."""
-        config = self.config
+        config, fresh = self.config, self._noted is not self.config
         with store.tx():
-            self._baseline = Baseline.start(
-                store, config, feed_ids, self.clock(), inventory=self._noted is not config
-            )
+            self._baseline = Baseline.start(store, config, feed_ids, self.clock(), inventory=fresh)
         if remember:
             self._noted = config
 

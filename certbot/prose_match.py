@@ -8,6 +8,9 @@ Used by `certbot.match` for the ``text`` rule. Contract:
   gives a range or fixed versions and the item declares a version, or negates the product;
   None when the item is only "possibly affected". The detail always quotes the sentence
   (`prose.quote`), so `explain` can show it.
+- ``text_hits`` finds the inventory names in a text (``lengths_by_first_word`` indexes them
+  by first word, so a text costs one look-up per word), except where the words after a name
+  continue it into a longer product ("SQL Server Management Studio" is not "SQL Server").
 - ``keep_text`` records a text match: prose that decides the version decides over a source
   without versions ("prose over nothing", DOMAIN.md "Matching"): a confirmed verdict of its
   own, not a note on KEV's versionless match.
@@ -18,8 +21,9 @@ Used by `certbot.match` for the ``text`` rule. Contract:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from certbot import prose
 from certbot.config import InventoryItem
@@ -29,6 +33,42 @@ from certbot.versions import version_in
 
 VersionVerdict = Callable[[InventoryItem, AffectedProduct], tuple[bool | None, str]]
 Key = tuple[str, int]
+R = TypeVar("R")
+
+
+def lengths_by_first_word(names: Iterable[str]) -> dict[str, tuple[int, ...]]:
+    """First word -> the word counts (ascending) of the names that start with it."""
+    found: dict[str, set[int]] = defaultdict(set)
+    for name in names:
+        words = name.split(" ")
+        found[words[0]].add(len(words))
+    return {w: tuple(sorted(n)) for w, n in found.items()}
+
+
+def text_hits(
+    text: str,
+    names: Mapping[str, Sequence[R]],
+    lengths: Mapping[str, tuple[int, ...]],
+    longer: Iterable[str],
+) -> list[tuple[R, str]]:
+    """(ref, name) for each ref of each name in the text, each ref once, in text order."""
+    words = norm(text).split()
+    hits: list[tuple[R, str]] = []
+    seen: set[int] = set()  # id(ref): one ref per inventory item
+    count = len(words)
+    for i, first in enumerate(words):
+        for n in lengths.get(first, ()):
+            if i + n > count:
+                break
+            phrase = " ".join(words[i : i + n])
+            refs = names.get(phrase, ())
+            if refs and prose.names_longer(words, i + n, longer, start=i):
+                continue
+            for ref in refs:
+                if id(ref) not in seen:
+                    seen.add(id(ref))
+                    hits.append((ref, phrase))
+    return hits
 
 
 def item_reading(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from cvss import CVSS2, CVSS3, CVSS4
@@ -268,11 +269,22 @@ def automatable(case: Case) -> Point:
     return Point("automatable", "no", "default: no CVSS vector")
 
 
+# One pattern per class: any of its keys at the start of a word (compounds: "helseplattform").
+_CLASS_PATTERNS: Final = tuple(
+    (name, impact, re.compile("|".join(rf"\b{re.escape(k)}" for k in keys)))
+    for name, impact, keys in PRODUCT_CLASSES
+)
+
+
 def product_class(item: InventoryItem) -> tuple[str, str] | None:
     """(class, default human impact) for an item, from its vendor, product and aliases."""
-    words = " ".join((item.vendor, item.product, *item.aliases)).lower()
-    for name, impact, keys in PRODUCT_CLASSES:
-        if any(re.search(rf"\b{re.escape(k)}", words) for k in keys):  # compounds: "helseplattform"
+    return _class_of(" ".join((item.vendor, item.product, *item.aliases)).lower())
+
+
+@lru_cache(maxsize=16384)
+def _class_of(words: str) -> tuple[str, str] | None:
+    for name, impact, pattern in _CLASS_PATTERNS:
+        if pattern.search(words):
             return name, impact
     return None
 

@@ -3,6 +3,7 @@ local paths."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import socket
@@ -223,3 +224,23 @@ def test_client_loggers_are_quiet() -> None:
 
     assert logging.getLogger("aiohttp.client").getEffectiveLevel() >= logging.WARNING
     assert logging.getLogger("urllib3").getEffectiveLevel() >= logging.WARNING
+
+
+async def test_body_shorter_than_its_content_length_is_a_fetch_error() -> None:
+    """A server that declares 1,000 bytes, sends 10 and closes: an error, never a short body."""
+
+    async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(cut, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with Http() as http:
+            with pytest.raises(FetchError, match=r"127\.0\.0\.1"):
+                await http.get(f"http://127.0.0.1:{port}/feed", allow_private=True, timeout=5.0)
+    finally:
+        server.close()
+        await server.wait_closed()

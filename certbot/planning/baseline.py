@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from certbot.config import Config, InventoryItem
+from certbot.config import Config, InventoryItem, SubscriberConfig
 from certbot.model import TLP, Case, Notification, Priority
 from certbot.planning.bursts import Bursts
 from certbot.planning.context import PlanContext
@@ -35,6 +35,20 @@ TITLE = {
 
 def item_key(item: InventoryItem) -> str:
     return f"{item.vendor}|{item.product}|{item.version or ''}".lower()
+
+
+# The last subscribers tuple asked for and its pairs: the configuration is frozen, so the same
+# tuple (held here, so its id is not reused) has the same pairs at every poll.
+_PAIRS: list[tuple[tuple[SubscriberConfig, ...], list[tuple[str, str]]]] = []
+
+
+def inventory_pairs(subscribers: tuple[SubscriberConfig, ...]) -> list[tuple[str, str]]:
+    """(municipality, item key) of every inventory item (computed once per configuration)."""
+    if _PAIRS and _PAIRS[0][0] is subscribers:
+        return _PAIRS[0][1]
+    pairs = [(s.id, item_key(i)) for s in subscribers for i in s.inventory]
+    _PAIRS[:] = [(subscribers, pairs)]
+    return pairs
 
 
 def first_published(case: Case) -> datetime | None:
@@ -66,8 +80,7 @@ class Baseline:
         days = config.service.routing.baseline_days
         new_items: set[tuple[str, str]] = set()
         if inventory:
-            pairs = [(s.id, item_key(i)) for s in config.subscribers for i in s.inventory]
-            new_items = store.note_inventory(pairs, now)
+            new_items = store.note_inventory(inventory_pairs(config.subscribers), now)
         return cls(
             cutoff=now - timedelta(days=days),
             first_feeds=store.first_polls(feed_ids),

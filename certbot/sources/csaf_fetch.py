@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from certbot.errors import FetchError, IntegrityError, ParseError
-from certbot.model import Fetched
+from certbot.model import Advisory, Fetched
 from certbot.sources import csaf_retry, csaf_verify
 from certbot.sources.csaf_client import Client, HttpClient, MirrorClient, auth_headers, client_for
 from certbot.sources.csaf_document import parse_document
@@ -267,8 +267,9 @@ def _dump(data: Any) -> bytes:
     return json.dumps(data).encode()
 
 
-async def _verified(client: Client, entry: Entry, keys: list[Any]) -> bytes:
-    """The document's bytes after its hash and signature check (IntegrityError otherwise)."""
+async def _verified(client: Client, entry: Entry, keys: list[Any]) -> tuple[bytes, Advisory]:
+    """The document's bytes after its hash and signature check (IntegrityError otherwise),
+    and the document parsed (the check parses it: the pipeline need not parse it again)."""
     doc = await client.get(entry.url)
     hashes = [entry.hash_url] if entry.hash_url else [entry.url + ".sha512", entry.url + ".sha256"]
     for hash_url in hashes:
@@ -287,10 +288,9 @@ async def _verified(client: Client, entry: Entry, keys: list[Any]) -> bytes:
         raise IntegrityError("no .asc signature file") from None
     csaf_verify.check_signature(doc, asc, keys)
     try:  # a verified but invalid document is reported here, not left to sink the whole poll
-        parse_document(doc, client.feed.id)
+        return doc, parse_document(doc, client.feed.id)
     except ParseError as exc:
         raise IntegrityError(f"invalid CSAF document: {exc}") from None
-    return doc
 
 
 async def fetch_provider(feed: FeedConfig, http: Http, state: SourceState) -> Fetched:
@@ -314,7 +314,7 @@ async def fetch_provider(feed: FeedConfig, http: Http, state: SourceState) -> Fe
     keys = await _keys(client, http, meta) if todo else []
     gate = asyncio.Semaphore(PARALLEL)
 
-    async def one(entry: Entry) -> bytes | Exception:
+    async def one(entry: Entry) -> tuple[bytes, Advisory] | Exception:
         async with gate:
             try:
                 return await _verified(client, entry, keys)
@@ -322,7 +322,7 @@ async def fetch_provider(feed: FeedConfig, http: Http, state: SourceState) -> Fe
                 return exc
 
     results = await asyncio.gather(*(one(e) for e in todo))
-    documents, rejected, cursor = [], [], since
+    documents, parsed, rejected, cursor = [], [], [], since
     blocked, now = False, datetime.now(UTC)
     for n, (entry, result) in enumerate(zip(todo, results, strict=True)):
         if isinstance(result, IntegrityError):
@@ -344,7 +344,8 @@ async def fetch_provider(feed: FeedConfig, http: Http, state: SourceState) -> Fe
             )
             blocked = blocked or n < len(new)
         else:
-            documents.append(result)
+            documents.append(result[0])
+            parsed.append(result[1])
             retry.pop(entry.url, None)
         if not blocked and n < len(new):
             cursor = max(cursor, entry.updated)
@@ -356,7 +357,12 @@ async def fetch_provider(feed: FeedConfig, http: Http, state: SourceState) -> Fe
         "fetched": len(documents),
     }
     return Fetched(
-        200, None, url=feed.url or feed.path or "", cursor=new_cursor, documents=documents
+        200,
+        None,
+        url=feed.url or feed.path or "",
+        cursor=new_cursor,
+        documents=documents,
+        parsed=parsed,
     )
 
 

@@ -52,8 +52,17 @@ def signature_issuer(asc: bytes) -> str | None:
         sig = pysequoia.Sig.from_bytes(asc)
     except Exception:
         return None
+    return _issuer(sig)
+
+
+def _issuer(sig: pysequoia.Sig) -> str | None:
     fpr = sig.issuer_fingerprint or sig.issuer_key_id
     return normalise_fingerprint(fpr) if fpr else None
+
+
+def _refused(why: str, sig: pysequoia.Sig) -> IntegrityError:
+    """A refusal naming the signature's issuer (read only when refusing)."""
+    return IntegrityError(f"{why}; signature issuer {_issuer(sig) or 'unknown'}")
 
 
 def pinned_keys(blobs: list[bytes], pinned: tuple[str, ...]) -> list[pysequoia.Cert]:
@@ -77,15 +86,12 @@ def check_signature(doc: bytes, asc: bytes, keys: list[pysequoia.Cert]) -> str:
         sig = pysequoia.Sig.from_bytes(asc)
     except Exception:
         raise IntegrityError("signature file is not an OpenPGP signature") from None
-    issuer = signature_issuer(asc) or "unknown"
     if not keys:
-        raise IntegrityError(f"no pinned OpenPGP key available; signature issuer {issuer}")
+        raise _refused("no pinned OpenPGP key available", sig)
     try:
         result = pysequoia.verify(bytes=doc, store=lambda _ids: keys, signature=sig)
     except Exception:
-        raise IntegrityError(
-            f"signature does not verify with any pinned key; signature issuer {issuer}"
-        ) from None
+        raise _refused("signature does not verify with any pinned key", sig) from None
     if not result.valid_sigs:
-        raise IntegrityError(f"no valid signature; signature issuer {issuer}")
+        raise _refused("no valid signature", sig)
     return normalise_fingerprint(str(result.valid_sigs[0].certificate))

@@ -79,14 +79,12 @@ class Cases(StoreBase):
         self._siblings: dict[tuple[str, str], Advisory] = {}
 
     def _find_case(self, adv: Advisory) -> str | None:
-        existing = list(self.db.query("SELECT case_id FROM advisories WHERE key = ?", [adv.key]))
-        if existing:
-            return str(existing[0]["case_id"])
+        """The case of the first alias a new advisory shares (a stored one keeps its own)."""
         ids = adv.identities()
         if ids:
             marks = ",".join("?" * len(ids))
             rows = list(
-                self.db.query(
+                self.select(
                     f"SELECT case_id FROM aliases WHERE alias IN ({marks}) ORDER BY rowid",  # noqa: S608
                     ids,
                 )
@@ -170,7 +168,7 @@ class Cases(StoreBase):
         data = adv.to_json()
         digest = adv.content_hash(data)
         row = list(
-            self.db.query("SELECT content_hash, case_id FROM advisories WHERE key = ?", [adv.key])
+            self.select("SELECT content_hash, case_id FROM advisories WHERE key = ?", [adv.key])
         )
         if row and row[0]["content_hash"] == digest:
             self.db.execute(
@@ -183,7 +181,7 @@ class Cases(StoreBase):
         if case_id is None:
             # A one-CVE advisory's case is named by its CVE; others by their source key.
             case_id = adv.cves[0] if len(adv.cves) == 1 else adv.key
-            if list(self.db.query("SELECT 1 FROM cases WHERE id = ?", [case_id])):
+            if list(self.select("SELECT 1 FROM cases WHERE id = ?", [case_id])):
                 case_id = adv.key
             self.db.execute(
                 "INSERT INTO cases (id, title, revision, fingerprint, created_at, updated_at) "
@@ -219,10 +217,10 @@ class Cases(StoreBase):
             self.db.execute(
                 "UPDATE advisories SET versions = versions + 1 WHERE key = ?", [adv.key]
             )
-        for alias in [adv.key, *adv.identities()]:
-            self.db.execute(
-                "INSERT OR IGNORE INTO aliases(alias, case_id) VALUES (?, ?)", [alias, case_id]
-            )
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO aliases(alias, case_id) VALUES (?, ?)",
+            [(alias, case_id) for alias in [adv.key, *adv.identities()]],
+        )
         case = self._case_with(case_id, adv, digest, revision)
         new_fp = _fingerprint(case)
         diff = material_changes(old_fp, new_fp) if not new_case else []
@@ -266,16 +264,16 @@ class Cases(StoreBase):
         return Case(id=case_id, advisories=advisories, revision=revision)
 
     def load_case(self, case_id: str) -> Case | None:
-        rows = list(self.db.query("SELECT * FROM cases WHERE id = ?", [case_id]))
+        rows = list(self.select("SELECT * FROM cases WHERE id = ?", [case_id]))
         if not rows:
-            alias = list(self.db.query("SELECT case_id FROM aliases WHERE alias = ?", [case_id]))
+            alias = list(self.select("SELECT case_id FROM aliases WHERE alias = ?", [case_id]))
             if not alias:
                 return None
-            rows = list(self.db.query("SELECT * FROM cases WHERE id = ?", [alias[0]["case_id"]]))
+            rows = list(self.select("SELECT * FROM cases WHERE id = ?", [alias[0]["case_id"]]))
         r = rows[0]
         advs = [
             Advisory.from_json(json.loads(a["data"]))
-            for a in self.db.query(
+            for a in self.select(
                 "SELECT data FROM advisories WHERE case_id = ? ORDER BY key", [r["id"]]
             )
         ]
@@ -289,16 +287,14 @@ class Cases(StoreBase):
     def case_tlp(self, case_id: str) -> tuple[bool, TLP | None]:
         """(found, ``load_case(case_id).tlp``) read from one JSON field per advisory rather
         than by parsing every advisory of the case (the send-time TLP check)."""
-        rows = list(self.db.query("SELECT id FROM cases WHERE id = ?", [case_id]))
+        rows = list(self.select("SELECT id FROM cases WHERE id = ?", [case_id]))
         if not rows:
-            rows = list(
-                self.db.query("SELECT case_id AS id FROM aliases WHERE alias = ?", [case_id])
-            )
+            rows = list(self.select("SELECT case_id AS id FROM aliases WHERE alias = ?", [case_id]))
             if not rows:
                 return False, None
         labels = [
             r["t"]
-            for r in self.db.query(
+            for r in self.select(
                 "SELECT json_extract(data, '$.tlp') AS t FROM advisories WHERE case_id = ?",
                 [rows[0]["id"]],
             )
@@ -309,7 +305,7 @@ class Cases(StoreBase):
 
     def set_enrichment(self, case_id: str, key: str, value: Any) -> None:
         with self.tx():
-            row = next(self.db.query("SELECT enrichment FROM cases WHERE id = ?", [case_id]))
+            row = next(self.select("SELECT enrichment FROM cases WHERE id = ?", [case_id]))
             data = json.loads(row["enrichment"] or "{}")
             data[key] = value
             self.db.execute(
@@ -318,7 +314,7 @@ class Cases(StoreBase):
 
     def list_cases(self, limit: int = 100) -> list[dict[str, Any]]:
         return list(
-            self.db.query(
+            self.select(
                 "SELECT c.id, c.title, c.revision, c.updated_at, "
                 "(SELECT group_concat(DISTINCT feed_id) FROM advisories a WHERE a.case_id = c.id) AS sources, "
                 "(SELECT count(DISTINCT subscriber_id) FROM alerts l WHERE l.case_id = c.id) AS municipalities "

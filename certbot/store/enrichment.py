@@ -40,7 +40,7 @@ class Enrichment(StoreBase):
             return None
         marks = ",".join("?" * len(cves))
         row = next(
-            self.db.query(
+            self.select(
                 f"SELECT epss, percentile FROM epss WHERE cve IN ({marks}) "  # noqa: S608
                 "ORDER BY epss DESC LIMIT 1",
                 list(cves),
@@ -51,16 +51,14 @@ class Enrichment(StoreBase):
 
     def cve_aliases(self) -> list[tuple[str, str]]:
         """(CVE id, case id) for every CVE alias of a case."""
-        rows = self.db.query("SELECT alias, case_id FROM aliases WHERE alias LIKE 'CVE-%'")
+        rows = self.select("SELECT alias, case_id FROM aliases WHERE alias LIKE 'CVE-%'")
         return [(r["alias"], r["case_id"]) for r in rows]
 
     def nvd_cached(self, cves: list[str], now: float, max_age: float) -> dict[str, bytes]:
         """The fresh NVD answers among ``cves``."""
         out: dict[str, bytes] = {}
         for cve in cves:
-            rows = list(
-                self.db.query("SELECT fetched_at, body FROM nvd_cache WHERE cve = ?", [cve])
-            )
+            rows = list(self.select("SELECT fetched_at, body FROM nvd_cache WHERE cve = ?", [cve]))
             if rows and now - float(rows[0]["fetched_at"]) <= max_age:
                 out[cve] = bytes(rows[0]["body"])
         return out
@@ -79,7 +77,7 @@ class Enrichment(StoreBase):
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            for r in self.db.query(
+            for r in self.select(
                 "SELECT cve_id, date_updated, record, fetched_at FROM cve_records "  # noqa: S608
                 f"WHERE cve_id IN ({marks})",
                 chunk,

@@ -13,7 +13,7 @@ from certbot.store.base import StoreBase, iso
 
 class Feeds(StoreBase):
     def feed_state(self, feed_id: str) -> SourceState:
-        rows = list(self.db.query("SELECT * FROM feed_state WHERE feed_id = ?", [feed_id]))
+        rows = list(self.select("SELECT * FROM feed_state WHERE feed_id = ?", [feed_id]))
         if not rows:
             return SourceState()
         r = rows[0]
@@ -25,7 +25,7 @@ class Feeds(StoreBase):
         self, feed_id: str, state: SourceState | None, *, now: datetime, error: str | None = None
     ) -> None:
         with self.tx():
-            old = list(self.db.query("SELECT * FROM feed_state WHERE feed_id = ?", [feed_id]))
+            old = list(self.select("SELECT * FROM feed_state WHERE feed_id = ?", [feed_id]))
             row: dict[str, Any] = (
                 dict(old[0]) if old else {"feed_id": feed_id, "failures": 0, "polls": 0}
             )
@@ -50,7 +50,7 @@ class Feeds(StoreBase):
     def feed_health(self, feed_id: str) -> dict[str, Any] | None:
         """A feed's health row: last_polled, last_ok, last_error, failures, polls."""
         rows = list(
-            self.db.query(
+            self.select(
                 "SELECT last_polled, last_ok, last_error, failures, polls FROM feed_state "
                 "WHERE feed_id = ?",
                 [feed_id],
@@ -60,7 +60,7 @@ class Feeds(StoreBase):
 
     def feed_failures(self, feed_id: str) -> int:
         """Consecutive failures of a feed (1 for a feed never recorded)."""
-        rows = self.db.query("SELECT failures FROM feed_state WHERE feed_id = ?", [feed_id])
+        rows = self.select("SELECT failures FROM feed_state WHERE feed_id = ?", [feed_id])
         row = next(iter(rows), None)
         return int(row["failures"]) if row else 1
 
@@ -68,9 +68,7 @@ class Feeds(StoreBase):
         """Each feed's stored cursor (one feed with ``feed_id``), for listings such as the
         CSAF documents waiting to be fetched again (``kommune-certbot rejected``)."""
         sql = "SELECT feed_id, cursor FROM feed_state"
-        rows = (
-            self.db.query(sql + " WHERE feed_id = ?", [feed_id]) if feed_id else self.db.query(sql)
-        )
+        rows = self.select(sql + " WHERE feed_id = ?", [feed_id]) if feed_id else self.select(sql)
         return {r["feed_id"]: json.loads(r["cursor"] or "{}") for r in rows}
 
     def taken_items(self, feed_id: str) -> set[str]:

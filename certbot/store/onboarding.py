@@ -33,10 +33,8 @@ class Onboarding(StoreBase):
     ) -> set[tuple[str, str]]:
         """Record the pairs; return the ones not seen before."""
         pairs = list(dict.fromkeys(pairs))
-        seen = {
-            (r["subscriber_id"], r["item_key"])
-            for r in self.db.query("SELECT subscriber_id, item_key FROM inventory_seen")
-        }
+        # Plain tuples: 120,000 rows at national load, read at every poll.
+        seen = set(self.db.conn.execute("SELECT subscriber_id, item_key FROM inventory_seen"))
         new = [p for p in pairs if p not in seen]
         self.db.conn.executemany(
             "INSERT OR IGNORE INTO inventory_seen (subscriber_id, item_key, first_seen) "

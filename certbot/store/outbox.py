@@ -108,13 +108,13 @@ class Outbox(StoreBase):
     def alert_states(self, case_id: str) -> dict[str, dict[str, Any]]:
         return {
             r["subscriber_id"]: r
-            for r in self.db.query("SELECT * FROM alerts WHERE case_id = ?", [case_id])
+            for r in self.select("SELECT * FROM alerts WHERE case_id = ?", [case_id])
         }
 
     def matched_items(self, case_id: str, subscriber_id: str) -> set[str]:
         return {
             f"{r['item_index']}|{r['rule']}"
-            for r in self.db.query(
+            for r in self.select(
                 "SELECT item_index, rule FROM matches WHERE case_id = ? AND subscriber_id = ?",
                 [case_id, subscriber_id],
             )
@@ -195,7 +195,7 @@ class Outbox(StoreBase):
 
     def due(self, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
         return list(
-            self.db.query(
+            self.select(
                 "SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? "
                 "ORDER BY priority, created_at, id LIMIT ?",
                 [iso(now), limit],
@@ -284,7 +284,7 @@ class Outbox(StoreBase):
             self.bump(status)
 
     def delivery(self, delivery: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM deliveries WHERE id = ?", [delivery]))
+        rows = list(self.select("SELECT * FROM deliveries WHERE id = ?", [delivery]))
         return rows[0] if rows else None
 
     def deliveries(self, *, status: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
@@ -295,12 +295,12 @@ class Outbox(StoreBase):
             args.append(status)
         sql += " ORDER BY created_at DESC, id LIMIT ?"
         args.append(limit)
-        return list(self.db.query(sql, args))
+        return list(self.select(sql, args))
 
     def case_deliveries(self, case_id: str, subscriber_id: str) -> list[dict[str, Any]]:
         """A municipality's deliveries of a case, oldest first (``explain``)."""
         return list(
-            self.db.query(
+            self.select(
                 "SELECT id, target_id, channel, status, kind, revision FROM deliveries "
                 "WHERE case_id = ? AND subscriber_id = ? ORDER BY created_at",
                 [case_id, subscriber_id],
@@ -311,7 +311,7 @@ class Outbox(StoreBase):
         """The notification of a municipality's latest planned delivery of a case (JSON), so
         an update can say what changed since then; None when nothing was planned."""
         rows = list(
-            self.db.query(
+            self.select(
                 "SELECT notification FROM deliveries WHERE case_id = ? AND subscriber_id = ? "
                 "AND notification IS NOT NULL ORDER BY revision DESC, created_at DESC LIMIT 1",
                 [case_id, subscriber_id],
@@ -322,13 +322,13 @@ class Outbox(StoreBase):
     def status_counts(self) -> dict[str, int]:
         return {
             r["status"]: r["n"]
-            for r in self.db.query("SELECT status, count(*) AS n FROM deliveries GROUP BY status")
+            for r in self.select("SELECT status, count(*) AS n FROM deliveries GROUP BY status")
         }
 
     def thread_ref(self, case_id: str, subscriber_id: str, target_id: str) -> str | None:
         """The platform id of the first alert of a case on a target (Slack ts for threads)."""
         rows = list(
-            self.db.query(
+            self.select(
                 "SELECT external_id FROM deliveries WHERE case_id = ? AND subscriber_id = ? AND "
                 "target_id = ? AND kind = 'alert' AND status = 'sent' ORDER BY sent_at LIMIT 1",
                 [case_id, subscriber_id, target_id],
@@ -338,7 +338,7 @@ class Outbox(StoreBase):
 
     def held_for_digest(self, now: datetime) -> list[dict[str, Any]]:
         return list(
-            self.db.query(
+            self.select(
                 "SELECT * FROM deliveries WHERE status = 'digest' AND (due_at IS NULL OR due_at <= ?) "
                 "ORDER BY subscriber_id, target_id, priority, created_at",
                 [iso(now)],
@@ -359,7 +359,7 @@ class Outbox(StoreBase):
         """Immediate messages (alerts, updates) planned since ``since``; one case revision
         sent to several targets is one message, not one per target."""
         row = next(
-            self.db.query(
+            self.select(
                 "SELECT count(DISTINCT case_id || '#' || revision) AS n FROM deliveries "
                 "WHERE subscriber_id = ? AND kind IN ('alert','update') "
                 "AND status IN ('pending','sending','sent') AND created_at >= ?",
@@ -371,7 +371,7 @@ class Outbox(StoreBase):
     def all_held_for_digest(self) -> list[dict[str, Any]]:
         """Every delivery held for a digest, due or not (a forced digest: the demo)."""
         return list(
-            self.db.query(
+            self.select(
                 "SELECT * FROM deliveries WHERE status = 'digest' "
                 "ORDER BY subscriber_id, target_id, priority, created_at"
             )
