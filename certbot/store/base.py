@@ -140,10 +140,16 @@ class StoreBase:
     def select(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         """A SELECT's rows as dicts: sqlite-utils' ``db.query`` without the savepoint it opens
         and releases around every statement (three statements per read; a SELECT writes
-        nothing, so there is nothing to roll back)."""
+        nothing, so there is nothing to roll back). The rows are read to the end and the
+        statement closed before returning: a half-read statement keeps SQLite's read lock until
+        the garbage collector finalises it, and a second process's write waits on that lock
+        ("database is locked" in tests/test_second_process.py)."""
         cur = self.db.conn.execute(sql, params)
-        keys = [d[0] for d in cur.description]
-        return (dict(zip(keys, row, strict=True)) for row in cur)
+        try:
+            keys = [d[0] for d in cur.description]
+            return iter([dict(zip(keys, row, strict=True)) for row in cur.fetchall()])
+        finally:
+            cur.close()
 
     def tx(self) -> Any:
         """``with store.tx():`` one atomic transaction (nested calls join the outer one)."""
@@ -200,4 +206,4 @@ class StoreBase:
             target.close()
 
     def integrity_ok(self) -> bool:
-        return next(self.db.query("PRAGMA integrity_check"))["integrity_check"] == "ok"
+        return next(self.select("PRAGMA integrity_check"))["integrity_check"] == "ok"

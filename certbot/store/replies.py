@@ -157,7 +157,7 @@ def create_incident(
 ) -> str:
     """Insert a report and its first history line; returns the new id. Caller holds the tx."""
     store.bump("incident_seq")
-    seq = next(store.db.query("SELECT value FROM counters WHERE name = 'incident_seq'"))["value"]
+    seq = next(store.select("SELECT value FROM counters WHERE name = 'incident_seq'"))["value"]
     inc_id = f"HEN-{now:%Y}-{seq:04d}"
     row = {k: fields.get(k) for k in INCIDENT_FIELDS}
     store.db.table("incidents").insert(
