@@ -16,7 +16,13 @@ from typing import Any, Literal
 
 import yaml
 from packageurl import PackageURL
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from certbot.config.common import Person, Strict, unique_ids
 from certbot.config.targets import TargetConfig
@@ -155,6 +161,54 @@ class InventoryItem(Strict):
         return f"{self.vendor} {self.product} {v}".strip()
 
 
+# Identical inventory items share one frozen object: municipalities declare the same products
+# at the same versions over and over (ten times the sector: 1.2 M items, ~200,000 distinct).
+# Keyed by the raw mapping as written (its keys are the item's fields set, which
+# `certbot.ssvc` reads), so an item validates once however many files declare it.
+_SHARED: dict[tuple[Any, ...], InventoryItem] = {}
+_SHARED_MAX = 1 << 18  # then start again: a bound, whatever a long-running process loads
+
+
+def _item_key(raw: Any) -> tuple[Any, ...] | None:
+    """The raw item as one flat tuple (key, value, key, value...), or None when it holds
+    anything but text, true/false, null or a list of text (left to plain validation)."""
+    if type(raw) is not dict:
+        return None
+    out: list[Any] = []
+    for k, v in raw.items():
+        if type(v) is list:
+            if not all(type(a) is str for a in v):
+                return None
+            v = tuple(v)
+        elif v is not None and type(v) is not str and type(v) is not bool:
+            return None
+        out += (k, v)
+    return tuple(out)
+
+
+def _shared_items(raw: Any) -> tuple[InventoryItem, ...] | None:
+    """The validated items of a raw inventory list, shared with every identical item seen
+    before; None when any item is not plain or not valid (the caller validates the list as
+    usual, so every problem is reported exactly as before)."""
+    if type(raw) is not list:
+        return None
+    out: list[InventoryItem] = []
+    for entry in raw:
+        key = _item_key(entry)
+        if key is None:
+            return None
+        if (item := _SHARED.get(key)) is None:
+            try:
+                item = InventoryItem.model_validate(entry)
+            except ValidationError:
+                return None
+            if len(_SHARED) >= _SHARED_MAX:
+                _SHARED.clear()
+            _SHARED[key] = item
+        out.append(item)
+    return tuple(out)
+
+
 class QuietHours(Strict):
     start: time
     end: time
@@ -178,6 +232,12 @@ class SubscriberConfig(Strict):
     people: tuple[Person, ...] = ()
     quiet_hours: QuietHours | None = None
     daily_cap: int = Field(default=20, ge=1)
+
+    @field_validator("inventory", mode="wrap")
+    @classmethod
+    def _inventory(cls, v: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        shared = _shared_items(v)
+        return handler(v) if shared is None else shared
 
     @field_validator("targets")
     @classmethod
