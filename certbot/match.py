@@ -49,12 +49,25 @@ def _raw_key(vendor: str, product: str) -> str:
     return f"{norm(vendor)}|{norm(product)}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)  # not frozen: one per item, and a frozen __init__ costs 5x
 class _Ref:
     subscriber: str
     index: int
     item: InventoryItem
     ikeys: frozenset[str]  # the item's catalogue keys (shared between items that agree)
+
+
+# Per distinct value while building: (vendor, product, aliases) -> (index lists, catalogue
+# keys); CPE -> (list, vendor:product); PURL -> (list, name); the keys a CPE/PURL adds.
+_Slot = tuple[list[list["_Ref"]], frozenset[str]]
+_Joins = tuple[tuple[list["_Ref"], ...], frozenset[str]]  # an item's index lists, its keys
+_Code = dict[str, tuple[list["_Ref"] | None, str | None]]
+_Seen = tuple[
+    dict[tuple[str, str, tuple[str, ...]], _Slot],
+    _Code,
+    _Code,
+    dict[tuple[frozenset[str], str | None, str | None], _Slot],
+]
 
 
 @contextmanager
@@ -88,56 +101,45 @@ class Matcher:
         self.by_purl: dict[str, list[_Ref]] = defaultdict(list)
         self.text_names: dict[str, list[_Ref]] = defaultdict(list)
         # Keys are computed once per distinct (vendor, product, aliases), CPE and PURL string
-        # (400 municipalities declare the same few thousand products over and over); what is
-        # kept per distinct value is the index lists an item with it joins.
-        named: dict[tuple[str, str, tuple[str, ...]], tuple[list[list[_Ref]], frozenset[str]]]
-        named = {}
-        cpes: dict[str, tuple[list[_Ref] | None, str | None]] = {}
-        purls: dict[str, tuple[list[_Ref] | None, str | None]] = {}
-        # Catalogue keys an item's CPE/PURL add beyond its names, per distinct combination.
-        extra: dict[
-            tuple[frozenset[str], str | None, str | None], tuple[list[list[_Ref]], frozenset[str]]
-        ]
-        extra = {}
+        # (400 municipalities declare the same few thousand products over and over), and the
+        # index lists an item joins once per distinct item object (identical items in the
+        # configuration are one shared object, `certbot.config.subscribers`).
+        seen: _Seen = ({}, {}, {}, {})
+        slots: dict[int, _Joins] = {}  # id(item) -> what it joins
         for sub in subscribers:
             sid = sub.id
             for i, item in enumerate(sub.inventory):
-                ident = (item.vendor, item.product, item.aliases)
-                if (known := named.get(ident)) is None:
-                    ikeys = _item_identity_keys(*ident)
-                    known = named[ident] = (
-                        [
-                            *(self.by_name[k] for k in self._name_keys(item) | ikeys),
-                            *(self.text_names[n] for n in prose_match.text_keys(item)),
-                        ],
-                        ikeys,
-                    )
-                lists, ikeys = known
-                cpe_lst, cpe_vp = self._cpe_slot(item.cpe, cpes)
-                purl_lst, purl_name = self._purl_slot(item.purl, purls)
-                if cpe_vp or purl_name:
-                    if (more := extra.get((ikeys, cpe_vp, purl_name))) is None:
-                        add = _code_keys(cpe_vp, purl_name) - ikeys
-                        more = extra[(ikeys, cpe_vp, purl_name)] = (
-                            [self.by_name[k] for k in add],
-                            ikeys | add,
-                        )
-                    ref = _Ref(sid, i, item, more[1])
-                    for lst in more[0]:
-                        lst.append(ref)
-                else:
-                    ref = _Ref(sid, i, item, ikeys)
-                for lst in lists:
+                if (slot := slots.get(id(item))) is None:
+                    slot = slots[id(item)] = self._slot(item, seen)
+                ref = _Ref(sid, i, item, slot[1])
+                for lst in slot[0]:
                     lst.append(ref)
-                if cpe_lst is not None:
-                    cpe_lst.append(ref)
-                if purl_lst is not None:
-                    purl_lst.append(ref)
         self.max_words = max((len(n.split()) for n in self.text_names), default=1)
 
-    def _cpe_slot(
-        self, cpe: str | None, seen: dict[str, tuple[list[_Ref] | None, str | None]]
-    ) -> tuple[list[_Ref] | None, str | None]:
+    def _slot(self, item: InventoryItem, seen: _Seen) -> _Joins:
+        """(the index lists an item joins, its catalogue keys): names and aliases, the text
+        names, the keys its CPE/PURL add beyond its names, its CPE and PURL lists."""
+        named, cpes, purls, extra = seen
+        ident = (item.vendor, item.product, item.aliases)
+        if (known := named.get(ident)) is None:
+            ikeys = _item_identity_keys(*ident)
+            names = [self.by_name[k] for k in self._name_keys(item) | ikeys]
+            texts = [self.text_names[n] for n in prose_match.text_keys(item)]
+            known = named[ident] = (names + texts, ikeys)
+        lists, ikeys = known
+        cpe_lst, cpe_vp = self._cpe_slot(item.cpe, cpes)
+        purl_lst, purl_name = self._purl_slot(item.purl, purls)
+        more: list[list[_Ref]] = []
+        if cpe_vp or purl_name:
+            if (add := extra.get((ikeys, cpe_vp, purl_name))) is None:
+                codes = _code_keys(cpe_vp, purl_name) - ikeys
+                add = extra[(ikeys, cpe_vp, purl_name)] = ([self.by_name[k] for k in codes],
+                                                            ikeys | codes)  # fmt: skip
+            more, ikeys = add
+        code_lists = [lst for lst in (cpe_lst, purl_lst) if lst is not None]
+        return (*more, *lists, *code_lists), ikeys
+
+    def _cpe_slot(self, cpe: str | None, seen: _Code) -> tuple[list[_Ref] | None, str | None]:
         """The CPE index list an item joins and its 'vendor:product' (once per CPE string)."""
         if not cpe:
             return None, None
@@ -147,9 +149,7 @@ class Matcher:
             slot = seen[cpe] = (self.by_cpe[vp] if vp else None, vp)
         return slot
 
-    def _purl_slot(
-        self, purl: str | None, seen: dict[str, tuple[list[_Ref] | None, str | None]]
-    ) -> tuple[list[_Ref] | None, str | None]:
+    def _purl_slot(self, purl: str | None, seen: _Code) -> tuple[list[_Ref] | None, str | None]:
         """The PURL index list an item joins and its type/namespace/name (once per string)."""
         if not purl:
             return None, None
