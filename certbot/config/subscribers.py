@@ -175,6 +175,7 @@ class InventoryItem(Strict):
 # `certbot.ssvc` reads), so an item validates once however many files declare it.
 _SHARED: dict[tuple[Any, ...], InventoryItem] = {}
 _SHARED_MAX = 1 << 18  # then start again: a bound, whatever a long-running process loads
+_KEYS: dict[frozenset[str], set[str]] = {}  # the fields set of an item, one per combination
 
 
 def _item_key(raw: Any) -> tuple[Any, ...] | None:
@@ -212,6 +213,12 @@ def _shared_items(raw: Any) -> tuple[InventoryItem, ...] | None:
                 return None
             if len(_SHARED) >= _SHARED_MAX:
                 _SHARED.clear()
+            # Items with the same keys written share one fields-set too (a frozen model never
+            # changes its own; model_copy copies it first).
+            fields = item.__pydantic_fields_set__
+            object.__setattr__(
+                item, "__pydantic_fields_set__", _KEYS.setdefault(frozenset(fields), fields)
+            )
             _SHARED[key] = item
         out.append(item)
     return tuple(out)
