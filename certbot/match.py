@@ -58,16 +58,13 @@ class _Ref:
 
 
 # Per distinct value while building: (vendor, product, aliases) -> (index lists, catalogue
-# keys); CPE -> (list, vendor:product); PURL -> (list, name); the keys a CPE/PURL adds.
+# keys); CPE -> (list, vendor:product); PURL -> (list, name); the keys a CPE/PURL adds; what
+# an item with that (vendor, product, aliases, CPE, PURL) joins.
 _Slot = tuple[list[list["_Ref"]], frozenset[str]]
 _Joins = tuple[tuple[list["_Ref"], ...], frozenset[str]]  # an item's index lists, its keys
 _Code = dict[str, tuple[list["_Ref"] | None, str | None]]
-_Seen = tuple[
-    dict[tuple[str, str, tuple[str, ...]], _Slot],
-    _Code,
-    _Code,
-    dict[tuple[frozenset[str], str | None, str | None], _Slot],
-]
+_Seen = tuple[dict[tuple[str, str, tuple[str, ...]], _Slot], _Code, _Code,
+              dict[tuple[frozenset[str], str | None, str | None], _Slot], dict[tuple, "_Joins"]]  # fmt: skip
 
 
 @contextmanager
@@ -104,7 +101,7 @@ class Matcher:
         # (400 municipalities declare the same few thousand products over and over), and the
         # index lists an item joins once per distinct item object (identical items in the
         # configuration are one shared object, `certbot.config.subscribers`).
-        seen: _Seen = ({}, {}, {}, {})
+        seen: _Seen = ({}, {}, {}, {}, {})
         slots: dict[int, _Joins] = {}  # id(item) -> what it joins
         for sub in subscribers:
             sid = sub.id
@@ -119,8 +116,10 @@ class Matcher:
     def _slot(self, item: InventoryItem, seen: _Seen) -> _Joins:
         """(the index lists an item joins, its catalogue keys): names and aliases, the text
         names, the keys its CPE/PURL add beyond its names, its CPE and PURL lists."""
-        named, cpes, purls, extra = seen
+        named, cpes, purls, extra, joins = seen
         ident = (item.vendor, item.product, item.aliases)
+        if (done := joins.get(whole := (*ident, item.cpe, item.purl))) is not None:
+            return done
         if (known := named.get(ident)) is None:
             ikeys = _item_identity_keys(*ident)
             names = [self.by_name[k] for k in self._name_keys(item) | ikeys]
@@ -137,7 +136,8 @@ class Matcher:
                                                             ikeys | codes)  # fmt: skip
             more, ikeys = add
         code_lists = [lst for lst in (cpe_lst, purl_lst) if lst is not None]
-        return (*more, *lists, *code_lists), ikeys
+        joins[whole] = (*more, *lists, *code_lists), ikeys
+        return joins[whole]
 
     def _cpe_slot(self, cpe: str | None, seen: _Code) -> tuple[list[_Ref] | None, str | None]:
         """The CPE index list an item joins and its 'vendor:product' (once per CPE string)."""
