@@ -305,6 +305,8 @@ def load_subscriber(path: Path, problems: list[str]) -> SubscriberConfig | None:
     sub = _load_subscriber_with(path, found, fast=True, text=text)
     if not found:
         if text is not None and sub is not None:
+            if len(_LOADED) >= _SHARED_MAX:  # a bound, whatever directories a process reads
+                _LOADED.clear()
             _LOADED[path] = (*stamp, sub)
         return sub
     _LOADED.pop(path, None)
