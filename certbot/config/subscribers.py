@@ -283,10 +283,15 @@ def _county_problem(sub: SubscriberConfig, label: str, node: yaml.Node | None) -
 _LOADED: dict[Path, tuple[bytes, tuple[Any, ...], SubscriberConfig]] = {}
 
 
+def forget_shared() -> None:
+    """Forget the items seen (after a whole configuration is read: its items stay shared)."""
+    _SHARED.clear()
+
+
 def forget_loaded() -> None:
     """Forget the files read and the items shared (what a fresh process starts from)."""
     _LOADED.clear()
-    _SHARED.clear()
+    forget_shared()
 
 
 def load_subscriber(path: Path, problems: list[str]) -> SubscriberConfig | None:
