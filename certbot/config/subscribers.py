@@ -179,10 +179,18 @@ _KEYS: dict[frozenset[str], set[str]] = {}  # the fields set of an item, one per
 
 
 def _item_key(raw: Any) -> tuple[Any, ...] | None:
-    """The raw item as one flat tuple (key, value, key, value...), or None when it holds
-    anything but text, true/false, null or a list of text (left to plain validation)."""
+    """The raw item as a tuple of its (key, value) pairs; where a value is a list (aliases),
+    one flat tuple (key, value, key, value...); None when it is not plain (left to plain
+    validation). Values that compare equal validate alike (true, 1 and 1.0 are all true)."""
     if type(raw) is not dict:
         return None
+    pairs = tuple(raw.items())
+    try:
+        hash(pairs)
+    except TypeError:
+        pass
+    else:
+        return pairs
     out: list[Any] = []
     for k, v in raw.items():
         if type(v) is list:
