@@ -57,8 +57,9 @@ class _Ref:
     ikeys: frozenset[str]  # the item's catalogue keys (shared between items that agree)
 
 
-# Per distinct value while building: (vendor, product, aliases) -> (lists, catalogue keys);
-# CPE/PURL -> (list, key); the keys a CPE/PURL adds; (vendor ... PURL) -> what an item joins.
+# Per distinct value while building: (vendor, product, aliases) -> (index lists, catalogue
+# keys); CPE -> (list, vendor:product); PURL -> (list, name); the keys a CPE/PURL adds; what
+# an item with that (vendor, product, aliases, CPE, PURL) joins.
 _Slot = tuple[list[list["_Ref"]], frozenset[str]]
 _Joins = tuple[tuple[list["_Ref"], ...], frozenset[str]]  # an item's index lists, its keys
 _Code = dict[str, tuple[list["_Ref"] | None, str | None]]
@@ -69,16 +70,12 @@ _Seen = tuple[dict[tuple[str, str, tuple[str, ...]], _Slot], _Code, _Code,
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """Building the index allocates one small acyclic object per inventory item (120,000 at
-    national load); the cyclic collector would rescan the whole heap several times meanwhile,
-    and scan them all once more when it is enabled again: they go straight to the oldest
-    generation instead (freeze + unfreeze), as the long-lived index they are."""
+    national load); the cyclic collector would rescan the whole heap several times meanwhile."""
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
-        gc.unfreeze()
         if was:
             gc.enable()
 
@@ -100,8 +97,10 @@ class Matcher:
         self.by_cpe: dict[str, list[_Ref]] = defaultdict(list)
         self.by_purl: dict[str, list[_Ref]] = defaultdict(list)
         self.text_names: dict[str, list[_Ref]] = defaultdict(list)
-        # What an item joins is computed once per distinct item object (identical items are
-        # one shared object, `certbot.config.subscribers`) and per distinct identity (`_slot`).
+        # Keys are computed once per distinct (vendor, product, aliases), CPE and PURL string
+        # (400 municipalities declare the same few thousand products over and over), and the
+        # index lists an item joins once per distinct item object (identical items in the
+        # configuration are one shared object, `certbot.config.subscribers`).
         seen: _Seen = ({}, {}, {}, {}, {})
         slots: dict[int, _Joins] = {}  # id(item) -> what it joins
         for sub in subscribers:
@@ -116,7 +115,7 @@ class Matcher:
 
     def _slot(self, item: InventoryItem, seen: _Seen) -> _Joins:
         """(the index lists an item joins, its catalogue keys): names and aliases, the text
-        names, the keys its CPE/PURL add, its CPE and PURL lists; once per distinct identity."""
+        names, the keys its CPE/PURL add beyond its names, its CPE and PURL lists."""
         named, cpes, purls, extra, joins = seen
         ident = (item.vendor, item.product, item.aliases)
         if (done := joins.get(whole := (*ident, item.cpe, item.purl))) is not None:
@@ -136,7 +135,8 @@ class Matcher:
                 add = extra[(ikeys, cpe_vp, purl_name)] = ([self.by_name[k] for k in codes],
                                                             ikeys | codes)  # fmt: skip
             more, ikeys = add
-        joins[whole] = (*more, *lists, *(x for x in (cpe_lst, purl_lst) if x is not None)), ikeys
+        code_lists = [lst for lst in (cpe_lst, purl_lst) if lst is not None]
+        joins[whole] = (*more, *lists, *code_lists), ikeys
         return joins[whole]
 
     def _cpe_slot(self, cpe: str | None, seen: _Code) -> tuple[list[_Ref] | None, str | None]:
