@@ -23,6 +23,7 @@ from typing import Any
 from uuid import UUID
 
 from certbot.config import SubscriberConfig
+from certbot.config.subscribers import forget_shared
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Oslo
 SYL = ["ka", "ro", "vi", "ne", "tor", "lum", "zen", "qua", "dri", "mox", "pel", "sar", "tek",
@@ -147,7 +148,9 @@ def subscriber_dicts(load: Load, n: int, items: int, *, file_dir: str = "out") -
 
 def inventories(load: Load, n: int = 400, items: int = 300) -> list[SubscriberConfig]:
     raw = subscriber_dicts(load, n, items)
-    return [SubscriberConfig.model_validate(d) for d in raw]
+    subs = [SubscriberConfig.model_validate(d) for d in raw]
+    forget_shared()  # as load_config does
+    return subs
 
 
 # --- advisories ---------------------------------------------------------------------------

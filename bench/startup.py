@@ -1,4 +1,5 @@
-"""Start-up with N subscriber files: load_config + Matcher construction."""
+"""Start-up with N subscriber files: load_config + Matcher construction, from what a fresh
+process knows (`forget_loaded`: no file read before, no inventory item shared yet)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import yaml
 
 from bench import generate as g
 from certbot.config import load_config
+from certbot.config.subscribers import forget_loaded
 from certbot.match import Matcher
 
 
@@ -20,6 +22,7 @@ def startup(load: g.Load, root: Path, n: int, items: int) -> dict[str, Any]:
         (root / "subscribers" / f"{d['id']}-kommune-{d['id']}.yaml").write_text(
             yaml.safe_dump(d, allow_unicode=True, sort_keys=False)
         )
+    forget_loaded()
     t = time.perf_counter()
     config = load_config(root)
     loaded = time.perf_counter() - t

@@ -22,7 +22,7 @@ from certbot.config.common import SecretRef, read_secret
 from certbot.config.feeds import FeedConfig, load_feeds
 from certbot.config.inventories import inventory_items, load_inventory_file
 from certbot.config.service import ServiceConfig
-from certbot.config.subscribers import SubscriberConfig, load_subscriber
+from certbot.config.subscribers import SubscriberConfig, forget_shared, load_subscriber
 from certbot.config.targets import TargetConfig
 from certbot.config.web import web_secrets
 from certbot.config.yaml_lines import at, read_yaml
@@ -115,6 +115,7 @@ def load_config(root: str | Path, *, only_subscribers: list[Path] | None = None)
         seen[sub.id] = label
         paths[label] = path
         subscribers.append(_with_inventory_file(root, sub, problems))
+    forget_shared()  # the items read stay shared; the keys to find them are not needed
     config = Config(
         root=root,
         service=feeds_file.service,
