@@ -15,7 +15,6 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -152,26 +151,9 @@ class StoreBase:
         finally:
             cur.close()
 
-    @contextmanager
-    def tx(self) -> Iterator[sqlite_utils.Database]:
-        """``with store.tx():`` one atomic transaction (nested calls join the outer one as a
-        savepoint). The outermost one is ``BEGIN IMMEDIATE``: the write lock is taken at the
-        start, where ``busy_timeout`` waits for another process. A deferred ``BEGIN`` reads
-        first and fails at once ("database is locked", SQLITE_BUSY_SNAPSHOT in WAL) when it
-        then writes after another process committed."""
-        conn = self.db.conn
-        if conn.in_transaction:
-            with self.db.atomic():
-                yield self.db
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+    def tx(self) -> Any:
+        """``with store.tx():`` one atomic transaction (nested calls join the outer one)."""
+        return self.db.atomic()
 
     def bump(self, name: str, by: int = 1) -> None:
         self.db.execute(
