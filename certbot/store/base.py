@@ -15,6 +15,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -151,9 +152,26 @@ class StoreBase:
         finally:
             cur.close()
 
-    def tx(self) -> Any:
-        """``with store.tx():`` one atomic transaction (nested calls join the outer one)."""
-        return self.db.atomic()
+    @contextmanager
+    def tx(self) -> Iterator[sqlite_utils.Database]:
+        """``with store.tx():`` one atomic transaction (nested calls join the outer one as a
+        savepoint). The outermost one is ``BEGIN IMMEDIATE``: the write lock is taken at the
+        start, where ``busy_timeout`` waits for another process. A deferred ``BEGIN`` reads
+        first and fails at once ("database is locked", SQLITE_BUSY_SNAPSHOT in WAL) when it
+        then writes after another process committed."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield self.db
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
     def bump(self, name: str, by: int = 1) -> None:
         self.db.execute(
@@ -194,15 +212,28 @@ class StoreBase:
         return list(self.db.query("SELECT * FROM audit ORDER BY id DESC LIMIT ?", [limit]))
 
     def backup(self, dest: str | Path) -> None:
-        """A consistent copy through SQLite's online backup API (safe during writes); the copy
-        is checked with integrity_check before this returns."""
+        """A consistent copy of the last committed state through SQLite's online backup API
+        (safe during writes); the copy is checked with integrity_check before this returns.
+
+        A file database is read through a second, read-only connection: the backup API
+        refuses a source connection that holds a write transaction (SQLITE_LOCKED), and
+        Python's ``backup`` retries that forever, so a backup taken inside ``tx()`` (the chat
+        ``/publiser`` preview runs inside its command's transaction) would hang."""
         target = sqlite3.connect(str(dest))
+        source = None
         try:
-            with self._lock:
-                self.db.conn.backup(target)
+            if self.path == ":memory:":
+                with self._lock:
+                    self.db.conn.backup(target)
+            else:
+                source = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True)
+                source.execute("PRAGMA busy_timeout=10000")
+                source.backup(target)
             if target.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 raise sqlite3.DatabaseError(f"backup {dest} failed its integrity check")
         finally:
+            if source is not None:
+                source.close()
             target.close()
 
     def integrity_ok(self) -> bool:
