@@ -24,6 +24,7 @@ from certbot.config import InventoryItem
 from certbot.kev_phrases import normalise, translate
 from certbot.model import Case, Match, Priority, Remediation
 from certbot.render import fmt_time
+from certbot.version_sets import relation
 from certbot.versions import ALL, normalise_version, parse_range
 
 QUOTE_MAX = 400
@@ -233,6 +234,16 @@ def _fixed_candidates(case: Case, item: InventoryItem) -> list[str]:
     return [v for v in out if v]
 
 
+def _fixed_above(declared_range: str, candidates: Iterable[str]) -> str | None:
+    """The smallest fixed version above every version of a declared range."""
+    above = [
+        (k, c)
+        for c in dict.fromkeys(candidates)
+        if (k := _key(c)) is not None and relation(declared_range, f"vers:generic/<{c}") is True
+    ]
+    return normalise_version(min(above)[1]) if above else None
+
+
 def _item_step(
     ctx: ActionContext, item: InventoryItem, confirmed: bool, t: dict[str, str]
 ) -> tuple[list[str], bool]:
@@ -244,6 +255,14 @@ def _item_step(
     if declared is None:
         if item.versions:  # a declared range: say it as text, not as a vers: string
             declared_range = human_range(item.versions, ctx.lang) or item.versions
+            if confirmed:  # all of the range is affected (certbot.version_sets)
+                shown = f"({declared_range})"
+                fixed = _fixed_above(item.versions, _fixed_candidates(ctx.case, item))
+                if fixed is not None:
+                    step = t["upgrade"].format(product=item.product, declared=shown, fixed=fixed)
+                    return [step + by], True
+                step = t["install_fix_v"].format(product=item.product, declared=shown)
+                return [step + by, *link], False
             step = t["check_advisory"].format(product=item.product, declared=declared_range)
             return [step, *link], False
         return [t["add_version"].format(product=item.product), *link], False

@@ -4,7 +4,9 @@ Pure; used by `certbot.match`. Contract:
 
 - ``product_range(p)``: the product's range as a vers string (its ``versions``, else the
   version in its CPE or PURL), or None when the source gives no version.
-- ``version_verdict(item, p)``: (True inside / False outside / None unknown, detail).
+- ``version_verdict(item, p)``: (True inside / False outside / None unknown, detail). An
+  item that declares a range instead of a version is inside when all of its range is
+  (`certbot.version_sets.relation`), outside when none of it is.
 - ``excluded(item, negatives)``: the fixed / not_affected entry that lists the item's declared
   version, or None.
 - ``source_kind(adv, kinds)``: the kind of source an advisory came from ("cve", "csaf", ...):
@@ -27,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from certbot.config import InventoryItem
 from certbot.identity.keys import cpe_parts, declared_from_name, purl_key
 from certbot.model import Advisory, AffectedProduct, Match
+from certbot.version_sets import relation
 from certbot.versions import parse_range, same_version, version_in
 
 #: A "not affected" finding: the match it would have been, the entry that excluded it (None
@@ -68,7 +71,10 @@ def version_verdict(item: InventoryItem, p: AffectedProduct) -> tuple[bool | Non
         return None, "version unknown in the advisory"
     if declared is None:
         if item.versions:
-            return None, f"declared range {item.versions} vs {rng}"
+            rel = relation(item.versions, rng)
+            if rel is None:
+                return None, f"declared range {item.versions} vs {rng}"
+            return rel, f"declared range {item.versions} {'inside' if rel else 'outside'} {rng}"
         return None, "no version declared"
     inside = version_in(declared, rng)
     if inside is None:
