@@ -21,7 +21,7 @@ from univers.version_range import VersionRange
 from univers.versions import RpmVersion
 
 from certbot.config import InventoryItem
-from certbot.kev_phrases import normalise, translate
+from certbot.kev_phrases import COVERED_BY_UPGRADE, normalise, translate
 from certbot.model import Case, Match, Priority, Remediation
 from certbot.render import fmt_time
 from certbot.version_sets import relation
@@ -189,13 +189,24 @@ def _as_written(text: str, n: int) -> dict[int, str]:
     return {i: p.lstrip("<>=!").strip() for i, p in enumerate(parts)}
 
 
+def _shortened(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters: after its last whole sentence when that
+    keeps at least half, else after a whole word, with "…" where words were left out."""
+    head = text[: limit - 1]
+    end = max(head.rfind(". "), head.rfind("! "), head.rfind("? "))
+    if end >= limit // 2:
+        return head[: end + 1] + " …"
+    cut = head.rfind(" ")
+    return (head[:cut] if cut >= limit // 2 else head).rstrip(" ,;:") + "…"
+
+
 def _quote(text: str, lang: str, kind: str = "quote_en", source: str = "en") -> str:
     """Source text as a labelled quote, shortened to QUOTE_MAX characters."""
     t = T.get(lang, T["en"])
     names = LANGUAGE_NAMES.get(lang, LANGUAGE_NAMES["en"])
     short = " ".join(text.split())
     if len(short) > QUOTE_MAX:
-        short = short[: QUOTE_MAX - 1].rstrip() + "…"
+        short = _shortened(short, QUOTE_MAX)
     return t[kind].format(text=short, language=names.get(source, source))
 
 
@@ -225,11 +236,21 @@ def declared_version(item: InventoryItem) -> str | None:
     return None
 
 
-def _fixed_candidates(case: Case, item: InventoryItem) -> list[str]:
+def _fixed_candidates(ctx: ActionContext, item: InventoryItem) -> list[str]:
+    """The fixed versions that may apply to the item: the case's remediations, the products
+    spelled as the item is, and the very entries that matched it (a CVE record's "Microsoft
+    SharePoint Server 2019" matched "SharePoint Server" through the catalogue: its range's
+    fix is the item's fix)."""
+    case = ctx.case
     names = {item.product.lower(), *(a.lower() for a in item.aliases)}
+    entries = {
+        (m.source, m.entry) for m, i in zip(ctx.matches, ctx.items, strict=True) if i is item
+    }
     out = [r.fixed_version for r in case.remediations if r.fixed_version]
     out += [
-        p.fixed_version for _, p in case.products if p.fixed_version and p.product.lower() in names
+        p.fixed_version
+        for adv, p in case.products
+        if p.fixed_version and (p.product.lower() in names or (adv.source, p.entry) in entries)
     ]
     return [v for v in out if v]
 
@@ -257,7 +278,7 @@ def _item_step(
             declared_range = human_range(item.versions, ctx.lang) or item.versions
             if confirmed:  # all of the range is affected (certbot.version_sets)
                 shown = f"({declared_range})"
-                fixed = _fixed_above(item.versions, _fixed_candidates(ctx.case, item))
+                fixed = _fixed_above(item.versions, _fixed_candidates(ctx, item))
                 if fixed is not None:
                     step = t["upgrade"].format(product=item.product, declared=shown, fixed=fixed)
                     return [step + by], True
@@ -266,7 +287,7 @@ def _item_step(
             step = t["check_advisory"].format(product=item.product, declared=declared_range)
             return [step, *link], False
         return [t["add_version"].format(product=item.product), *link], False
-    fixed = fixed_for_branch(declared, _fixed_candidates(ctx.case, item))
+    fixed = fixed_for_branch(declared, _fixed_candidates(ctx, item))
     if fixed is not None:
         return [
             t["upgrade"].format(product=item.product, declared=declared, fixed=fixed) + by
@@ -288,7 +309,7 @@ def _remediation_steps(ctx: ActionContext, upgrading: bool, t: dict[str, str]) -
         elif r.category in ("none_available", "no_fix_planned") and not has_fix:
             out.append(t[r.category] + (f". {_said(ctx.case, r, ctx.lang)}" if r.text else ""))
         elif r.category == "required_action" and r.text:
-            if upgrading and normalise(r.text) == "apply updates per vendor instructions":
+            if upgrading and normalise(r.text) in COVERED_BY_UPGRADE:
                 continue  # the upgrade step above says it with the version
             said = translate(r.text, ctx.lang)
             out.append(said or t["kev_unknown"].format(text=_quote(r.text, ctx.lang, "quote_kev")))

@@ -69,6 +69,16 @@ PHRASES: Final[dict[str, str]] = {
 }
 
 
+#: The stock sentences that say no more than "install the vendor's fix or mitigation, or stop
+#: using the product": under a step that names the upgrade to a fixed version they repeat it.
+#: The end-of-life sentences are not here: they say something the upgrade step does not.
+COVERED_BY_UPGRADE: Final[frozenset[str]] = frozenset(
+    k
+    for k in PHRASES
+    if k.startswith("apply ") and "end-of-life" not in k and "disconnect" not in k
+)
+
+
 def normalise(text: str) -> str:
     """The table key for a sentence: white space collapsed, lower case, no final full stop."""
     return " ".join(text.split()).lower().rstrip(".").strip()

@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from certbot.actions import ActionContext, actions, branch, fixed_for_branch, human_range
+from certbot.actions import (
+    QUOTE_MAX,
+    ActionContext,
+    _quote,
+    actions,
+    branch,
+    fixed_for_branch,
+    human_range,
+)
 from certbot.config import InventoryItem
 from certbot.kev_phrases import PHRASES, normalise, translate
 from certbot.model import Advisory, AffectedProduct, Case, Match, Priority, Remediation
@@ -230,3 +238,78 @@ def test_plain_apply_updates_is_left_out_when_the_upgrade_step_names_the_version
 )
 def test_priority_step(prio, last):
     assert actions(ctx(item(version="7.2.4"), fortinet(), prio=prio))[-1] == last
+
+
+MITIGATE = (
+    "Apply mitigations per vendor instructions or discontinue use of the product if mitigations "
+    "are unavailable."
+)
+EOL = "The impacted product is end-of-life and should be disconnected if still in use."
+
+
+def test_stock_kev_lines_that_repeat_the_named_upgrade_are_left_out_end_of_life_stays():
+    kev = Advisory(
+        source="kev",
+        source_id="k",
+        title="t",
+        remediations=(
+            Remediation("required_action", MITIGATE),
+            Remediation("required_action", EOL),
+        ),
+    )
+    out = actions(ctx(item(version="7.2.4"), fortinet(), kev))
+    assert out[0].startswith("Oppgrader FortiOS 7.2.4 til 7.2.7 eller nyere")
+    assert translate(MITIGATE, "nb") not in out
+    assert translate(EOL, "nb") in out
+    # Without a named upgrade the KEV sentence is the step, and stays.
+    assert translate(MITIGATE, "nb") in actions(ctx(item(version="7.2.4"), kev))
+
+
+def test_the_fix_of_the_entry_that_matched_is_named_though_spelled_otherwise():
+    # CVE-2025-53770's record names "Microsoft SharePoint Server 2019"; the item is "SharePoint
+    # Server", matched through the catalogue: that entry's fix is the item's fix.
+    entry = "CVE-2025-53770 cna.affected[1].versions[0]"
+    rec = Advisory(
+        source="cve-records",
+        source_id="CVE-2025-53770",
+        title="t",
+        structured=True,
+        products=(
+            AffectedProduct(
+                "Microsoft",
+                "Microsoft SharePoint Server 2019",
+                versions="vers:generic/>=16.0.0|<16.0.10417.20037",
+                fixed_version="16.0.10417.20037",
+                entry=entry,
+            ),
+            AffectedProduct(
+                "Microsoft",
+                "Microsoft SharePoint Server Subscription Edition",
+                versions="vers:generic/>=16.0.0|<16.0.18526.20508",
+                fixed_version="16.0.18526.20508",
+                entry="CVE-2025-53770 cna.affected[2].versions[0]",
+            ),
+        ),
+    )
+    it = InventoryItem.model_validate(
+        {"vendor": "Microsoft", "product": "SharePoint Server", "version": "16.0.10408.20000"}
+    )
+    c = Case("CVE-2025-53770", [rec])
+    m = Match(c.id, "0301", it.display, 0, "product_version", "cve-records", entry)
+    out = actions(ActionContext(c, [m], [it], Priority.P2, DEADLINE, "nb"))
+    assert out[0].startswith(
+        "Oppgrader SharePoint Server 16.0.10408.20000 til 16.0.10417.20037 eller nyere"
+    )
+
+
+@given(st.lists(st.sampled_from(["ord", "Setning.", "lang-ord", "x,", "slutt!"]), max_size=160))
+def test_a_long_quote_is_cut_after_a_sentence_or_a_word_never_inside_one(words):
+    text = " ".join(words)
+    out = _quote(text, "nb")
+    inner = out.split("«", 1)[1].rsplit("»", 1)[0]
+    assert len(inner) <= QUOTE_MAX
+    if len(text) <= QUOTE_MAX:
+        assert inner == text
+    else:
+        kept = inner.removesuffix("…").rstrip()
+        assert text.startswith(kept) and text[len(kept)] == " "  # a whole word or sentence
