@@ -61,26 +61,15 @@ def intervals(rng: VersionRange) -> list[Interval] | None:
     return out
 
 
-def _lo_within(a: Bound, b: Bound) -> bool:
-    """Lower bound ``a`` is at or above lower bound ``b``."""
+def _within(a: Bound, b: Bound, *, lower: bool) -> bool:
+    """Bound ``a`` is inside bound ``b``: at or above it for lower bounds, at or below it for
+    upper bounds (an unbounded ``b`` holds everything, an unbounded ``a`` only that)."""
     if b.version is None:
         return True
     if a.version is None:
         return False
-    return bool(
-        a.version > b.version or (a.version == b.version and (b.inclusive or not a.inclusive))
-    )
-
-
-def _hi_within(a: Bound, b: Bound) -> bool:
-    """Upper bound ``a`` is at or below upper bound ``b``."""
-    if b.version is None:
-        return True
-    if a.version is None:
-        return False
-    return bool(
-        a.version < b.version or (a.version == b.version and (b.inclusive or not a.inclusive))
-    )
+    beyond = a.version > b.version if lower else a.version < b.version
+    return bool(beyond or (a.version == b.version and (b.inclusive or not a.inclusive)))
 
 
 def _below(hi: Bound, lo: Bound) -> bool:
@@ -94,7 +83,7 @@ def _below(hi: Bound, lo: Bound) -> bool:
 
 
 def _inside(d: Interval, i: Interval) -> bool:
-    return _lo_within(d.lo, i.lo) and _hi_within(d.hi, i.hi)
+    return _within(d.lo, i.lo, lower=True) and _within(d.hi, i.hi, lower=False)
 
 
 def _apart(d: Interval, i: Interval) -> bool:

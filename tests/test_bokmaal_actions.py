@@ -108,6 +108,12 @@ def ctx(
     return ActionContext(c, [m], [it], prio, DEADLINE, lang)
 
 
+def kev_said(*required_actions: str) -> Advisory:
+    """A KEV entry with these requiredAction sentences."""
+    rem = tuple(Remediation("required_action", t) for t in required_actions)
+    return Advisory(source="kev", source_id="k", title="t", remediations=rem)
+
+
 def fortinet(**kw) -> Advisory:
     return Advisory(
         source="csaf",
@@ -248,15 +254,7 @@ EOL = "The impacted product is end-of-life and should be disconnected if still i
 
 
 def test_stock_kev_lines_that_repeat_the_named_upgrade_are_left_out_end_of_life_stays():
-    kev = Advisory(
-        source="kev",
-        source_id="k",
-        title="t",
-        remediations=(
-            Remediation("required_action", MITIGATE),
-            Remediation("required_action", EOL),
-        ),
-    )
+    kev = kev_said(MITIGATE, EOL)
     out = actions(ctx(item(version="7.2.4"), fortinet(), kev))
     assert out[0].startswith("Oppgrader FortiOS 7.2.4 til 7.2.7 eller nyere")
     assert translate(MITIGATE, "nb") not in out
