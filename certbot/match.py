@@ -225,11 +225,13 @@ class Matcher:
         nots: _Nots = defaultdict(list)
         products = case.products
         known = self._known(products)
-        into = (best, nots if excluded is not None else None)  # planning wants no exclusions
+        # planning wants no exclusions, unless a record's "unknown" meets another source's
+        into = (best, nots if excluded is not None or verdict.mixed(products) else None)
         for adv, p in products:
             if p.status in ("affected", "under_investigation"):
                 self._match_product(case.id, adv, p, known, into)
         self._text_matches(case, best, known[0], nots)
+        verdict.settle_unknowns(best, nots, case.cves)
         if excluded is not None:
             for key, found in nots.items():
                 if key not in best:

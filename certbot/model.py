@@ -217,8 +217,9 @@ class Case:
     @property
     def products(self) -> list[tuple[Advisory, AffectedProduct]]:
         out = [(a, p) for a in self.advisories for p in a.products]
-        for p in self.enrichment.get("products", ()):
-            out.append((self.primary, AffectedProduct(**p)))
+        if nvd := self.enrichment.get("products", ()):  # NVD's own view, not the CVE record's
+            view = Advisory("nvd", self.id, self.title, structured=True)
+            out += [(view, AffectedProduct(**p)) for p in nvd]
         return out
 
     @property

@@ -270,6 +270,21 @@ def _range(cons: list[str]) -> str | None:
     return text if parse_range(text) is not None else None
 
 
+def _majors(sentence: str, after: int, start: int, end: int) -> str | None:
+    """ "Studio 19 og 20", "versjon 19 og 20": every version of those major lines, else None."""
+    found = f.MAJOR_LIST_AFTER_NAME.match(sentence, after, end)
+    found = found or f.MAJOR_LIST.search(sentence, start, end)
+    if found is None:
+        return None
+    runs: list[list[int]] = []  # consecutive majors as one range: 19 og 20 = >=19|<21
+    for n in sorted({int(x) for x in f.MAJOR.findall(found.group(1))}):
+        if runs and runs[-1][1] == n - 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return _range([c for lo, hi in runs for c in (f">={lo}", f"<{hi + 1}")])
+
+
 def _read_sentence(sentence: str, m: re.Match[str]) -> ProseReading:
     start, end = _segment(sentence, m.start())
     scope = sentence[start:end]
@@ -288,6 +303,8 @@ def _read_sentence(sentence: str, m: re.Match[str]) -> ProseReading:
     affected = _range(cons) if readable else None
     if readable and not cons and f.ALL_VERSIONS.search(scope):
         affected = "vers:generic/*"
+    elif readable and not cons and not fixed:
+        affected = _majors(sentence, m.end(), start, end)
     return ProseReading(sentence, affected=affected, fixed=tuple(dict.fromkeys(fixed)))
 
 

@@ -89,6 +89,18 @@ RANGE_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("and_earlier", rf"{_V}\s*,?\s*(?:og|eller|and|or)\s+{_EARLIER}\b"),
     )
 )
+# A list of bare major versions ("SQL Server Management Studio 19 og 20", "versjon 19 og 20",
+# "versions 19 and 20"): each number is its whole major line (19.x, 20.x). Read only right
+# after the product's name or after a version word, one to three digits each ("Exchange Server
+# 2016 og 2019" names editions, not versions), at least two of them, nothing glued on ("20H2").
+_MAJOR = r"(?<![\w.])\d{1,3}(?!\w|[.,]\d)"
+_LIST_GLUE = r"(?:,(?:\s*(?:og|and|eller|or)\b)?|\bog\b|\band\b|\beller\b|\bor\b|&)"
+_MAJORS = rf"({_MAJOR}(?:\s*{_LIST_GLUE}\s*{_MAJOR})+)"
+MAJOR_LIST_AFTER_NAME = re.compile(rf"\s+{_VWORD}{_MAJORS}", _I)
+MAJOR_LIST = re.compile(
+    rf"\b(?:versjon(?:ene|ane|ar|er)?|versions?|releases?|utgåve)\s+{_MAJORS}", _I
+)
+MAJOR = re.compile(r"\d+")
 # A sentence that goes on about the product the text just named without naming it again:
 # "Sårbarheten gjelder versjoner til og med 12.1.2.172.", "Versions 8.0.0 through 8.3.2 are
 # affected.", "Oppdater til 12.2 eller nyere.", "Rettet i 9.8p1." (prose.read_all).

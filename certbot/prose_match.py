@@ -2,7 +2,8 @@
 
 Used by `certbot.match` for the ``text`` rule. Contract:
 
-- ``item_reading`` reads the text for the item's product name, then its aliases, and returns
+- ``item_reading`` reads the text for the item's product name, then its aliases (and their
+  `item_names` spellings), and returns
   the first reading that gives versions or a negation (else the first mention, else None).
 - ``text_verdict`` turns a reading into (affected?, detail): True or False when the sentence
   gives a range or fixed versions and the item declares a version, or negates the product;
@@ -25,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from certbot import prose
+from certbot import identity, prose
 from certbot.config import InventoryItem
 from certbot.identity.names import norm
 from certbot.model import AffectedProduct, Match
@@ -76,7 +77,7 @@ def item_reading(
 ) -> prose.ProseReading | None:
     """What the text's sentences say about the item (product name first, then aliases)."""
     found = None
-    for name in (e for n in (item.product, *item.aliases) for e in edition_names(n)):
+    for name in (e for n in item_names(item) for e in edition_names(n)):
         if name not in cache:
             cache[name] = prose.read(text, name)
         reading = cache[name]
@@ -182,10 +183,18 @@ def edition_names(name: str) -> list[str]:
     return [name, f"{base} Data Center and Server"] if base and last.lower() == "server" else [name]
 
 
+def item_names(item: InventoryItem) -> tuple[str, ...]:
+    """The item's product name, its aliases, and the long name or abbreviation of each
+    (`certbot.identity.spellings`: "Ivanti EPMM" is "Ivanti Endpoint Manager Mobile (EPMM)")."""
+    own = (item.product, *item.aliases)
+    more = (s for n in own for s in identity.spellings(item.vendor, n))
+    return tuple(dict.fromkeys((*own, *more)))
+
+
 def text_keys(item: InventoryItem) -> set[str]:
-    """The phrases the text rule looks for: each name and alias (with `edition_names`),
+    """The phrases the text rule looks for: each of the `item_names` (with `edition_names`),
     vendor-qualified when short."""
-    names = {norm(n) for name in (item.product, *item.aliases) for n in edition_names(name)}
+    names = {norm(n) for name in item_names(item) for n in edition_names(name)}
     vendor = norm(item.vendor)
     out = set()
     for n in names:

@@ -17,6 +17,18 @@ Pure; used by `certbot.match`. Contract:
   version's branch (most leading components shared), for "not affected" evidence; on a tie a
   CVE record's default entry (what it says of the versions it does not list).
 
+- ``mixed(products)``: does a CVE record's default "unknown" entry meet another source's
+  version statements in this case (only then are exclusions collected for `settle_unknowns`)?
+- ``settle_unknowns(best, nots, cves)``: in a case of one CVE, an item whose best match is
+  a CVE record's bare default "unknown" (its ``defaultStatus`` for the versions it does not
+  list) and that ANOTHER source states precisely (an entry listing the version as fixed / not
+  affected, or a range the version is at or past the end of: NVD ``versionEndExcluding``
+  7.13 for WinRAR 7.13) is not affected: the precise statement wins over the less specific
+  one. The record's own ranges never settle its own "unknown" (it says what lies past them
+  is unknown), prose never does here, and a version below a range's start or missing from a
+  list of exact versions is not a precise statement: those stay "possibly affected". NVD's
+  entries reach the matcher as source "nvd" (`certbot.model.Case.products`).
+
 Order of sources (DOMAIN.md "Matching"): a structured source (CSAF, CVE record, STIX) with a
 range decides; prose decides only where no structured range exists; nothing else decides.
 """
@@ -142,3 +154,59 @@ def closest(candidates: list[Exclusion]) -> Match:
             bool(c[1] and c[1].entry.endswith(".defaultStatus")),
         ),
     )[0]
+
+
+def _default_unknown(p: AffectedProduct) -> bool:
+    return (
+        p.versions is None
+        and p.status == "under_investigation"
+        and p.entry.endswith(".defaultStatus")
+    )
+
+
+def mixed(products: Iterable[tuple[Advisory, AffectedProduct]]) -> bool:
+    unknown: set[str] = set()
+    stated: set[str] = set()
+    for adv, p in products:
+        if _default_unknown(p):
+            unknown.add(adv.source)
+        elif p.versions is not None or p.status in ("fixed", "not_affected"):
+            stated.add(adv.source)
+    return bool(unknown) and bool(stated - unknown)
+
+
+def past_the_end(version: str, p: AffectedProduct) -> bool:
+    """Is ``version`` at or past every upper bound of the entry's range (none: False)?"""
+    scheme, _, body = (p.versions or "").partition("/")
+    uppers = [c for c in body.split("|") if c.startswith("<")]
+    if not scheme.startswith("vers:") or not uppers:
+        return False
+    for c in uppers:
+        above = f">{c[2:]}" if c.startswith("<=") else f">={c[1:]}"
+        if version_in(version, f"{scheme}/{above}") is not True:
+            return False
+    return True
+
+
+def settle_unknowns(
+    best: dict[tuple[str, int], Match],
+    nots: dict[tuple[str, int], list[Exclusion]],
+    cves: tuple[str, ...],
+) -> None:
+    """Drop the default-"unknown" matches another source states precisely (module docstring);
+    their exclusion list becomes that statement alone, the evidence `closest` then names. Only
+    in a case of one CVE: another CVE's bound says nothing about this CVE's unknown."""
+    if len(cves) > 1:
+        return
+    for key in [k for k, m in best.items() if k in nots and m.entry.endswith(".defaultStatus")]:
+        m = best[key]
+        if m.rule != "product_no_version":
+            continue
+        for gone, p, item in nots[key]:
+            if gone.source == m.source or p is None:
+                continue
+            version = declared_version(item)[0]
+            if version and (p.status in ("fixed", "not_affected") or past_the_end(version, p)):
+                del best[key]
+                nots[key] = [(gone, p, item)]
+                break

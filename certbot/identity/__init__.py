@@ -16,6 +16,8 @@ Contract:
   product it names.
 - `suggest(vendor, product, limit=3)` -> "did you mean" names (rapidfuzz); for `check-config`
   only, never for a match decision.
+- `spellings(vendor, product)` -> the long name or the abbreviation a text may use instead
+  ("Ivanti EPMM" / "Ivanti Endpoint Manager Mobile (EPMM)"), for the text rule.
 - `build_number(vendor, product, version)` -> the build an update token stands for, where the
   catalogue has a table (Exchange Server 2016/2019 CU -> 15.x build of the CU release), else
   None.
@@ -37,6 +39,7 @@ from rapidfuzz import fuzz, process
 
 from certbot.identity.names import (
     Name,
+    abbreviated,
     norm,
     split_compound,
     split_name,
@@ -54,6 +57,7 @@ __all__ = [
     "norm",
     "purl_key",
     "resolve",
+    "spellings",
     "split_name",
     "suggest",
 ]
@@ -261,6 +265,23 @@ def resolve(
 ) -> Resolution | None:
     """The catalogue entries this vendor/product (or CPE/PURL) names; None when unknown."""
     return catalogue().resolve(vendor, product, cpe, purl)
+
+
+@lru_cache(maxsize=65536)
+def spellings(vendor: str, product: str) -> tuple[str, ...]:
+    """The other ways a text names the product through a parenthesised abbreviation: ("Ivanti",
+    "EPMM") -> ("Endpoint Manager Mobile",) by the catalogue's name "Endpoint Manager Mobile
+    (EPMM)", and back; ("Ivanti", "Endpoint Manager Mobile (EPMM)") -> both parts, catalogue
+    or not. Only that pairing: an entry's former names are no spelling of the item's own."""
+    own = split_name(vendor, product).product
+    r = resolve(vendor, product)
+    names = (product, *((n for e in r.entries for n in (e.product, *e.names)) if r else ()))
+    found: dict[str, None] = {}
+    for pair in (p for n in names if (p := abbreviated(n)) is not None):
+        forms = (*pair, f"{pair[0]} ({pair[1]})")
+        if own in {split_name(vendor, x).product for x in forms}:
+            found.update((x, None) for x in pair if split_name(vendor, x).product != own)
+    return tuple(found)
 
 
 def build_number(vendor: str, product: str, version: str | None = None) -> str | None:

@@ -13,6 +13,8 @@ are normalised by one rule:
   ("Exchange Server 2016 CU23" = product "exchange server", edition "2016", update "CU23");
 - `variants`: the product as written and without parenthesised parts ("Adaptive Security
   Appliance (ASA)" -> "Adaptive Security Appliance"), so either spelling finds the entry;
+- `abbreviated`: a name with its abbreviation in parentheses -> (long name, abbreviation):
+  "Endpoint Manager Mobile (EPMM)" names "Endpoint Manager Mobile" and "EPMM" alike;
 - `split_compound`: "FortiOS and FortiProxy", "iOS, iPadOS, and macOS" -> the parts.
 """
 
@@ -52,6 +54,7 @@ _EDITION = re.compile(
 )
 _TRADEMARK = re.compile(r"(?<=[a-z])TM\b|[\u2122\u00ae\u00a9]")
 _PAREN = re.compile(r"\s*\([^)]*\)")
+_ABBREVIATION = re.compile(r"(.*\S)\s*\(([A-Z][A-Z\-]{1,7})\)")
 # An appliance form factor after the product names the hardware the same software runs on:
 # "NetScaler ADC VPX" (virtual), MPX, SDX, CPX (container), BLX (bare metal) are NetScaler ADC.
 _FORM_FACTOR = re.compile(r"\s+(?:vpx|mpx|sdx|cpx|blx)$")
@@ -143,6 +146,14 @@ def variants(product: str) -> tuple[str, ...]:
     """The product as written and, if it has parenthesised parts, without them."""
     bare = _PAREN.sub("", product).strip()
     return (product,) if not bare or bare == product else (product, bare)
+
+
+def abbreviated(name: str) -> tuple[str, str] | None:
+    """'Endpoint Manager Mobile (EPMM)' -> ('Endpoint Manager Mobile', 'EPMM'): a name with its
+    abbreviation in parentheses names the product both ways; None for any other name (a
+    parenthesis with words, lower case or digits in it: "(x64)", "(on-premises)", "(CU23)")."""
+    m = _ABBREVIATION.fullmatch(name.strip())
+    return (m.group(1).strip(), m.group(2)) if m else None
 
 
 def split_compound(product: str) -> list[str]:
