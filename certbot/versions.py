@@ -19,8 +19,7 @@ Forms read (all seen in real CISA, Siemens, Schneider and Red Hat CSAF documents
   read as their union ("1.5.x | 1.6.x | 1.7.x", "6.0.X | 6.0.3.1 | 6.0.3.2");
 - a bare version in a range field (vls: a constraint without comparator means "=").
 
-Red Hat names packages by NEVRA (``openssl-1:1.1.1k-6.el8_5.x86_64``): `parse_nevra` reads
-name and ``[epoch:]version-release``; `rpm_exact` makes the ``vers:rpm`` range for it.
+Red Hat package names (NEVRA) are read in `certbot.nevra`.
 
 Versions themselves: vendor firmware versions (``7.2.4``, ``V9.80``, ``R4.01.00``,
 ``MX-V4.7.3.11``, ``15.2(6)E0a``) are not semver, so the ``generic`` and ``all`` schemes compare
@@ -37,13 +36,17 @@ distinct string: the matcher asks the same questions many times.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from typing import Final
 
 from univers.version_constraint import VersionConstraint, validate_comparators
 from univers.version_range import RANGE_CLASS_BY_SCHEMES, RpmVersionRange, VersionRange
 from univers.versions import RpmVersion
+
+from certbot.nevra import Nevra as Nevra  # re-exported: callers import them from here
+from certbot.nevra import parse_nevra as parse_nevra
+from certbot.nevra import rpm_exact as rpm_exact
 
 
 class _All:
@@ -73,15 +76,15 @@ def _blind(pattern: str) -> re.Pattern[str]:
 _GENERIC_SCHEMES = {"generic", "all", "vendor", "firmware", ""}
 _ALL_WORDS = {"*", "all", "any", "all versions", "alle versjoner", "every version", "all_versions"}
 # Version-word prefixes: "MX-V4.7", "FW14", "firmware_05", "SW_4.1", "Version 2.2", "Ver.2.60",
-# "rev. 6.4.7".
+# "rev. 6.4.7", Schneider's "SV3.51" (software version).
 _PREFIX = _blind(
-    r"^(?:mx-|fw[ _]*|firmware[ _]*|sw[ _]+|software\s+|version\s+|ver\.\s*|rev\.\s*)?"
+    r"^(?:mx-|fw[ _]*|firmware[ _]*|sw[ _]+|sv|software\s+|version\s+|ver\.\s*|rev\.\s*)?"
     r"(?:v\.?\s?|r)?(?=\d)",
 )
 _QUAL_RANK = (  # (pattern, rank token); alphabetical order of the tokens = release order
     (r"build", "qa"),
-    (r"hotfix(?:rev)?|hf|patch|p", "qb"),
-    (r"update|upd\.?|cu|qu|ru", "qc"),
+    (r"hotfix(?:rev)?|hf|security\s+patch|patch|p", "qb"),
+    (r"update|upd\.?|cu|qu|ru|uc", "qc"),  # UC: Siemens PCS 7 "Update Collection"
     (r"service\s*pack|sp", "qd"),
     (r"r", "qe"),
 )
@@ -89,7 +92,7 @@ _QUAL = "|".join(p for p, _ in _QUAL_RANK)
 _VMWARE_UPDATE = _blind(r"^(\d+\.\d+)U(\d+[a-z]?)$")
 _BODY = r"\d(?:\.\*|[0-9A-Za-z.\-_+~:()])*"  # ".*": a branch wildcard, "12.2.*"
 _QNUM = r"\d+(?:\.\d+)*[a-z]?"
-_TOKEN = rf"(?:mx-|fw[ _]*|firmware[ _]*|sw[ _]+|ver\.\s*|rev\.\s*)?(?:v\.?\s?|r)?{_BODY}(?:\s*(?:{_QUAL})\s*{_QNUM})*"
+_TOKEN = rf"(?:mx-|fw[ _]*|firmware[ _]*|sw[ _]+|sv|ver\.\s*|rev\.\s*)?(?:v\.?\s?|r)?{_BODY}(?:\s*(?:{_QUAL})\s*{_QNUM})*"
 _TOKEN_RE = _blind(rf"(?P<body>{_BODY})(?P<quals>(?:\s*(?:{_QUAL})\s*{_QNUM})*)")
 _ONE_QUAL = _blind(rf"\s*({_QUAL})\s*({_QNUM})")
 _ITEM = _blind(
@@ -110,7 +113,9 @@ _BETWEEN = _blind(
     r"(?P<b>.+?)\s*\(\s*(?P<x>excluding|exclusive|excl\.?|including|inclusive|incl\.?)\s*\)$",
 )
 _SPAN = _blind(r"^(?P<a>\S+)\s*(?:\s-\s*|\s*-\s|\s+(?:to|through|thru|til)\s+)(?P<b>\S+)$")
-_SERIES = _blind(r"^(?P<r>.+?)\s*\(\s*(?P<b>\d+(?:\.\d+)*)\.x\s+series\s*\)$")  # "(6.x series)"
+_SERIES = _blind(  # "< 6.6 (6.x series)", "V4.7: < V4.7 HF27": a bound on that branch only
+    r"^(?:(?P<r>.+?)\s*\(\s*(?P<b>\d+(?:\.\d+)*)\.x\s+series\s*\)|(?P<b2>v?\d+(?:\.\d+)*):\s*(?P<r2>.+))$"
+)
 _ONLY_CVE = _blind(r"\s*\(\s*only affected by (?:CVE-\d{4}-\d+[\s,and]*)+\)$")
 
 
@@ -242,6 +247,11 @@ def _build(constraints: list[tuple[str, str]]) -> VersionRange | None:
         if rpm is None:
             return None
         parsed.append(VersionConstraint(comparator=op, version=rpm))
+    if any(
+        a.comparator[0] == ">" and b.comparator[0] == "<" and a.version > b.version
+        for a, b in pairwise(parsed)
+    ):
+        return None  # ">= 4.5.0 | =< 3.5.20304.x" (ICSA-21-021-05): an empty interval, a typo
     try:
         parsed = sorted(set(parsed), key=lambda c: (c.version, _TIE[c.comparator]))
         validate_comparators(parsed)
@@ -250,12 +260,24 @@ def _build(constraints: list[tuple[str, str]]) -> VersionRange | None:
         return None
 
 
+def _on_branch(base: str, cons: list[tuple[str, str]] | None) -> list[tuple[str, str]] | None:
+    """Upper bounds on one branch ("< 6.6 (6.x series)", "V4.7: < V4.7 HF27"), each inside
+    it ("< 7.2 (6.x series)" is not): from the branch's first version up to the bound."""
+    wild = _wildcard("=", f"{base}.x")
+    top = _rpm(wild[1][1]) if wild else None
+    if not cons or top is None:
+        return None
+    for op, ver in cons:
+        bound = _rpm(ver)
+        if op not in ("<", "<=") or bound is None or bound > top or (op == "<=" and bound == top):
+            return None
+    return [(">=", base), *cons]
+
+
 def _words(s: str) -> list[tuple[str, str]] | None:
     """The word forms -> constraints in the vendor's spelling (not yet checked)."""
-    if m := _SERIES.match(s):  # "< 6.6 (6.x series)": the bound on that branch only
-        cons = _words(m.group("r")) or [("=", "")]
-        ok = all(op in ("<", "<=") for op, _ in cons)
-        return [(">=", m.group("b")), *cons] if ok else None
+    if m := _SERIES.match(s):
+        return _on_branch(m.group("b") or m.group("b2"), _words(m.group("r") or m.group("r2")))
     if m := _BETWEEN.match(s):
         upper = "<" if m.group("x").lower().startswith("ex") else "<="
         return [(">=", m.group("a")), (upper, m.group("b"))]
@@ -351,39 +373,6 @@ def same_version(a: str, b: str) -> bool:
     if ra is not None and rb is not None:
         return bool(ra == rb)
     return normalise_version(a) == normalise_version(b)
-
-
-_ARCHES = r"src|nosrc|noarch|x86_64|i686|i586|i386|aarch64|ppc64le|ppc64|s390x|s390|armv7hl"
-_NEVRA = re.compile(
-    rf"^(?P<name>[A-Za-z0-9_.+-]+?)-(?:(?P<epoch>\d+):)?(?P<version>[A-Za-z0-9_.+~^]+)"
-    rf"-(?P<release>[A-Za-z0-9_.+~^]+?)(?:\.(?P<arch>{_ARCHES}))?$"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Nevra:
-    """A Red Hat package as ``name-[epoch:]version-release[.arch]``."""
-
-    name: str
-    evr: str  # "[epoch:]version-release", as RPM compares it
-    arch: str | None
-
-
-def parse_nevra(text: str) -> Nevra | None:
-    """'openssl-1:1.1.1k-6.el8_5' / 'telnet-1:0.17-65.el7_6.x86_64' -> Nevra, else None. Only
-    text with an epoch or an RPM architecture counts (a plain 'name-1.0-2' is too ambiguous)."""
-    m = _NEVRA.match(text.strip())
-    if m is None or not (m.group("epoch") or m.group("arch")):
-        return None
-    epoch = f"{m.group('epoch')}:" if m.group("epoch") else ""
-    return Nevra(
-        m.group("name"), f"{epoch}{m.group('version')}-{m.group('release')}", m.group("arch")
-    )
-
-
-def rpm_exact(evr: str) -> str:
-    """The range that holds exactly one RPM [epoch:]version-release."""
-    return f"vers:rpm/{evr.strip()}"
 
 
 def exact(version: str) -> str:

@@ -124,6 +124,12 @@ UNREADABLE = [
     ">= 6.6 (6.x series)",
     "< 12.4 (firmware 1.46)",  # which of the two numbers is "the version"?
     "1.03.07 (build 317)",  # ICSA-23-096-01: two releases share "build 286"
+    "< 7.2 (6.x series)",  # a bound outside its branch
+    "3.1: < 3.0",
+    # a lower bound above the upper one is a typo, not the union of two rays: ICSA-21-021-05
+    # (">= 4.5.0 | =< 3.5.20304.x" for "between 4.5.0 and 4.5.20304.x"), ICSA-23-262-05
+    ">= 4.5.0 | =< 3.5.20304.x",
+    ">= 1.31 | <= 1.4",
 ]
 
 
@@ -330,3 +336,12 @@ def test_intervals_that_share_an_end_read_as_their_union(ends: list[str], probe:
     ends = sorted(ends, key=_key)
     text = " | ".join(f">= {a} | <= {b}" for a, b in itertools.pairwise(ends))
     assert version_in(probe, text) is (_key(ends[0]) <= _key(probe) <= _key(ends[-1])), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(versions, min_size=2, max_size=2, unique_by=_key), st.sampled_from(["<", "<="]))
+def test_an_interval_written_backwards_is_not_read(ends: list[str], upper: str) -> None:
+    """'>= a | <= b' with a above b: empty as written; never read as '<= b or >= a'."""
+    low, high = sorted(ends, key=_key)
+    assert parse_range(f">= {high} | {upper} {low}") is None
+    assert parse_range(f">= {low} | {upper} {high}") is not None

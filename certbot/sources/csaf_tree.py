@@ -103,22 +103,18 @@ def _own_words(text: str, product: str, full: str) -> str:
     return out if out != text and parse_range(out) is not None else text
 
 
-def _versions(
-    category: str, name: str, product: str = "", full: str = ""
-) -> tuple[str | None, str | None, str]:
-    """(versions, single version, note) for a version-carrying branch; ``product`` is the
-    product's branch name and ``full`` its full product name (see `_own_words`)."""
-    raw, name = name, _own_words(name, product, full)
+def _versions(category: str, name: str) -> tuple[str | None, str | None, str]:
+    """(versions, single version, note) for a version-carrying branch."""
     looks_like_range = name[:1] in "<>=!*" or name.lower().startswith("vers:")
     if category == "product_version" and not looks_like_range:
         if parse_range(exact(name)) is not None:
             return exact(name), (None if _BRANCH.search(name) else name), ""
         if parse_range(name) is not None:  # a range in the version slot: "2.3.6 and below"
             return name, None, ""
-        return None, raw, f"version {raw!r} not readable"
+        return None, name, f"version {name!r} not readable"
     if parse_range(name) is not None:
         return name, None, ""
-    return None, None, f"range {raw!r} not readable"
+    return None, None, f"range {name!r} not readable"
 
 
 def _package(purl: str | None, ctx: dict[str, str], name: str) -> TreeProduct | None:
@@ -185,7 +181,7 @@ def _leaf(product: dict[str, Any], ctx: dict[str, str]) -> TreeProduct | None:
         for cat in ("product_version", "product_version_range"):
             if cat in ctx:
                 own = ctx.get("product_name") or ctx.get("product_family", "")
-                versions, single, note = _versions(cat, ctx[cat], own, name)
+                versions, single, note = _versions(cat, _own_words(ctx[cat], own, name))
     return TreeProduct(pid, name, vendor, prod, versions, single, cpe, purl, note)
 
 
