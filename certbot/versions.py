@@ -232,8 +232,10 @@ def _branches(constraints: list[tuple[str, str]]) -> list[tuple[str, str]] | Non
     return [c for _, lo, _, hi in out for c in ([(">=", lo), ("<", hi)] if hi else [("=", lo)])]
 
 
-def _build(constraints: list[tuple[str, str]]) -> VersionRange | None:
-    """Constraints in the vendor's spelling -> a validated ``vers:rpm`` range, or None."""
+def _build(constraints: list[tuple[str, str]], loose: bool = False) -> VersionRange | None:
+    """Constraints in the vendor's spelling -> a validated ``vers:rpm`` range, or None. In
+    ``loose`` text (not ``vers:``, where order carries no meaning) a lower bound followed by
+    a smaller upper one is an empty interval, a typo: None, not the union of two rays."""
     constraints = _branches(constraints) or constraints
     pairs: list[tuple[str, str]] = []
     for op, ver in constraints:
@@ -247,11 +249,11 @@ def _build(constraints: list[tuple[str, str]]) -> VersionRange | None:
         if rpm is None:
             return None
         parsed.append(VersionConstraint(comparator=op, version=rpm))
-    if any(
+    if loose and any(
         a.comparator[0] == ">" and b.comparator[0] == "<" and a.version > b.version
         for a, b in pairwise(parsed)
     ):
-        return None  # ">= 4.5.0 | =< 3.5.20304.x" (ICSA-21-021-05): an empty interval, a typo
+        return None  # ">= 4.5.0 | =< 3.5.20304.x" (ICSA-21-021-05)
     try:
         parsed = sorted(set(parsed), key=lambda c: (c.version, _TIE[c.comparator]))
         validate_comparators(parsed)
@@ -307,7 +309,7 @@ def _loose(s: str) -> Range | None:
     if s.lower() in _ALL_WORDS:
         return ALL
     cons = _words(s)
-    return _build(cons) if cons else None
+    return _build(cons, loose=True) if cons else None
 
 
 @lru_cache(maxsize=65536)

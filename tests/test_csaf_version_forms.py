@@ -78,6 +78,28 @@ def test_condition_words_are_not_product_names() -> None:
     assert _read("SIMATIC WinCC", "All versions with WinCC 7.3") is None
 
 
+# (product branch, version text as CISA wrote it, what certbot keeps): ICSA-22-139-01
+# (Mitsubishi MELSEC iQ-F), ICSMA-18-128-01 (Silex/GE), ICSA-22-326-01 (AVEVA Edge 2020),
+# ICSA-20-091-01-style scope notes. An aside that says nothing of the versions goes; one
+# that may (a former product name, a scope note) keeps the entry unreadable.
+ASIDES = [
+    ("MELSEC iQ-F FX5UJ", "< 1.031 (These products are sold in limited regions)", "< 1.031"),
+    ("SD-320AN", "<= 2.01 (end-of-life Nov 2017)", "<= 2.01"),
+    ("SX-500", "* (end-of-life 2011)", "*"),
+    ("GEH-500", "<= 1.54 (integrated into GE MobileLink)", "<= 1.54"),
+    ("AVEVA Edge 2020", "<= R2 (formerly known as InduSoft Web Studio)", None),
+    ("X", "<= 4.11.00 (Versions removed from the scope of this advisory)", None),
+]
+
+
+def test_asides_that_say_nothing_of_the_version_go() -> None:
+    for product, text, kept in ASIDES:
+        assert _read(product, text) == kept, text
+    v = "1.000 (These products are sold in limited regions)"  # ICSA-22-139-01 product_version
+    assert _read("MELSEC iQ-F FX5S", v, "", "product_version") == "vers:generic/1.000"
+    assert version_in("1.000", _read("MELSEC iQ-F FX5S", v, "", "product_version") or "")
+
+
 version = st.lists(st.integers(0, 99), min_size=1, max_size=3).map(lambda p: ".".join(map(str, p)))
 word = st.from_regex(r"[A-Z][A-Za-z]{1,6}[0-9]?", fullmatch=True).filter(
     lambda w: (

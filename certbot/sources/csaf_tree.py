@@ -83,12 +83,18 @@ _NOT_NAMES = {"with", "using", "only", "and", "or", "on", "for", "in", "if", "wh
 # "1.2 *" where the product's full name says "Version 1.2 all revisions" (ICSA-21-343-01).
 _STAR = re.compile(r"^(\d+(?:\.\d+)*) \*$")
 _BRANCH = re.compile(r"\.[x*](?![0-9a-z])", re.IGNORECASE)
+# Asides that say nothing of the versions (ICSA-22-139-01, ICSMA-18-128-01); not "formerly
+# known as ...", where the version may be the old product's ("<= R2" of AVEVA Edge 2020).
+_ASIDE = re.compile(
+    r"\s*\((?:these products are sold in limited regions|end-of-life [^()]*|integrated into [^()]*)\)$",
+    re.IGNORECASE,
+)
 
 
-def _own_words(text: str, product: str, full: str) -> str:
-    """The version text without what names the product itself (see `_NAMED`, `_STAR`); the
-    text as given when nothing is taken away or the rest is not a readable range."""
-    out = text
+def _own_words(given: str, product: str, full: str) -> str:
+    """The version text without what names the product itself (see `_NAMED`, `_STAR`) or an
+    aside (`_ASIDE`); as given when nothing is taken away or the rest is not readable."""
+    out = text = _ASIDE.sub("", given)
     if (m := _STAR.match(text)) and re.search(r"\ball revisions\b", full, re.IGNORECASE):
         out = f"{m.group(1)}.*"
     elif product and text.lower().startswith(product.lower() + " "):
@@ -100,7 +106,7 @@ def _own_words(text: str, product: str, full: str) -> str:
         and re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", product, re.IGNORECASE)
     ):
         out = m.group("pre") + m.group("rest")
-    return out if out != text and parse_range(out) is not None else text
+    return out if out != given and parse_range(out) is not None else given
 
 
 def _versions(category: str, name: str) -> tuple[str | None, str | None, str]:
