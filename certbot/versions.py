@@ -15,16 +15,17 @@ Forms read (all seen in real CISA, Siemens, Schneider and Red Hat CSAF documents
 - words: "All versions", "All versions < V7.1", "All BIOS versions < V1.0", "V9.50 and later",
   "2.3.6 and below", "prior to 3.1", "between V2.5 (including) and V2.7 (excluding)",
   "Versions 2.00 to 6.11", "V4.4, V4.5 and V5.1" (a list), "<= V7.x" (a branch wildcard);
+- branches: "12.2.*", "12.2.x.x", "< 6.6 (6.x series)", and lists of them with versions,
+  read as their union ("1.5.x | 1.6.x | 1.7.x", "6.0.X | 6.0.3.1 | 6.0.3.2");
 - a bare version in a range field (vls: a constraint without comparator means "=").
 
-Red Hat names packages by NEVRA (``openssl-1:1.1.1k-6.el8_5.x86_64``): `parse_nevra` reads
-name and ``[epoch:]version-release``; `rpm_exact` makes the ``vers:rpm`` range for it.
+Red Hat package names (NEVRA) are read in `certbot.nevra`.
 
 Versions themselves: vendor firmware versions (``7.2.4``, ``V9.80``, ``R4.01.00``,
 ``MX-V4.7.3.11``, ``15.2(6)E0a``) are not semver, so the ``generic`` and ``all`` schemes compare
 with RPM's segment-wise rules (univers ``RpmVersion``: ``7.2.10`` after ``7.2.9``). Before
 comparing, both sides are put in one canonical form (`canonical_version`): a version-word
-prefix goes (``V``, ``R``, ``FW``, ``Version``, ``MX-V``), trailing ``.0`` segments go
+prefix goes (``V``, ``R``, ``FW``, ``Version``, ``MX-V``, ``rev.``), trailing ``.0`` segments go
 (``7.2.0`` = ``7.2``), and the qualifiers vendors append become ranked segments so that
 ``V14`` < ``V14 Update 3`` < ``V14 SP1`` < ``V14 SP1 Update 14`` < ``V14 SP2``
 (build < hotfix/patch < update/CU < service pack < release "R"). VMware's "8.0U3" /
@@ -35,13 +36,17 @@ distinct string: the matcher asks the same questions many times.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from typing import Final
 
 from univers.version_constraint import VersionConstraint, validate_comparators
 from univers.version_range import RANGE_CLASS_BY_SCHEMES, RpmVersionRange, VersionRange
 from univers.versions import RpmVersion
+
+from certbot.nevra import Nevra as Nevra  # re-exported: callers import them from here
+from certbot.nevra import parse_nevra as parse_nevra
+from certbot.nevra import rpm_exact as rpm_exact
 
 
 class _All:
@@ -70,28 +75,30 @@ def _blind(pattern: str) -> re.Pattern[str]:
 
 _GENERIC_SCHEMES = {"generic", "all", "vendor", "firmware", ""}
 _ALL_WORDS = {"*", "all", "any", "all versions", "alle versjoner", "every version", "all_versions"}
-# Version-word prefixes: "MX-V4.7", "FW14", "firmware_05", "SW_4.1", "Version 2.2", "Ver.2.60".
+# Version-word prefixes: "MX-V4.7", "FW14", "firmware_05", "SW_4.1", "Version 2.2", "Ver.2.60",
+# "rev. 6.4.7", Schneider's "SV3.51" (software version).
 _PREFIX = _blind(
-    r"^(?:mx-|fw[ _]*|firmware[ _]*|sw[ _]+|software\s+|version\s+|ver\.\s*)?(?:v\.?\s?|r)?(?=\d)",
+    r"^(?:mx-|fw[ _]*|firmware[ _]*|sw[ _]+|sv|software\s+|version\s+|ver\.\s*|rev\.\s*)?"
+    r"(?:v\.?\s?|r)?(?=\d)",
 )
 _QUAL_RANK = (  # (pattern, rank token); alphabetical order of the tokens = release order
     (r"build", "qa"),
-    (r"hotfix(?:rev)?|hf|patch|p", "qb"),
-    (r"update|upd\.?|cu|qu|ru", "qc"),
+    (r"hotfix(?:rev)?|hf|security\s+patch|patch|p", "qb"),
+    (r"update|upd\.?|cu|qu|ru|uc", "qc"),  # UC: Siemens PCS 7 "Update Collection"
     (r"service\s*pack|sp", "qd"),
     (r"r", "qe"),
 )
 _QUAL = "|".join(p for p, _ in _QUAL_RANK)
 _VMWARE_UPDATE = _blind(r"^(\d+\.\d+)U(\d+[a-z]?)$")
-_BODY = r"\d[0-9A-Za-z.\-_+~:()]*"
+_BODY = r"\d(?:\.\*|[0-9A-Za-z.\-_+~:()])*"  # ".*": a branch wildcard, "12.2.*"
 _QNUM = r"\d+(?:\.\d+)*[a-z]?"
-_TOKEN = rf"(?:mx-|fw[ _]*|firmware[ _]*|sw[ _]+|ver\.\s*)?(?:v\.?\s?|r)?{_BODY}(?:\s*(?:{_QUAL})\s*{_QNUM})*"
+_TOKEN = rf"(?:mx-|fw[ _]*|firmware[ _]*|sw[ _]+|sv|ver\.\s*|rev\.\s*)?(?:v\.?\s?|r)?{_BODY}(?:\s*(?:{_QUAL})\s*{_QNUM})*"
 _TOKEN_RE = _blind(rf"(?P<body>{_BODY})(?P<quals>(?:\s*(?:{_QUAL})\s*{_QNUM})*)")
 _ONE_QUAL = _blind(rf"\s*({_QUAL})\s*({_QNUM})")
 _ITEM = _blind(
     rf"(?P<sep>(?:\s*(?:\||,|;|\band\b|\bor\b))*)\s*(?P<op>>=|<=|=>|=<|!=|>|<|=)?\s*\(?(?P<v>{_TOKEN})\)?\s*",
 )
-_WILDCARD = _blind(r"^(\d+(?:\.\d+)*)\.[x*]$")
+_WILDCARD = _blind(r"^(\d+(?:\.\d+)*)(?:\.[x*])+$")  # "7.x", "12.2.*", "12.2.x.x"
 _LEAD = _blind(
     r"^(?:all\s+(?:bios\s+|firmware\s+|software\s+)?versions?(?:\s+of)?|versions?|bios)\b\s*:?\s*",
 )
@@ -106,6 +113,9 @@ _BETWEEN = _blind(
     r"(?P<b>.+?)\s*\(\s*(?P<x>excluding|exclusive|excl\.?|including|inclusive|incl\.?)\s*\)$",
 )
 _SPAN = _blind(r"^(?P<a>\S+)\s*(?:\s-\s*|\s*-\s|\s+(?:to|through|thru|til)\s+)(?P<b>\S+)$")
+_SERIES = _blind(  # "< 6.6 (6.x series)", "V4.7: < V4.7 HF27": a bound on that branch only
+    r"^(?:(?P<r>.+?)\s*\(\s*(?P<b>\d+(?:\.\d+)*)\.x\s+series\s*\)|(?P<b2>v?\d+(?:\.\d+)*):\s*(?P<r2>.+))$"
+)
 _ONLY_CVE = _blind(r"\s*\(\s*only affected by (?:CVE-\d{4}-\d+[\s,and]*)+\)$")
 
 
@@ -128,7 +138,7 @@ def canonical_version(version: str) -> str | None:
         return None
     text = text[m.end() :]
     t = _TOKEN_RE.fullmatch(text)
-    if t is None or re.search(r"\.[x*]$", t.group("body"), re.IGNORECASE):
+    if t is None or re.search(r"\.[x*]$|\*", t.group("body"), re.IGNORECASE):
         return None
     body = t.group("body")
     if re.fullmatch(r"\d+(?:\.\d+)*", body):
@@ -190,8 +200,43 @@ def _scan(text: str) -> list[tuple[str, str]] | None:
     return out or None
 
 
-def _build(constraints: list[tuple[str, str]]) -> VersionRange | None:
-    """Constraints in the vendor's spelling -> a validated ``vers:rpm`` range, or None."""
+# One version in two constraints ("<= 4.03 | >= 4.03"): the upper bound first, so that the
+# order, and whether the range validates, does not depend on set (hash) order.
+_TIE = {"<": 0, "<=": 0, "=": 1, "!=": 1, ">": 2, ">=": 2}
+
+
+def _branches(constraints: list[tuple[str, str]]) -> list[tuple[str, str]] | None:
+    """A list of branches and versions ("1.5.x | 1.6.x | 1.7.x", "6.0.X | 6.0.3.1 | 6.0.3.2")
+    is their union: touching branches merge and a listed version inside a branch goes, so
+    the constraints make a valid ``vers`` range. None when the list has no branch."""
+    if len(constraints) < 2 or any(op != "=" for op, _ in constraints):
+        return None
+    spans: list[tuple[RpmVersion, str, RpmVersion | None, str]] = []  # low, high ("": one)
+    for _, ver in constraints:
+        wild = _wildcard("=", ver)
+        lo, hi = (wild[0][1], wild[1][1]) if wild else (ver, "")
+        rlo, rhi = _rpm(lo), (_rpm(hi) if hi else None)
+        if rlo is None or (hi and rhi is None):
+            return None
+        spans.append((rlo, lo, rhi, hi))
+    if not any(hi for *_, hi in spans):
+        return None
+    out: list[tuple[RpmVersion, str, RpmVersion | None, str]] = []
+    for span in sorted(spans, key=lambda t: (t[0], t[2] is None)):
+        top = out[-1][2] if out else None
+        if top is not None and (span[0] < top or (span[2] is not None and span[0] == top)):
+            if span[2] is not None and span[2] > top:  # inside, or touching: one interval
+                out[-1] = (out[-1][0], out[-1][1], span[2], span[3])
+            continue
+        out.append(span)
+    return [c for _, lo, _, hi in out for c in ([(">=", lo), ("<", hi)] if hi else [("=", lo)])]
+
+
+def _build(constraints: list[tuple[str, str]], loose: bool = False) -> VersionRange | None:
+    """Constraints in the vendor's spelling -> a validated ``vers:rpm`` range, or None. In
+    ``loose`` text (not ``vers:``, where order carries no meaning) a lower bound followed by
+    a smaller upper one is an empty interval, a typo: None, not the union of two rays."""
+    constraints = _branches(constraints) or constraints
     pairs: list[tuple[str, str]] = []
     for op, ver in constraints:
         if (wild := _wildcard(op, ver)) is not None:
@@ -204,16 +249,37 @@ def _build(constraints: list[tuple[str, str]]) -> VersionRange | None:
         if rpm is None:
             return None
         parsed.append(VersionConstraint(comparator=op, version=rpm))
+    if loose and any(
+        a.comparator[0] == ">" and b.comparator[0] == "<" and a.version > b.version
+        for a, b in pairwise(parsed)
+    ):
+        return None  # ">= 4.5.0 | =< 3.5.20304.x" (ICSA-21-021-05)
     try:
-        parsed = sorted(set(parsed), key=lambda c: c.version)
+        parsed = sorted(set(parsed), key=lambda c: (c.version, _TIE[c.comparator]))
         validate_comparators(parsed)
         return VendorRange(constraints=tuple(parsed))
     except Exception:
         return None
 
 
+def _on_branch(base: str, cons: list[tuple[str, str]] | None) -> list[tuple[str, str]] | None:
+    """Upper bounds on one branch ("< 6.6 (6.x series)", "V4.7: < V4.7 HF27"), each inside
+    it ("< 7.2 (6.x series)" is not): from the branch's first version up to the bound."""
+    wild = _wildcard("=", f"{base}.x")
+    top = _rpm(wild[1][1]) if wild else None
+    if not cons or top is None:
+        return None
+    for op, ver in cons:
+        bound = _rpm(ver)
+        if op not in ("<", "<=") or bound is None or bound > top or (op == "<=" and bound == top):
+            return None
+    return [(">=", base), *cons]
+
+
 def _words(s: str) -> list[tuple[str, str]] | None:
     """The word forms -> constraints in the vendor's spelling (not yet checked)."""
+    if m := _SERIES.match(s):
+        return _on_branch(m.group("b") or m.group("b2"), _words(m.group("r") or m.group("r2")))
     if m := _BETWEEN.match(s):
         upper = "<" if m.group("x").lower().startswith("ex") else "<="
         return [(">=", m.group("a")), (upper, m.group("b"))]
@@ -243,7 +309,7 @@ def _loose(s: str) -> Range | None:
     if s.lower() in _ALL_WORDS:
         return ALL
     cons = _words(s)
-    return _build(cons) if cons else None
+    return _build(cons, loose=True) if cons else None
 
 
 @lru_cache(maxsize=65536)
@@ -309,39 +375,6 @@ def same_version(a: str, b: str) -> bool:
     if ra is not None and rb is not None:
         return bool(ra == rb)
     return normalise_version(a) == normalise_version(b)
-
-
-_ARCHES = r"src|nosrc|noarch|x86_64|i686|i586|i386|aarch64|ppc64le|ppc64|s390x|s390|armv7hl"
-_NEVRA = re.compile(
-    rf"^(?P<name>[A-Za-z0-9_.+-]+?)-(?:(?P<epoch>\d+):)?(?P<version>[A-Za-z0-9_.+~^]+)"
-    rf"-(?P<release>[A-Za-z0-9_.+~^]+?)(?:\.(?P<arch>{_ARCHES}))?$"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Nevra:
-    """A Red Hat package as ``name-[epoch:]version-release[.arch]``."""
-
-    name: str
-    evr: str  # "[epoch:]version-release", as RPM compares it
-    arch: str | None
-
-
-def parse_nevra(text: str) -> Nevra | None:
-    """'openssl-1:1.1.1k-6.el8_5' / 'telnet-1:0.17-65.el7_6.x86_64' -> Nevra, else None. Only
-    text with an epoch or an RPM architecture counts (a plain 'name-1.0-2' is too ambiguous)."""
-    m = _NEVRA.match(text.strip())
-    if m is None or not (m.group("epoch") or m.group("arch")):
-        return None
-    epoch = f"{m.group('epoch')}:" if m.group("epoch") else ""
-    return Nevra(
-        m.group("name"), f"{epoch}{m.group('version')}-{m.group('release')}", m.group("arch")
-    )
-
-
-def rpm_exact(evr: str) -> str:
-    """The range that holds exactly one RPM [epoch:]version-release."""
-    return f"vers:rpm/{evr.strip()}"
 
 
 def exact(version: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -67,6 +69,27 @@ CISA = [
     (exact("MX-V4.7.3.11"), "4.7.3.11", True),
     (exact("MX-V4.7.3.11"), "MX-V4.7.3.12", False),
     (exact("7.2"), "7.2.0", True),
+    # branch wildcards in product_version (cisagov/CSAF @ 6960219f): ICSA-21-336-08 "12.2.*",
+    # "11.*"; ICSMA-21-313-01 "5.x.x"; ICSA-20-175-03 "6.0.X | 6.0.3.1 | 6.0.3.2"
+    (exact("12.2.*"), "12.2.5.3", True),
+    (exact("12.2.*"), "12.2", True),
+    (exact("12.2.*"), "12.3", False),
+    (exact("12.2.*"), "12.1.9", False),
+    (exact("11.*"), "11.4", True),
+    (exact("11.*"), "12.0", False),
+    (exact("5.x.x"), "5.4.1", True),
+    (exact("5.x.x"), "6.0.0", False),
+    (exact("6.0.X | 6.0.3.1 | 6.0.3.2"), "6.0.3.1", True),
+    (exact("6.0.X | 6.0.3.1 | 6.0.3.2"), "6.0.9", True),
+    (exact("6.0.X | 6.0.3.1 | 6.0.3.2"), "6.1", False),
+    # ICSMA-20-023-01 "4.X | 5.X", ICSA-21-350-01 "1.60 | 7.x 8.x"
+    (exact("4.X | 5.X"), "4.2", True),
+    (exact("4.X | 5.X"), "5.9.1", True),
+    (exact("4.X | 5.X"), "6", False),
+    (exact("1.60 | 7.x 8.x"), "1.60", True),
+    (exact("1.60 | 7.x 8.x"), "8.9", True),
+    (exact("1.60 | 7.x 8.x"), "1.61", False),
+    (exact("1.60 | 7.x 8.x"), "9.0", False),
 ]
 
 UNREADABLE = [
@@ -94,6 +117,19 @@ UNREADABLE = [
     "NMC2 <= 6.9.6",
     "* (with option G28)",
     "<= 4.2.21 | <= 5.0.27 | <= 5.1.19 | <= 6.0.16",
+    # a star or a series that is no branch wildcard
+    "12.*.3",
+    "vers:generic/1.2 *",  # ICSA-21-343-01 reads it only with its "all revisions" (csaf_tree)
+    "vers:generic/TSXETY4103 *",
+    ">= 6.6 (6.x series)",
+    "< 12.4 (firmware 1.46)",  # which of the two numbers is "the version"?
+    "1.03.07 (build 317)",  # ICSA-23-096-01: two releases share "build 286"
+    "< 7.2 (6.x series)",  # a bound outside its branch
+    "3.1: < 3.0",
+    # a lower bound above the upper one is a typo, not the union of two rays: ICSA-21-021-05
+    # (">= 4.5.0 | =< 3.5.20304.x" for "between 4.5.0 and 4.5.20304.x"), ICSA-23-262-05
+    ">= 4.5.0 | =< 3.5.20304.x",
+    ">= 1.31 | <= 1.4",
 ]
 
 
@@ -257,3 +293,58 @@ def test_siemens_qualifiers_order_like_releases(a, b, upd: str) -> None:
     lower, higher = sorted((a, b))
     assert version_in(_siemens(lower, upd), f"< {_siemens(higher, 'Update')}") is True
     assert version_in(_siemens(higher, upd), f"< {_siemens(lower, 'Update')}") is False
+
+
+def _next(base: str) -> str:
+    parts = base.split(".")
+    return ".".join([*parts[:-1], str(int(parts[-1]) + 1)])
+
+
+wild = st.sampled_from([".x", ".X", ".*", ".x.x", ".*.*"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(versions, wild, versions)
+def test_a_branch_wildcard_is_that_branch(base: str, star: str, probe: str) -> None:
+    """'12.2.*' / '12.2.x' / '12.2.x.x' (CISA writes all three): base <= v < next branch."""
+    inside = _key(base) <= _key(probe) < _key(_next(base))
+    assert version_in(probe, exact(base + star)) is inside
+    assert version_in(probe, f"<= {base}{star}") is (_key(probe) < _key(_next(base)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(versions, st.booleans()), min_size=2, max_size=5), versions)
+def test_a_list_of_branches_is_their_union(items: list[tuple[str, bool]], probe: str) -> None:
+    """'1.5.x | 1.6.x | 1.7.x', '6.0.X | 6.0.3.1 | 6.0.3.2': inside iff inside one of them."""
+    text = " | ".join(v + (".x" if branch else "") for v, branch in items)
+    if not any(branch for _, branch in items):
+        return  # a plain list of versions is another form (tested above)
+
+    def one(v: str, branch: bool) -> bool:
+        if branch:
+            return _key(v) <= _key(probe) < _key(_next(v))
+        return _key(v) == _key(probe)
+
+    assert version_in(probe, exact(text)) is any(one(v, b) for v, b in items), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(versions, min_size=3, max_size=6, unique_by=_key), versions)
+def test_intervals_that_share_an_end_read_as_their_union(ends: list[str], probe: str) -> None:
+    """'>= a | <= b | >= b | <= c' (ICSA-20-051-01's "4.00 to 4.03 4.04 to 4.03 ..."): the
+    union [a, c], read the same under any hash seed (the order of equal versions is fixed)."""
+    ends = sorted(ends, key=_key)
+    text = " | ".join(f">= {a} | <= {b}" for a, b in itertools.pairwise(ends))
+    assert version_in(probe, text) is (_key(ends[0]) <= _key(probe) <= _key(ends[-1])), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(versions, min_size=2, max_size=2, unique_by=_key), st.sampled_from(["<", "<="]))
+def test_an_interval_written_backwards_is_not_read(ends: list[str], upper: str) -> None:
+    """'>= a | <= b' with a above b: empty as written; never read as '<= b or >= a'. A
+    ``vers:`` range has no order (the spec sorts it): there it is that union."""
+    low, high = sorted(ends, key=_key)
+    assert parse_range(f">= {high} | {upper} {low}") is None
+    assert parse_range(f">= {low} | {upper} {high}") is not None
+    union = f"vers:generic/>={high}|{upper}{low}"
+    assert version_in(low, union) is (upper == "<=") and version_in(high, union) is True

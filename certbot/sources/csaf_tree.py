@@ -11,7 +11,9 @@ Versions: ``product_version`` -> ``vers:generic/<v>`` (exact); where the product
 (Cisco: product_version "16.3" or "3.2SE", service_pack "16.3.5" or "3.2.1SE"), the leaf's
 version is the product's, not the middle branch's; ``product_version_range`` -> the
 range text as given when `certbot.versions.parse_range` can read it, else None ("version
-unknown") with the raw text kept in ``entry``. Packages: a ``pkg:rpm`` purl gives the product
+unknown") with the raw text kept in ``entry``; a word of the product's own branch name before
+the version ("NMC2 <= 6.9.6" under "... using NMC2") goes first, and "1.2 *" is "1.2.*" where
+the full product name says "all revisions" (`_own_words`). Packages: a ``pkg:rpm`` purl gives the product
 name and a ``vers:rpm/[epoch:]version-release``; without a purl, a Red Hat NEVRA in the
 version branch or the name (``telnet-1:0.17-65.el7_6.x86_64``) gives the same.
 """
@@ -71,12 +73,48 @@ def _from_cpe(cpe: str | None) -> tuple[str, str]:
     return "", ""
 
 
+# "NMC2 <= 6.9.6" under "... using NMC2 ...", "All versions < ROS V5.0.1" under "RUGGEDCOM ROS
+# for ...": a word of the product's own name before the version (ICSA-21-313-01, ICSA-17-271-01B).
+_NAMED = re.compile(
+    r"^(?P<pre>(?:all versions\s+)?(?:<=|<|>=|>)?\s*)(?P<word>[A-Za-z][A-Za-z0-9]*)\s+(?P<rest>.*\d.*)$",
+    re.IGNORECASE,
+)
+_NOT_NAMES = {"with", "using", "only", "and", "or", "on", "for", "in", "if", "when", "all", "not"}
+# "1.2 *" where the product's full name says "Version 1.2 all revisions" (ICSA-21-343-01).
+_STAR = re.compile(r"^(\d+(?:\.\d+)*) \*$")
+_BRANCH = re.compile(r"\.[x*](?![0-9a-z])", re.IGNORECASE)
+# Asides that say nothing of the versions (ICSA-22-139-01, ICSMA-18-128-01); not "formerly
+# known as ...", where the version may be the old product's ("<= R2" of AVEVA Edge 2020).
+_ASIDE = re.compile(
+    r"\s*\((?:these products are sold in limited regions|end-of-life [^()]*|integrated into [^()]*)\)$",
+    re.IGNORECASE,
+)
+
+
+def _own_words(given: str, product: str, full: str) -> str:
+    """The version text without what names the product itself (see `_NAMED`, `_STAR`) or an
+    aside (`_ASIDE`); as given when nothing is taken away or the rest is not readable."""
+    out = text = _ASIDE.sub("", given)
+    if (m := _STAR.match(text)) and re.search(r"\ball revisions\b", full, re.IGNORECASE):
+        out = f"{m.group(1)}.*"
+    elif product and text.lower().startswith(product.lower() + " "):
+        out = text[len(product) + 1 :]  # "SCADA Web Server Version 2.02.0007 and prior"
+    elif (
+        (m := _NAMED.match(text))
+        and (word := m.group("word")).lower() not in _NOT_NAMES
+        and not word.islower()
+        and re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", product, re.IGNORECASE)
+    ):
+        out = m.group("pre") + m.group("rest")
+    return out if out != given and parse_range(out) is not None else given
+
+
 def _versions(category: str, name: str) -> tuple[str | None, str | None, str]:
     """(versions, single version, note) for a version-carrying branch."""
     looks_like_range = name[:1] in "<>=!*" or name.lower().startswith("vers:")
     if category == "product_version" and not looks_like_range:
         if parse_range(exact(name)) is not None:
-            return exact(name), name, ""
+            return exact(name), (None if _BRANCH.search(name) else name), ""
         if parse_range(name) is not None:  # a range in the version slot: "2.3.6 and below"
             return name, None, ""
         return None, name, f"version {name!r} not readable"
@@ -148,7 +186,8 @@ def _leaf(product: dict[str, Any], ctx: dict[str, str]) -> TreeProduct | None:
     else:
         for cat in ("product_version", "product_version_range"):
             if cat in ctx:
-                versions, single, note = _versions(cat, ctx[cat])
+                own = ctx.get("product_name") or ctx.get("product_family", "")
+                versions, single, note = _versions(cat, _own_words(ctx[cat], own, name))
     return TreeProduct(pid, name, vendor, prod, versions, single, cpe, purl, note)
 
 
