@@ -90,3 +90,22 @@ def test_the_model_classes_build_as_before() -> None:
     assert adv.extra is not Advisory(source="a", source_id="b", title="c").extra
     with pytest.raises(dataclasses.FrozenInstanceError):
         adv.title = "x"  # type: ignore[misc]
+
+
+def test_no_caller_sees_the_filling_twin() -> None:
+    """The fields are stored while the object is the class's same-layout twin; it is the class
+    itself again when ``__init__`` returns, and a subclass instance is filled as itself."""
+    quick = quick_init(_shape())
+    made = quick("sq", 4, ("a",))
+    assert type(made) is quick and made.__class__ is quick
+    assert dataclasses.astuple(made) == ("sq", 4, ("a",), {})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del made.name
+
+    class Bigger(quick):  # type: ignore[valid-type,misc]
+        __slots__ = ("colour",)
+
+    big = Bigger("hex", 6)
+    assert type(big) is Bigger and (big.name, big.sides) == ("hex", 6)
+    adv = Advisory(source="a", source_id="b", title="c")
+    assert type(adv) is Advisory and type(adv.extra) is dict

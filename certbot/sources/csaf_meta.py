@@ -73,13 +73,20 @@ def validate(doc: dict[str, Any]) -> str:
     raise ParseError(f"unsupported csaf_version {str(version)[:20]!r}")
 
 
+_SUMMARY_FROM = ("summary", "description", "general")  # the first note of these, in order
+
+
 def summary(document: dict[str, Any]) -> str:
-    notes = [dict_(n) for n in list_(document.get("notes"))]
-    for category in ("summary", "description", "general"):
-        for note in notes:
-            if note.get("category") == category and s_(note.get("text")):
-                text = " ".join(s_(note.get("text")).split())
-                return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
+    first: dict[str, str] = {}
+    for note in list_(document.get("notes")):
+        note = dict_(note)
+        category = note.get("category")
+        if category in _SUMMARY_FROM and category not in first and (text := s_(note.get("text"))):
+            first[category] = text
+    for category in _SUMMARY_FROM:
+        if category in first:
+            text = " ".join(first[category].split())
+            return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
     return ""
 
 
@@ -99,15 +106,15 @@ def cves(vulns: list[Any]) -> tuple[str, ...]:
 def extra(doc: dict[str, Any], tree: dict[str, TreeProduct], version: str) -> dict[str, Any]:
     document = dict_(doc.get("document"))
     tracking = dict_(document.get("tracking"))
-    history = [
-        [s_(dict_(h).get("number")), s_(dict_(h).get("date")), s_(dict_(h).get("summary"))[:200]]
-        for h in list_(tracking.get("revision_history"))
-    ]
+    history = []
+    for h in list_(tracking.get("revision_history")):
+        get = dict_(h).get
+        history.append([s_(get("number")), s_(get("date")), s_(get("summary"))[:200]])
     vulns = []
     for vuln in list_(doc.get("vulnerabilities")):
         vuln = dict_(vuln)
         statuses = {
-            k: sorted(str(x) for x in list_(v))
+            k: sorted(map(str, list_(v)))
             for k, v in dict_(vuln.get("product_status")).items()
             if k in STATUS_OF
         }
@@ -124,6 +131,6 @@ def extra(doc: dict[str, Any], tree: dict[str, TreeProduct], version: str) -> di
         "publisher": s_(dict_(document.get("publisher")).get("name")),
         "status": s_(tracking.get("status")),
         "revision_history": history,
-        "product_names": {pid: p.name for pid, p in sorted(tree.items())},
+        "product_names": {pid: tree[pid].name for pid in sorted(tree)},
         "vulnerabilities": vulns,
     }

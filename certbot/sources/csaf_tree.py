@@ -22,15 +22,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from packageurl import PackageURL
 
+from certbot.frozen import quick_init
 from certbot.versions import exact, parse_nevra, parse_range, rpm_exact
 
 _MAX_DEPTH = 30  # CSAF trees are a handful of levels; deeper is hostile
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class TreeProduct:
     product_id: str
@@ -109,18 +112,29 @@ def _own_words(given: str, product: str, full: str) -> str:
     return out if out != given and parse_range(out) is not None else given
 
 
-def _versions(category: str, name: str) -> tuple[str | None, str | None, str]:
+def _read_versions(category: str, name: str) -> tuple[str | None, str | None, str]:
     """(versions, single version, note) for a version-carrying branch."""
     looks_like_range = name[:1] in "<>=!*" or name.lower().startswith("vers:")
     if category == "product_version" and not looks_like_range:
-        if parse_range(exact(name)) is not None:
-            return exact(name), (None if _BRANCH.search(name) else name), ""
+        if parse_range(version := exact(name)) is not None:
+            return version, (None if _BRANCH.search(name) else name), ""
         if parse_range(name) is not None:  # a range in the version slot: "2.3.6 and below"
             return name, None, ""
         return None, name, f"version {name!r} not readable"
     if parse_range(name) is not None:
         return name, None, ""
     return None, None, f"range {name!r} not readable"
+
+
+_NAME_CACHED = 200  # a longer branch name than any real version is read each time, never kept
+_cached_versions = lru_cache(maxsize=8192)(_read_versions)
+
+
+def _versions(category: str, name: str) -> tuple[str | None, str | None, str]:
+    """`_read_versions`, cached: a provider's documents repeat the same version branches."""
+    if len(name) <= _NAME_CACHED:
+        return _cached_versions(category, name)
+    return _read_versions(category, name)
 
 
 def _package(purl: str | None, ctx: dict[str, str], name: str) -> TreeProduct | None:
@@ -197,10 +211,9 @@ def _walk(branches: Any, ctx: dict[str, str], out: dict[str, TreeProduct], depth
     for branch in branches:
         if not isinstance(branch, dict):
             continue
-        here = dict(ctx)
         category, name = _str(branch.get("category")), _str(branch.get("name"))
-        if category and name:
-            here[category] = name
+        # A new context only where this branch adds to it (none is changed in place).
+        here = {**ctx, category: name} if category and name else ctx
         product = branch.get("product")
         if isinstance(product, dict) and (leaf := _leaf(product, here)) is not None:
             out.setdefault(leaf.product_id, leaf)

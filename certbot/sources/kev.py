@@ -51,6 +51,19 @@ def _date(value: str) -> tuple[date, datetime, str] | None:
     return day, datetime(day.year, day.month, day.day, tzinfo=UTC), day.isoformat()
 
 
+def _action(text: str) -> tuple[Remediation]:
+    return (Remediation("required_action", text),)
+
+
+_shared_action = lru_cache(maxsize=1024)(_action)
+ACTION_CACHED = 500  # a longer requiredAction than any real one is made each time, never kept
+
+
+def _remediation(text: str) -> tuple[Remediation]:
+    """Shared (frozen): the catalogue's 1,400 entries use a few dozen requiredAction texts."""
+    return _shared_action(text) if len(text) <= ACTION_CACHED else _action(text)
+
+
 def _entry(entry: Any, feed: FeedConfig) -> Advisory | None:
     if not isinstance(entry, dict):
         return None
@@ -75,19 +88,11 @@ def _entry(entry: Any, feed: FeedConfig) -> Advisory | None:
         published=added[1] if added else None,
         cves=(cve,),
         tlp=feed.tlp,
-        language="en",
         exploited=True,
         ransomware=_s(get("knownRansomwareCampaignUse")).lower() == "known",
         due_date=due[0] if due else None,
-        products=(
-            AffectedProduct(
-                vendor=_s(get("vendorProject")),
-                product=_s(get("product")),
-                versions=None,
-                entry=cve,
-            ),
-        ),
-        remediations=(Remediation("required_action", _s(get("requiredAction"))),),
+        products=(AffectedProduct(_s(get("vendorProject")), _s(get("product")), entry=cve),),
+        remediations=_remediation(_s(get("requiredAction"))),
         structured=True,
         extra={
             "cwes": [c for c in cwes if isinstance(c, str)] if isinstance(cwes, list) else [],
