@@ -5,7 +5,8 @@ vendor advisory with a fixed version, a workaround and an unknown KEV sentence) 
 `Pipeline` for the shipped municipalities in bokmål; every planned alert is rendered with the
 console renderer (what the JSON Lines file channel writes) and scanned for common English
 function words. Allowed: labelled quotes (``(engelsk): «…»``), URLs, product names from the
-inventories, and the source's own title (rendered under its own heading). The source's summary
+inventories. Titles are scanned: where no source speaks bokmål, the title is built in bokmål
+("Aktivt utnyttet sårbarhet i Citrix NetScaler ADC (CVE-2025-5777)"). The source's summary
 is scanned too: an English one (KEV) must be a labelled quote ("Kildens tekst (engelsk): «…»").
 Match details (English, for ``explain``) are shown as a localised evidence line
 (`certbot.planning.evidence`); nothing English is tolerated outside labelled quotes."""
@@ -157,11 +158,9 @@ def rendered(tmp_path_factory) -> list[tuple[Notification, str]]:
         n = Notification.from_json(json.loads(row["notification"]))
         if n.language != "nb" or n.kind not in ("alert", "update", "digest"):
             continue
-        # The source's title stays under its own heading; its summary is scanned: in another
-        # language it must be a labelled quote (KEV's English summaries once were not).
-        n.title = ""
-        for i in n.items:
-            i.title = ""
+        # Title and summary are scanned too: a title in another language is replaced by one
+        # in bokmål (KEV's English "vulnerabilityName" once was the heading); a summary in
+        # another language must be a labelled quote (KEV's English summaries once were not).
         if n.kind == "digest":  # the first run's "Status ved oppstart"
             n.title = "Status ved oppstart"
             text = renderer.render("email", "digest.txt", n, sender="cert@example.no", respond=[])
@@ -218,6 +217,9 @@ def test_the_corpus_exercises_the_wording(rendered):
         for a in actions
     )
     assert not any("CISA krever" in a for a in actions)
+    titles = {n.title for n, _ in rendered}
+    assert "Aktivt utnyttet sårbarhet i Citrix NetScaler ADC (CVE-2025-5777)" in titles
+    assert not any("Vulnerability" in t for t in titles)
     changes = [c for n, _ in rendered for c in n.changes]
     assert any(c.startswith("Prioritet: P") and "nå kjent utnyttet" in c for c in changes)
     assert any(c.startswith("Rettet versjon for 12.") for c in changes)

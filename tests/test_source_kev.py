@@ -74,7 +74,34 @@ def test_fields() -> None:
     assert adv.remediations[0].category == "required_action"
     assert adv.url == "https://fortiguard.com/psirt/FG-IR-24-015"
     assert adv.extra == {"cwes": ["CWE-787"], "date_added": "2024-02-09"}
-    assert "FG-IR-24-015" in adv.summary
+    # the notes' links are the advisory's sources, not text to quote in a message
+    assert adv.summary == "Fortinet FortiOS contains an out-of-bound write vulnerability."
+
+
+@pytest.mark.parametrize(
+    ("notes", "kept"),
+    [
+        ("https://a.example/x ; https://nvd.nist.gov/vuln/detail/CVE-2024-21762", ""),
+        (
+            "This vulnerability affects a common open-source component. For more information, "
+            "please see: https://a.example/x ; https://nvd.nist.gov/y",
+            "This vulnerability affects a common open-source component.",
+        ),
+        (
+            "Reference CISA's ED 21-03 (https://www.cisa.gov/ed-21-03) for further guidance.",
+            "Reference CISA's ED 21-03 for further guidance.",
+        ),
+        (
+            "Please apply mitigations per vendor instructions.",
+            "Please apply mitigations per vendor instructions.",
+        ),
+    ],
+)
+def test_notes_keep_their_words_and_drop_their_links(notes: str, kept: str) -> None:
+    [adv] = parse(catalogue([entry(notes=notes)]))
+    short = "Fortinet FortiOS contains an out-of-bound write vulnerability."
+    assert adv.summary == (f"{short}\n\n{kept}" if kept else short)
+    assert "http" not in adv.summary
 
 
 def test_url_falls_back_to_catalogue_search() -> None:

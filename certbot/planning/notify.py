@@ -25,6 +25,14 @@ SUMMARY_LABEL = {
     "en": "Source text ({language}): “{text}”",
 }
 NORWEGIAN = {"nb", "nn", "no"}
+# A title where no source speaks the municipality's language (KEV's English
+# "vulnerabilityName"): built from the product and the CVE, never left in another language.
+OWN_TITLE = {
+    "nb": {True: "Aktivt utnyttet sårbarhet i {product}{cve}", False: "Sårbarhet i {product}{cve}",
+           "and": " og ", "more": " m.fl."},
+    "en": {True: "Actively exploited vulnerability in {product}{cve}",
+           False: "Vulnerability in {product}{cve}", "and": " and ", "more": " et al."},
+}  # fmt: skip
 
 
 def quoted_summary(text: str, source: str, lang: str) -> str:
@@ -32,7 +40,7 @@ def quoted_summary(text: str, source: str, lang: str) -> str:
     a labelled quote ("Kildens tekst (engelsk): «…»"), so no English stands unmarked in a
     bokmål message (KEV's summaries are English). Bokmål and nynorsk need no label."""
     text = text.strip()
-    if not text or source == lang or {source, lang} <= NORWEGIAN:
+    if not text or _speaks(source, lang):
         return text
     names = LANGUAGE_NAMES.get(lang, LANGUAGE_NAMES["en"])
     label = SUMMARY_LABEL.get(lang, SUMMARY_LABEL["en"])
@@ -56,7 +64,7 @@ def build_notification(ctx: PlanContext, target: TargetConfig, did: str) -> Noti
         target_id=target.id,
         tlp=case.effective_tlp,
         priority=ctx.priority,
-        title=primary.title,
+        title=_title(ctx, primary.title if _speaks(primary.language, lang) else None),
         case_id=case.id,
         revision=case.revision,
         cves=list(case.cves),
@@ -74,6 +82,43 @@ def build_notification(ctx: PlanContext, target: TargetConfig, did: str) -> Noti
             "state": snapshot(ctx),  # what the next update's diff compares against
         },
     )
+
+
+def _speaks(source: str, lang: str) -> bool:
+    """Text in ``source``'s language reads as the municipality's own (bokmål and nynorsk
+    alike)."""
+    return source == lang or {source, lang} <= NORWEGIAN
+
+
+def _title(ctx: PlanContext, own: str | None) -> str:
+    """The source's title where it speaks the municipality's language; otherwise one in that
+    language from the products the municipality declared (as it names them) and the CVE:
+    "Aktivt utnyttet sårbarhet i Citrix NetScaler ADC (CVE-2025-5777)"."""
+    if own:
+        return own
+    case, words = ctx.case, OWN_TITLE.get(ctx.sub.language, OWN_TITLE["en"])
+    names: list[str] = []
+    for m in ctx.matches:
+        item = ctx.sub.inventory[m.item_index]
+        name = _product_name(item.vendor, item.product)
+        if name not in names:
+            names.append(name)
+    if not names:
+        names = [_product_name(p.vendor, p.product) for _, p in case.products[:1]]
+    product = words["and"].join(names[:2]) + (str(words["more"]) if len(names) > 2 else "")
+    cve = ""
+    if case.cves:
+        cve = f" ({case.cves[0]}{words['more'] if len(case.cves) > 1 else ''})"
+    template = str(words[bool(case.exploited)])
+    return template.format(product=product or case.title, cve=cve)
+
+
+def _product_name(vendor: str, product: str) -> str:
+    """'Citrix NetScaler ADC'; the vendor once ('Fortinet FortiOS', not 'Fortinet Fortinet
+    FortiOS')."""
+    if not vendor or product.lower().startswith(vendor.lower()):
+        return product or vendor
+    return f"{vendor} {product}"
 
 
 def _languages(case: Case) -> Callable[[str], str]:

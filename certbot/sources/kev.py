@@ -28,7 +28,10 @@ log = logging.getLogger("certbot.sources.kev")
 
 CATALOG = "https://www.cisa.gov/known-exploited-vulnerabilities-catalog?search="
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
-HTTPS_URL = re.compile(r"https://[^\s;,<>\"']+")
+HTTPS_URL = re.compile(r"https://[^\s;,<>\"')]+")
+NOTE_SEPARATORS = re.compile(r"(?:\s*;\s*)+|http://[^\s;,<>\"')]+|\(\s*\)")
+POINTER = re.compile(r"(?:^|(?<=[.!?]))[^.!?]*:$")  # "… please see:" once its link is gone
+LETTERS = re.compile(r"[^\W\d_]{3,}")
 SUMMARY_MAX = 4000
 
 
@@ -49,6 +52,18 @@ def _date(value: str) -> tuple[date, datetime, str] | None:
     except ValueError:
         return None
     return day, datetime(day.year, day.month, day.day, tzinfo=UTC), day.isoformat()
+
+
+def _note_words(notes: str) -> str:
+    """What ``notes`` says beyond its links. The notes are mostly a ``" ; "``-separated list of
+    URLs (the vendor's advisory, NVD); the links are the advisory's sources, not text to quote
+    in a message. Other sentences are kept; one that only pointed at a link ("For more
+    information, please see:") goes with it."""
+    if "http" not in notes:
+        return notes
+    text = NOTE_SEPARATORS.sub(" ", HTTPS_URL.sub(" ", notes))
+    text = POINTER.sub("", " ".join(text.split())).strip(" ;,")
+    return text if LETTERS.search(text) else ""
 
 
 def _action(text: str) -> tuple[Remediation]:
@@ -73,8 +88,8 @@ def _entry(entry: Any, feed: FeedConfig) -> Advisory | None:
         return None
     notes = _s(get("notes"))
     summary = _s(get("shortDescription"))
-    if notes:
-        summary = f"{summary}\n\n{notes}" if summary else notes
+    if notes and (words := _note_words(notes)):
+        summary = f"{summary}\n\n{words}" if summary else words
     first_url = HTTPS_URL.search(notes)
     added = _day(get("dateAdded"))
     due = _day(get("dueDate"))
