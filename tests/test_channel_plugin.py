@@ -128,7 +128,7 @@ async def test_registered_channel_goes_through_config_planning_and_dispatch(
     assert summary.sent >= 1
     assert limiter.time_period == pytest.approx(1 / EchoChannel.rate_per_second)
     payloads = [p for p, address in echo.sent if address == "echo:drift"]
-    assert any(p.body["text"].startswith("P2 Fortinet FortiOS") for p in payloads), payloads
+    assert any(p.body["text"].startswith("P2 Aktivt utnyttet sårbarhet i Fortinet FortiOS") for p in payloads), payloads
     # planning asked the class, not the kind: signed links are on every message
     assert all(set(p.body["links"]) >= {"ack"} for p in payloads), payloads[0].body
 
