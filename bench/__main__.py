@@ -71,7 +71,8 @@ async def run(p: dict[str, Any], root: Path) -> tuple[list[dict[str, Any]], dict
     raw["matching"] = matching.matching(world.load, advs, p["sizes"], p["items"], p["naive"], runs)
     raw["parse"] = parse.parse_throughput(world.load, p["scale"], runs)
     st = repeat(runs, lambda: startup.startup(world.load, root / "startup", p["n"], p["items"]))
-    raw["startup"] = {**over(st, "startup_s", "load_config_s"), "files": st[0]["files"]}
+    raw["startup"] = {**over(st, "startup_s", "load_config_s", "startup_cpu_s", "load_config_cpu_s"),
+                      "files": st[0]["files"]}  # fmt: skip
     # --quick reads the 35-document sample (the 2,383-document mirror takes ~10 s of CPU).
     sample = str(csaf_versions.SAMPLE) if p is QUICK else None
     raw["csaf_versions"] = csaf_versions.measure(sample, top=10)
@@ -128,9 +129,11 @@ def table(raw: dict[str, Any], p: dict[str, Any]) -> list[dict[str, Any]]:
             ob["exposure_max"] <= ob["concurrency"]),
         row("peak memory (RSS) of the process", c["peak_rss_mb"], "MB", "<= 300",
             c["peak_rss_mb"] <= 300),
-        row(f"start-up with {st['files']} subscriber files", st["startup_s"], "s", "<= 2",
+        row(f"start-up with {st['files']} subscriber files (fresh process; CPU "
+            f"{med(st['startup_cpu_s']):.2f} s)", st["startup_s"], "s", "<= 2",
             med(st["startup_s"]) <= 2),
-        row("  of which load_config", st["load_config_s"], "s", "", None),
+        row(f"  of which load_config (CPU {med(st['load_config_cpu_s']):.2f} s)",
+            st["load_config_s"], "s", "", None),
         row("time to alert (new P1 in KEV -> fake channel)", raw["tta"]["ms"], "ms", "<= 1000",
             med(raw["tta"]["ms"]) <= 1000),
     ]  # fmt: skip

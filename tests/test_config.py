@@ -551,6 +551,8 @@ def test_a_problem_found_on_the_fast_reading_is_located(tmp_path: Path) -> None:
         "--- 1\n--- 2\n",
         "? [a]\n: 1\n",
         "a: {b: 1, b: 2}\n",
+        "a: '1'\nb: \"true\"\nc: [x, 'null', {d: ~, e: '2024-01-02'}]\nf: 1\ng: '1'\n",
+        "- &a x\n- *a\n",
     ],
 )
 def test_the_event_reader_builds_what_the_loader_builds_or_steps_aside(text: str) -> None:
